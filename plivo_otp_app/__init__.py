@@ -1,0 +1,1 @@
+"""Phone verification and SMS two-factor login on Reflex and Plivo Verify."""

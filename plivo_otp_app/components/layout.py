@@ -1,0 +1,45 @@
+"""Page shell and notices shared by every page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ..state import VerifyState
+
+
+def sandbox_banner() -> rx.Component:
+    """Says plainly that no real SMS leaves the machine in sandbox mode."""
+    return rx.cond(
+        VerifyState.sandbox,
+        rx.el.div(
+            "Sandbox: no real SMS is sent. Codes appear in the ",
+            rx.el.a("sandbox outbox", href="/sandbox", id="sandbox-link"),
+            ".",
+            class_name="banner",
+            id="sandbox-banner",
+            role="status",
+        ),
+    )
+
+
+def page_shell(title: str, *children: rx.Component) -> rx.Component:
+    """A centred card with a heading and the sandbox banner."""
+    return rx.el.main(
+        sandbox_banner(),
+        rx.el.section(rx.el.h1(title), *children, class_name="card"),
+        class_name="page",
+    )
+
+
+def notices() -> rx.Component:
+    """The info line (`#message`) and the error line (`#error`)."""
+    return rx.fragment(
+        rx.cond(
+            VerifyState.message != "",
+            rx.el.p(VerifyState.message, id="message", class_name="notice", role="status"),
+        ),
+        rx.cond(
+            VerifyState.error != "",
+            rx.el.p(VerifyState.error, id="error", class_name="notice error", role="alert"),
+        ),
+    )

@@ -1,0 +1,156 @@
+"""The verification flow's pieces: phone form, code form, success panel."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ..config import get_settings
+from ..phone import country_options
+from ..state import VerifyState
+from .layout import notices
+
+
+def _button(label: str, busy_label: str, **props: object) -> rx.Component:
+    return rx.el.button(
+        rx.cond(VerifyState.loading, busy_label, label),
+        disabled=VerifyState.loading,
+        **props,
+    )
+
+
+def country_select() -> rx.Component:
+    """Native select of countries, default from config."""
+    settings = get_settings()
+    return rx.el.select(
+        *[rx.el.option(label, value=code) for code, label in country_options(settings.allowed_countries)],
+        id="country",
+        name="country",
+        default_value=settings.default_country,
+        aria_label="Country",
+    )
+
+
+def channel_select() -> rx.Component:
+    """Text message (default) or voice call."""
+    return rx.el.select(
+        rx.el.option("Text message (SMS)", value="sms"),
+        rx.el.option("Voice call", value="voice"),
+        id="channel",
+        name="channel",
+        default_value="sms",
+        aria_label="Delivery",
+    )
+
+
+def phone_form() -> rx.Component:
+    """Country, number and channel, then "Send code"."""
+    return rx.el.form(
+        rx.el.label("Phone number", html_for="phone"),
+        rx.el.div(
+            country_select(),
+            rx.el.input(
+                id="phone",
+                name="phone",
+                type="tel",
+                auto_complete="tel",
+                placeholder="(415) 555-2671",
+                default_value=VerifyState.phone,
+                max_length=40,
+                required=True,
+            ),
+            class_name="row",
+        ),
+        rx.el.label("Send the code by", html_for="channel"),
+        channel_select(),
+        _button("Send code", "Sending…", id="send-otp", type="submit", class_name="primary"),
+        on_submit=VerifyState.send_code,
+        class_name="stack",
+    )
+
+
+def _resend_controls() -> rx.Component:
+    waiting = VerifyState.resend_in > 0
+    return rx.el.div(
+        rx.el.button(
+            rx.cond(waiting, f"Resend code in {VerifyState.resend_in}s", "Resend code"),
+            id="resend-otp",
+            type="button",
+            disabled=waiting | VerifyState.loading,
+            on_click=VerifyState.resend_code,
+        ),
+        rx.el.button(
+            "Call me instead",
+            id="call-me",
+            type="button",
+            disabled=waiting | VerifyState.loading,
+            on_click=VerifyState.call_me,
+        ),
+        rx.el.button(
+            "Use a different number",
+            id="change-number",
+            type="button",
+            class_name="link",
+            disabled=VerifyState.loading,
+            on_click=VerifyState.change_number,
+        ),
+        class_name="row wrap",
+    )
+
+
+def otp_form() -> rx.Component:
+    """One code field made for autofill and paste, then "Verify"."""
+    length = get_settings().code_length
+    return rx.el.div(
+        rx.el.form(
+            rx.el.label(f"Enter the {length}-digit code", html_for="otp"),
+            rx.el.input(
+                id="otp",
+                name="otp",
+                type="text",
+                auto_complete="one-time-code",
+                input_mode="numeric",
+                pattern=f"[0-9]{{{length}}}",
+                max_length=length,
+                min_length=length,
+                placeholder="•" * length,
+                required=True,
+                auto_focus=True,
+                class_name="otp",
+            ),
+            _button("Verify", "Verifying…", id="verify-otp", type="submit", class_name="primary"),
+            on_submit=VerifyState.verify_code,
+            class_name="stack",
+        ),
+        _resend_controls(),
+        class_name="stack",
+    )
+
+
+def verified_panel() -> rx.Component:
+    """Success, with the masked number."""
+    return rx.el.div(
+        rx.el.h2("Phone number verified"),
+        rx.el.p(VerifyState.masked_phone, class_name="masked"),
+        rx.el.button(
+            "Verify another number",
+            id="start-over",
+            type="button",
+            on_click=VerifyState.reset_flow,
+        ),
+        id="verified",
+        class_name="success stack",
+        role="status",
+    )
+
+
+def verification_flow() -> rx.Component:
+    """The whole flow: phone form, then code form, then success."""
+    return rx.el.div(
+        rx.cond(
+            VerifyState.verified,
+            verified_panel(),
+            rx.cond(VerifyState.code_sent, otp_form(), phone_form()),
+        ),
+        notices(),
+        class_name="stack",
+    )

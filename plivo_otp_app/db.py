@@ -1,0 +1,40 @@
+"""The database engine, built once from Reflex's `db_url` (`REFLEX_DB_URL`)."""
+
+from __future__ import annotations
+
+import functools
+
+from sqlalchemy import Engine, event
+from sqlmodel import Session, create_engine
+
+
+@functools.cache
+def engine_for(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL and a busy timeout for concurrent writers."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection, _record) -> None:  # noqa: ANN001
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def database_url() -> str:
+    """The configured database URL."""
+    from reflex.config import get_config  # noqa: PLC0415 - keep Reflex out of import time
+
+    url = get_config().db_url
+    if not url:
+        raise RuntimeError("db_url is not configured (set REFLEX_DB_URL)")
+    return url
+
+
+def session(url: str | None = None) -> Session:
+    """A new ORM session on the configured (or given) database."""
+    return Session(engine_for(url or database_url()), expire_on_commit=False)

@@ -1,0 +1,6 @@
+"""Thin pages composed from components."""
+
+from .index import index
+from .sandbox import sandbox
+
+__all__ = ["index", "sandbox"]

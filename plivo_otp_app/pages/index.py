@@ -1,0 +1,16 @@
+"""`/`: verify a phone number."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ..components import page_shell, verification_flow
+
+
+def index() -> rx.Component:
+    """The phone-verification page."""
+    return page_shell(
+        "Verify your phone",
+        rx.el.p("We will send you a one-time code.", class_name="muted"),
+        verification_flow(),
+    )

@@ -1,0 +1,35 @@
+"""The provider interface: what the services need from an OTP delivery service."""
+
+from __future__ import annotations
+
+import enum
+from typing import Protocol
+
+
+class Outcome(enum.Enum):
+    """What the provider said about one code."""
+
+    VALID = "valid"
+    WRONG = "wrong"
+    EXPIRED = "expired"
+    USED = "used"
+
+
+class VerifyProvider(Protocol):
+    """Send a code, check it, and ask a session's status.
+
+    Implementations are blocking; the services call them off the event loop.
+    Failures raise `ProviderUnavailable` or `ProviderRejected`.
+    """
+
+    def send(self, recipient: str, channel: str) -> str:
+        """Deliver a code to `recipient` (E.164) and return the provider's session id."""
+        ...
+
+    def validate(self, session_id: str, code: str) -> Outcome:
+        """Check `code` against the session."""
+        ...
+
+    def status(self, session_id: str) -> str:
+        """The session's status: "in-progress", "verified" or "expired"."""
+        ...

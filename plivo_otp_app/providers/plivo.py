@@ -1,0 +1,156 @@
+"""The Plivo Verify wrapper: the official SDK, typed errors, explicit timeouts.
+
+Success is decided by the absence of an exception, and failures by exception
+class (never by message text). A create is never retried: each one can be a
+paid SMS or call.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import plivo
+from plivo import exceptions as px
+
+from .. import log
+from ..errors import ProviderRejected, ProviderUnavailable
+from ..phone import mask
+from .base import Outcome
+
+DEFAULT_BASE_URL = "https://api.plivo.com"
+
+
+class _Client(plivo.RestClient):
+    """`plivo.RestClient` whose API host is ours to choose.
+
+    The SDK rebuilds its base URI from a module constant on every request, so
+    the only override that needs no global patch is here, where the URL is built.
+    """
+
+    def __init__(self, base_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._our_base_uri = base_url.rstrip("/") + "/v1/Account"
+
+    def create_request(self, method: str, path: Any = None, data: Any = None, **kwargs: Any) -> Any:  # noqa: D102
+        self.base_uri = self._our_base_uri
+        return super().create_request(method, path, data, **kwargs)
+
+
+class PlivoProvider:
+    """`VerifyProvider` backed by Plivo Verify sessions."""
+
+    def __init__(
+        self,
+        auth_id: str,
+        auth_token: str,
+        base_url: str | Callable[[], str] = DEFAULT_BASE_URL,
+        connect_timeout: float = 3.0,
+        read_timeout: float = 5.0,
+        app_uuid: str | None = None,
+        brand_name: str | None = None,
+        locale: str | None = None,
+        code_length: int | None = None,
+        callback_url: str | None = None,
+    ) -> None:
+        self._auth = (auth_id, auth_token)
+        self._base_url = base_url
+        self._timeout = (connect_timeout, read_timeout)
+        self._create_options = {
+            "app_uuid": app_uuid,
+            "brand_name": brand_name,
+            "locale": locale,
+            "code_length": code_length,
+            "url": callback_url,
+            "method": "POST" if callback_url else None,
+        }
+        self._local = threading.local()
+
+    def send(self, recipient: str, channel: str) -> str:
+        """Create (or extend) a Verify session; returns its session uuid."""
+        try:
+            response = self._client().verify_session.create(
+                recipient=recipient, channel=channel, **self._create_options
+            )
+        except Exception as exc:
+            raise _translate(exc, "create", recipient) from exc
+        session_id = getattr(response, "session_uuid", None) if response is not None else None
+        if not isinstance(session_id, str) or not session_id:
+            log.event("provider_error", logging.ERROR, op="create", phone=mask(recipient), error="no session_uuid")
+            raise ProviderUnavailable("create answered without a session_uuid")
+        return session_id
+
+    def validate(self, session_id: str, code: str) -> Outcome:
+        """Check a code; a refusal is resolved to wrong, expired or used by the session's status."""
+        try:
+            self._client().verify_session.validate(session_uuid=session_id, otp=code)
+        except px.ResourceNotFoundError:
+            return Outcome.EXPIRED
+        except px.ValidationError:
+            return {"verified": Outcome.USED, "expired": Outcome.EXPIRED}.get(
+                self.status(session_id), Outcome.WRONG
+            )
+        except Exception as exc:
+            raise _translate(exc, "validate") from exc
+        return Outcome.VALID
+
+    def status(self, session_id: str) -> str:
+        """The session's status in lower case."""
+        try:
+            session = self._client().verify_session.get(session_id)
+        except Exception as exc:
+            raise _translate(exc, "get") from exc
+        status = getattr(session, "status", None)
+        if not isinstance(status, str):
+            raise ProviderUnavailable("session without status")
+        return status.lower()
+
+    def _client(self) -> _Client:
+        """One SDK client per thread: `requests.Session` is not shared across threads."""
+        base_url = self._base_url() if callable(self._base_url) else self._base_url
+        client = getattr(self._local, "client", None)
+        if client is None or client._our_base_uri != base_url.rstrip("/") + "/v1/Account":
+            client = _Client(base_url, auth_id=self._auth[0], auth_token=self._auth[1], timeout=self._timeout)
+            self._local.client = client
+        return client
+
+
+def _translate(exc: Exception, op: str, recipient: str | None = None) -> Exception:
+    """Map an SDK or transport failure to the app's typed provider errors."""
+    if isinstance(exc, (px.ValidationError, px.GeoPermissionError, px.ForbiddenError)):
+        error: Exception = ProviderRejected(type(exc).__name__)
+    else:
+        # PlivoRestError (401, 404, 429, 5xx), requests' timeouts and connection
+        # errors, and anything unforeseen in the SDK: all fail closed the same way.
+        error = ProviderUnavailable(type(exc).__name__)
+    log.event(
+        "provider_error",
+        logging.WARNING,
+        op=op,
+        phone=mask(recipient) if recipient else None,
+        error=type(exc).__name__,
+        status=_status_of(exc),
+    )
+    return error
+
+
+def _status_of(exc: Exception) -> int | None:
+    """The HTTP status behind an SDK exception, where the class tells it."""
+    by_class = {
+        px.ValidationError: 400,
+        px.AuthenticationError: 401,
+        px.GeoPermissionError: 403,
+        px.ForbiddenError: 403,
+        px.ResourceNotFoundError: 404,
+        px.PlivoServerError: 500,
+    }
+    for cls, status in by_class.items():
+        if isinstance(exc, cls):
+            return status
+    text = str(exc)
+    if isinstance(exc, px.PlivoRestError) and text.startswith("Received status code "):
+        code = text.removeprefix("Received status code ").split(" ", 1)[0]
+        return int(code) if code.isdigit() else None
+    return None

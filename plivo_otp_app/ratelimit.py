@@ -1,0 +1,111 @@
+"""The rate-limit policy: who may send how many codes, and guess how often.
+
+Moving windows from `limits`, stored where `RATE_LIMIT_STORAGE_URL` says
+(`memory://` for one process, `redis://` across workers). Every check is one
+atomic `hit()`, never `test()` then `hit()`. If the store is unreachable the
+check fails closed: no code is sent and no guess is checked.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse_many
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from . import log
+from .config import Settings
+from .errors import RateLimited, ServiceUnavailable
+from .phone import Phone, mask
+
+
+@dataclass(frozen=True)
+class _Rule:
+    scope: str
+    items: list[RateLimitItem]
+
+
+class RateLimits:
+    """The send and verify limits of one deployment."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage_url))
+        self._send_ip = _Rule("send-ip", parse_many(settings.send_limits_per_ip))
+        self._send_number = _Rule("send-number", parse_many(settings.send_limits_per_number))
+        self._send_prefix = _Rule("send-prefix", parse_many(settings.send_limits_per_prefix))
+        self._verify_ip = _Rule("verify-ip", parse_many(settings.verify_limits_per_ip))
+
+    def check_send(self, phone: Phone, client_ip: str) -> None:
+        """Count one code sent to `phone` from `client_ip`.
+
+        Raises:
+            RateLimited: A send limit is used up (address, number or prefix).
+            ServiceUnavailable: The limit store cannot be reached.
+        """
+        self._hit(self._send_ip, ip_bucket(client_ip), phone)
+        self._hit(self._send_number, phone.e164, phone)
+        self._hit(self._send_prefix, phone.prefix, phone)
+
+    def check_verify(self, client_ip: str) -> None:
+        """Count one code check from `client_ip`.
+
+        Raises:
+            RateLimited: This address checked too many codes.
+            ServiceUnavailable: The limit store cannot be reached.
+        """
+        self._hit(self._verify_ip, ip_bucket(client_ip), None)
+
+    def reset(self) -> None:
+        """Forget every counter (tests and operators only)."""
+        self._limiter.storage.reset()
+
+    def _hit(self, rule: _Rule, key: str, phone: Phone | None) -> None:
+        for item in rule.items:
+            try:
+                allowed = self._limiter.hit(item, rule.scope, key)
+                reset_at = None if allowed else self._limiter.get_window_stats(item, rule.scope, key)[0]
+            except Exception as exc:
+                log.event("ratelimit_store_error", logging.ERROR, scope=rule.scope, error=type(exc).__name__)
+                raise ServiceUnavailable("rate-limit store unreachable") from exc
+            if reset_at is not None:
+                retry_after = max(1.0, reset_at - time.time())
+                log.event(
+                    "limited",
+                    scope=rule.scope,
+                    limit=str(item),
+                    phone=mask(phone.e164) if phone else None,
+                    key=key if rule.scope.endswith("ip") else None,
+                    retry_after=round(retry_after),
+                )
+                raise RateLimited(retry_after, rule.scope)
+
+
+def ip_bucket(client_ip: str) -> str:
+    """The key for an address: the address for IPv4, its /64 for IPv6."""
+    try:
+        address = ipaddress.ip_address(client_ip.strip())
+    except ValueError:
+        return client_ip.strip()[:64] or "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def client_ip(peer: str | None, forwarded_for: str | None, trusted_hops: int) -> str:
+    """The client address, trusting `X-Forwarded-For` only behind `trusted_hops` proxies.
+
+    Mirrors how Reflex resolves `router.session.client_ip`, so the UI and the
+    JSON API count the same address for the same client.
+    """
+    ip = peer or "unknown"
+    if trusted_hops > 0 and forwarded_for:
+        hops = [part.strip() for part in forwarded_for.split(",") if part.strip()]
+        if len(hops) >= trusted_hops:
+            ip = hops[-trusted_hops]
+    return ip

@@ -1,0 +1,285 @@
+"""Phone verification, written once for the UI and the JSON API.
+
+One call per user intent: `start`, `resend`, `check`. Each validates its input,
+applies the limits, calls the provider, records the outcome and returns or
+raises a typed error. The calls block (provider HTTP, database); callers run
+them off the event loop.
+
+Single use and the wrong-code cap are enforced with conditional UPDATEs whose
+row counts decide, so they hold under concurrency on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from .. import log
+from ..config import Settings
+from ..db import session as db_session
+from ..errors import (
+    CodeRejected,
+    InvalidInput,
+    OtpError,
+    ProviderUnavailable,
+    RateLimited,
+    TooManyAttempts,
+    VerificationExpired,
+)
+from ..models import Verification
+from ..phone import check_channel, check_country, mask, normalise
+from ..providers import Outcome, VerifyProvider
+from ..ratelimit import RateLimits
+
+_ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+
+@dataclass(frozen=True)
+class Started:
+    """A code is on its way."""
+
+    verification_id: str
+    e164: str
+    masked: str
+    channel: str
+    expires_in: int
+    resend_after: int
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The code was right; the number is verified."""
+
+    verification_id: str
+    e164: str
+    masked: str
+
+
+def utcnow() -> datetime:
+    """Aware UTC now; SQLModel stores it as UTC on SQLite and PostgreSQL alike."""
+    return datetime.now(UTC)
+
+
+class VerificationService:
+    """Start, resend and check phone verifications."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        provider: VerifyProvider,
+        limits: RateLimits,
+        db_url: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.provider = provider
+        self.limits = limits
+        self._db_url = db_url
+        self._now = clock
+
+    def start(self, raw_phone: object, country: object, channel: object, client_ip: str) -> Started:
+        """Send a first code to a number typed by the user."""
+        channel = check_channel(channel)
+        country = check_country(country, self.settings.allowed_countries)
+        phone = normalise(raw_phone, country, channel, self.settings.allowed_countries)
+        self.limits.check_send(phone, client_ip)
+        log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip)
+        session_id = self._send(phone.e164, channel)
+        now = self._now()
+        record = Verification(
+            id=str(uuid.uuid4()),
+            phone=phone.e164,
+            channel=channel,
+            provider_session_id=session_id,
+            max_attempts=self.settings.max_attempts,
+            client_ip=client_ip[:64],
+            created_at=now,
+            expires_at=now + timedelta(seconds=self.settings.otp_expiry_seconds),
+            next_send_at=now + timedelta(seconds=self._cooldown(1)),
+        )
+        with self._db() as db:
+            # A new flow for the same number and purpose supersedes the old one,
+            # so no earlier challenge stays valid on its own.
+            db.exec(
+                update(Verification)
+                .where(col(Verification.phone) == phone.e164)
+                .where(col(Verification.purpose) == record.purpose)
+                .where(col(Verification.status) == "pending")
+                .values(status="superseded")
+            )
+            db.add(record)
+            db.commit()
+        log.event("sent", phone=phone.masked, channel=channel, sends=1)
+        return self._started(record, now)
+
+    def resend(self, verification_id: object, channel: object, client_ip: str) -> Started:
+        """Send the code again (same code, maybe another channel) after the cooldown."""
+        channel = check_channel(channel)
+        record = self._load(verification_id)
+        now = self._now()
+        self._ensure_open(record, now)
+        # The number rules again, for the channel asked now: a landline reached
+        # by voice cannot switch to SMS.
+        phone = normalise(record.phone, self.settings.default_country, channel)
+        if now < record.next_send_at:
+            raise RateLimited((record.next_send_at - now).total_seconds(), "resend-cooldown")
+        next_send_at = now + timedelta(seconds=self._cooldown(record.sends + 1))
+        with self._db() as db:
+            claimed = db.exec(
+                update(Verification)
+                .where(col(Verification.id) == record.id)
+                .where(col(Verification.status) == "pending")
+                .where(col(Verification.next_send_at) <= now)
+                .values(sends=Verification.sends + 1, next_send_at=next_send_at, channel=channel)
+            ).rowcount
+            db.commit()
+        if claimed != 1:
+            raise RateLimited(self.settings.resend_cooldown_seconds, "resend-cooldown")
+        self.limits.check_send(phone, client_ip)
+        log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip, resend=True)
+        session_id = self._send(record.phone, channel)
+        with self._db() as db:
+            db.exec(
+                update(Verification)
+                .where(col(Verification.id) == record.id)
+                .values(provider_session_id=session_id)
+            )
+            db.commit()
+            record = db.get(Verification, record.id) or record
+        log.event("sent", phone=phone.masked, channel=channel, sends=record.sends)
+        return self._started(record, now)
+
+    def check(self, verification_id: object, code: object, client_ip: str) -> Checked:
+        """Check a code; succeeds at most once per verification."""
+        code = self._check_code_format(code)
+        self.limits.check_verify(client_ip)
+        record = self._load(verification_id)
+        now = self._now()
+        self._ensure_open(record, now)
+        attempts = self._claim_attempt(record, now)
+        try:
+            outcome = self.provider.validate(record.provider_session_id, code)
+        except ProviderUnavailable:
+            self._refund_attempt(record)
+            raise
+        return self._settle(record, outcome, attempts, now)
+
+    def _settle(self, record: Verification, outcome: Outcome, attempts: int, now: datetime) -> Checked:
+        masked = mask(record.phone)
+        if outcome is Outcome.VALID:
+            if self._transition(record, "verified", verified_at=now):
+                log.event("validate_ok", phone=masked, attempts=attempts)
+                return Checked(record.id, record.phone, masked)
+            log.event("validate_failed", phone=masked, reason="already-used")
+            raise VerificationExpired("already used")
+        if outcome is Outcome.WRONG:
+            left = max(0, record.max_attempts - attempts)
+            log.event("validate_failed", phone=masked, reason="wrong-code", attempts_left=left)
+            if left == 0:
+                self._transition(record, "failed")
+                raise TooManyAttempts("attempts used up")
+            raise CodeRejected(left)
+        if outcome is Outcome.EXPIRED:
+            self._transition(record, "expired")
+        log.event("validate_failed", phone=masked, reason=outcome.value)
+        raise VerificationExpired(outcome.value)
+
+    def _send(self, e164: str, channel: str) -> str:
+        try:
+            return self.provider.send(e164, channel)
+        except OtpError as exc:
+            log.event("send_failed", logging.WARNING, phone=mask(e164), channel=channel, error=type(exc).__name__)
+            raise
+
+    def _claim_attempt(self, record: Verification, now: datetime) -> int:
+        """Count one attempt atomically; refuse once the cap or the expiry is reached."""
+        with self._db() as db:
+            claimed = db.exec(
+                update(Verification)
+                .where(col(Verification.id) == record.id)
+                .where(col(Verification.status) == "pending")
+                .where(col(Verification.attempts) < col(Verification.max_attempts))
+                .where(col(Verification.expires_at) > now)
+                .values(attempts=Verification.attempts + 1)
+            ).rowcount
+            db.commit()
+            fresh = db.get(Verification, record.id, populate_existing=True)
+        if claimed != 1 or fresh is None:
+            self._ensure_open(fresh or record, now)
+            raise TooManyAttempts("attempts used up")
+        return fresh.attempts
+
+    def _refund_attempt(self, record: Verification) -> None:
+        """Give back an attempt the provider never judged (it was unreachable)."""
+        with self._db() as db:
+            db.exec(
+                update(Verification)
+                .where(col(Verification.id) == record.id)
+                .where(col(Verification.attempts) > 0)
+                .values(attempts=Verification.attempts - 1)
+            )
+            db.commit()
+
+    def _transition(self, record: Verification, status: str, **values: object) -> bool:
+        """Move a pending verification to `status`; False if it was no longer pending."""
+        with self._db() as db:
+            changed = db.exec(
+                update(Verification)
+                .where(col(Verification.id) == record.id)
+                .where(col(Verification.status) == "pending")
+                .values(status=status, **values)
+            ).rowcount
+            db.commit()
+        return changed == 1
+
+    def _ensure_open(self, record: Verification, now: datetime) -> None:
+        """Raise the error that fits a verification that can take no more codes."""
+        if record.status == "failed" or (
+            record.status == "pending" and record.attempts >= record.max_attempts
+        ):
+            raise TooManyAttempts("attempts used up")
+        if record.status != "pending":
+            raise VerificationExpired(record.status)
+        if now >= record.expires_at:
+            self._transition(record, "expired")
+            raise VerificationExpired("expired")
+
+    def _load(self, verification_id: object) -> Verification:
+        if not isinstance(verification_id, str) or not _ID_PATTERN.fullmatch(verification_id):
+            raise VerificationExpired("unknown verification")
+        with self._db() as db:
+            record = db.get(Verification, verification_id)
+        if record is None:
+            raise VerificationExpired("unknown verification")
+        return record
+
+    def _check_code_format(self, code: object) -> str:
+        length = self.settings.code_length
+        if not isinstance(code, str) or not re.fullmatch(f"[0-9]{{{length}}}", code.strip()):
+            raise InvalidInput(f"Enter the {length}-digit code.")
+        return code.strip()
+
+    def _cooldown(self, sends: int) -> int:
+        """Seconds before the next send: the base cooldown doubling with each send."""
+        base = self.settings.resend_cooldown_seconds
+        return min(base * 2 ** max(0, sends - 1), self.settings.resend_cooldown_max_seconds)
+
+    def _started(self, record: Verification, now: datetime) -> Started:
+        return Started(
+            verification_id=record.id,
+            e164=record.phone,
+            masked=mask(record.phone),
+            channel=record.channel,
+            expires_in=max(0, int((record.expires_at - now).total_seconds())),
+            resend_after=max(0, int((record.next_send_at - now).total_seconds() + 0.999)),
+        )
+
+    def _db(self) -> Session:
+        return db_session(self._db_url)

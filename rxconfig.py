@@ -1,0 +1,22 @@
+"""Reflex configuration. App settings (Plivo, limits, ...) live in `plivo_otp_app/config.py`.
+
+Every field here can be overridden by `REFLEX_<FIELD>` in the environment
+(`REFLEX_DB_URL`, `REFLEX_CORS_ALLOWED_ORIGINS`, `REFLEX_TRUSTED_PROXY_HOPS`, ...).
+"""
+
+import reflex as rx
+
+config = rx.Config(
+    app_name="plivo_otp_app",
+    db_url="sqlite:///plivo_otp.db",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    # Only these pages may open the state socket; set your public origin in production.
+    cors_allowed_origins=[
+        "http://localhost:3000",
+        "http://127.0.0.1:3000",
+        "http://localhost:8000",
+        "http://127.0.0.1:8000",
+    ],
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)
