@@ -21,14 +21,14 @@ from starlette.routing import BaseRoute, Route
 
 from . import log
 from .config import get_settings
-from .db import session as db_session
 from .errors import CodeRejected, InvalidInput, OtpError, RateLimited, TooManyAttempts
 from .ratelimit import client_ip
 from .sandbox import sandbox_routes
-from .services import Checked, Started, get_verification_service
+from .services import Checked, Started, VerificationService, get_verification_service
 
 MAX_BODY_BYTES = 4096
-Endpoint = Callable[[Request], Awaitable[JSONResponse]]
+ServiceFactory = Callable[[], VerificationService]
+Handler = Callable[[Request, dict[str, Any], VerificationService], Awaitable[JSONResponse]]
 
 
 class _BadRequest(Exception):
@@ -90,7 +90,7 @@ def _client_ip(request: Request) -> str:
     return client_ip(peer, request.headers.get("x-forwarded-for"), get_config().trusted_proxy_hops)
 
 
-def _json_route(path: str, method: str, handler: Callable[[Request, dict[str, Any]], Any]) -> Route:
+def _json_route(path: str, method: str, handler: Handler, service: ServiceFactory) -> Route:
     """A route that answers every method (405 in JSON) and maps every typed error."""
 
     async def endpoint(request: Request) -> JSONResponse:
@@ -98,7 +98,7 @@ def _json_route(path: str, method: str, handler: Callable[[Request, dict[str, An
             return _error(405, f"Use {method} for {path}.", allow=method)
         try:
             body = await _json_object(request) if method == "POST" else {}
-            return await handler(request, body)
+            return await handler(request, body, service())
         except _BadRequest as exc:
             return _error(exc.status, exc.message)
         except OtpError as exc:
@@ -131,39 +131,33 @@ def _started(result: Started) -> JSONResponse:
     )
 
 
-async def _send(request: Request, body: dict[str, Any]) -> JSONResponse:
-    settings = get_settings()
+async def _send(request: Request, body: dict[str, Any], service: VerificationService) -> JSONResponse:
     recipient = _string_field(body, "recipient")
     channel = _string_field(body, "channel", "sms")
-    country = _string_field(body, "country", settings.default_country)
-    service = get_verification_service()
+    country = _string_field(body, "country", service.settings.default_country)
     result = await run_in_threadpool(service.start, recipient, country, channel, _client_ip(request))
     return _started(result)
 
 
-async def _resend(request: Request, body: dict[str, Any]) -> JSONResponse:
+async def _resend(request: Request, body: dict[str, Any], service: VerificationService) -> JSONResponse:
     session_uuid = _string_field(body, "session_uuid")
     channel = _string_field(body, "channel", "sms")
-    service = get_verification_service()
     result = await run_in_threadpool(service.resend, session_uuid, channel, _client_ip(request))
     return _started(result)
 
 
-async def _verify(request: Request, body: dict[str, Any]) -> JSONResponse:
+async def _verify(request: Request, body: dict[str, Any], service: VerificationService) -> JSONResponse:
     session_uuid = _string_field(body, "session_uuid")
     otp = body.get("otp")
     if not isinstance(otp, str):
         raise InvalidInput("The field 'otp' is required, as a string of digits.")
-    service = get_verification_service()
     result: Checked = await run_in_threadpool(service.check, session_uuid, otp, _client_ip(request))
     return _ok({"verified": True, "recipient": result.e164})
 
 
-async def _health(_request: Request, _body: dict[str, Any]) -> JSONResponse:
-    settings = get_settings()
-
+async def _health(_request: Request, _body: dict[str, Any], service: VerificationService) -> JSONResponse:
     def probe() -> None:
-        with db_session() as db:
+        with service.db() as db:
             db.exec(text("SELECT 1"))
 
     try:
@@ -171,20 +165,24 @@ async def _health(_request: Request, _body: dict[str, Any]) -> JSONResponse:
     except Exception as exc:  # noqa: BLE001 - any database failure is "unhealthy"
         log.event("health_db_error", logging.ERROR, error=type(exc).__name__)
         return _error(503, "The database is unreachable.", status="unavailable")
-    return _ok({"status": "ok", "provider": settings.provider})
+    return _ok({"status": "ok", "provider": service.settings.provider})
 
 
-def api_routes() -> list[BaseRoute]:
-    """The OTP API's routes (and the sandbox's, in sandbox mode)."""
+def api_routes(service: ServiceFactory = get_verification_service) -> list[BaseRoute]:
+    """The OTP API's routes (and the sandbox's, in sandbox mode).
+
+    Args:
+        service: Returns the service the routes call; the process's own by default.
+    """
     return [
-        _json_route("/api/otp/send", "POST", _send),
-        _json_route("/api/otp/resend", "POST", _resend),
-        _json_route("/api/otp/verify", "POST", _verify),
-        _json_route("/api/health", "GET", _health),
+        _json_route("/api/otp/send", "POST", _send, service),
+        _json_route("/api/otp/resend", "POST", _resend, service),
+        _json_route("/api/otp/verify", "POST", _verify, service),
+        _json_route("/api/health", "GET", _health, service),
         *sandbox_routes(get_settings()),
     ]
 
 
-def build_api() -> Starlette:
+def build_api(service: ServiceFactory = get_verification_service) -> Starlette:
     """A Starlette app with `api_routes()`, for `rx.App(api_transformer=...)`."""
-    return Starlette(routes=api_routes())
+    return Starlette(routes=api_routes(service))

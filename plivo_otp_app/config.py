@@ -98,9 +98,7 @@ def _limits(env: Mapping[str, str], name: str, default: str) -> str:
     try:
         parse_many(raw)
     except ValueError:
-        raise ConfigError(
-            f"{name} must be rate limits such as '3/10minutes;5/hour', got {raw!r}"
-        ) from None
+        raise ConfigError(f"{name} must be rate limits such as '3/10minutes;5/hour', got {raw!r}") from None
     return raw
 
 
@@ -192,9 +190,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         send_limits_per_prefix=_limits(env, "RATE_LIMIT_SEND_PER_PREFIX", "10/hour"),
         verify_limits_per_ip=_limits(env, "RATE_LIMIT_VERIFY_PER_IP", "30/5minutes"),
         default_country=_country("DEFAULT_COUNTRY", _get(env, "DEFAULT_COUNTRY") or "US"),
-        allowed_countries=frozenset(
-            _country("ALLOWED_COUNTRIES", c) for c in allowed.split(",") if c.strip()
-        )
+        allowed_countries=frozenset(_country("ALLOWED_COUNTRIES", c) for c in allowed.split(",") if c.strip())
         if allowed
         else frozenset(),
         log_level=log_level,

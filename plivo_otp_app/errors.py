@@ -26,7 +26,7 @@ class InvalidInput(OtpError):
         super().__init__(message)
         self.message = message
 
-    def user_message(self) -> str:  # noqa: D102
+    def user_message(self) -> str:
         return self.message
 
 
@@ -37,7 +37,7 @@ class InvalidPhone(OtpError):
         super().__init__(reason)
         self.reason = reason
 
-    def user_message(self) -> str:  # noqa: D102
+    def user_message(self) -> str:
         return self.reason
 
 
@@ -51,7 +51,7 @@ class RateLimited(OtpError):
         self.retry_after = max(1, math.ceil(retry_after))
         self.scope = scope
 
-    def user_message(self) -> str:  # noqa: D102
+    def user_message(self) -> str:
         return f"Too many attempts. Please wait {_duration(self.retry_after)} and try again."
 
 
@@ -62,7 +62,7 @@ class CodeRejected(OtpError):
         super().__init__(f"code rejected, {attempts_left} attempts left")
         self.attempts_left = attempts_left
 
-    def user_message(self) -> str:  # noqa: D102
+    def user_message(self) -> str:
         plural = "attempt" if self.attempts_left == 1 else "attempts"
         return f"That code is not correct. {self.attempts_left} {plural} left."
 
@@ -70,14 +70,14 @@ class CodeRejected(OtpError):
 class TooManyAttempts(OtpError):
     """The verification used up its wrong-code attempts and is dead."""
 
-    def user_message(self) -> str:  # noqa: D102
+    def user_message(self) -> str:
         return "Too many wrong codes. Request a new code to try again."
 
 
 class VerificationExpired(OtpError):
     """The verification expired, was already used, or is unknown."""
 
-    def user_message(self) -> str:  # noqa: D102
+    def user_message(self) -> str:
         return "This code has expired. Request a new code."
 
 
@@ -86,21 +86,21 @@ class ServiceUnavailable(OtpError):
 
     status = 503
 
-    def user_message(self) -> str:  # noqa: D102
+    def user_message(self) -> str:
         return "The service is temporarily unavailable. Please try again in a minute."
 
 
 class ProviderUnavailable(ServiceUnavailable):
     """The SMS provider timed out, failed or is rate limiting us."""
 
-    def user_message(self) -> str:  # noqa: D102
+    def user_message(self) -> str:
         return "We could not reach the SMS service. Please try again in a minute."
 
 
 class ProviderRejected(OtpError):
     """The provider refused the request (number not served, blocked country)."""
 
-    def user_message(self) -> str:  # noqa: D102
+    def user_message(self) -> str:
         return "We cannot send a code to this number. Please use another number."
 
 

@@ -18,7 +18,7 @@ logger = logging.getLogger(LOGGER_NAME)
 class JsonFormatter(logging.Formatter):
     """Render a record made by `event()` as a single JSON object."""
 
-    def format(self, record: logging.LogRecord) -> str:  # noqa: D102
+    def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
             + f".{int(record.msecs):03d}Z",

@@ -133,9 +133,7 @@ def country_name(region: str) -> str:
 def country_options(allowed: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     """(code, "Name (+cc)") pairs for the country selector, sorted by name."""
     regions = allowed or phonenumbers.SUPPORTED_REGIONS
-    options = [
-        (r, f"{country_name(r)} (+{phonenumbers.country_code_for_region(r)})") for r in regions
-    ]
+    options = [(r, f"{country_name(r)} (+{phonenumbers.country_code_for_region(r)})") for r in regions]
     return sorted(options, key=lambda option: option[1])
 
 
@@ -164,8 +162,7 @@ def _check_type(kind: int, channel: str) -> None:
         return
     if kind == PhoneNumberType.FIXED_LINE:
         raise InvalidPhone(
-            "This looks like a landline, which cannot receive text messages. "
-            "Choose a voice call instead."
+            "This looks like a landline, which cannot receive text messages. Choose a voice call instead."
         )
     words = _TYPE_WORDS.get(kind)
     if words:

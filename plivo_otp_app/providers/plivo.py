@@ -34,7 +34,7 @@ class _Client(plivo.RestClient):
         super().__init__(**kwargs)
         self._our_base_uri = base_url.rstrip("/") + "/v1/Account"
 
-    def create_request(self, method: str, path: Any = None, data: Any = None, **kwargs: Any) -> Any:  # noqa: D102
+    def create_request(self, method: str, path: Any = None, data: Any = None, **kwargs: Any) -> Any:
         self.base_uri = self._our_base_uri
         return super().create_request(method, path, data, **kwargs)
 
@@ -78,7 +78,9 @@ class PlivoProvider:
             raise _translate(exc, "create", recipient) from exc
         session_id = getattr(response, "session_uuid", None) if response is not None else None
         if not isinstance(session_id, str) or not session_id:
-            log.event("provider_error", logging.ERROR, op="create", phone=mask(recipient), error="no session_uuid")
+            log.event(
+                "provider_error", logging.ERROR, op="create", phone=mask(recipient), error="no session_uuid"
+            )
             raise ProviderUnavailable("create answered without a session_uuid")
         return session_id
 

@@ -113,7 +113,12 @@ class SandboxStore:
             session.channel = channel
             session.updated_at = now
             session.attempts.append(
-                {"attempt_uuid": str(uuid.uuid4()), "channel": channel, "status": "delivered", "time": _iso(now)}
+                {
+                    "attempt_uuid": str(uuid.uuid4()),
+                    "channel": channel,
+                    "status": "delivered",
+                    "time": _iso(now),
+                }
             )
             self._outbox.appendleft(_message(session, now))
             return session
@@ -226,14 +231,19 @@ def session_json(session: Session) -> dict[str, object]:
 
 
 def _message(session: Session, now: float) -> Message:
-    brand = session.brand_name or "Phone verification"
+    brand = f"{session.brand_name} " if session.brand_name else ""
     if session.channel == "voice":
         spoken = " ".join(session.code)
-        text = f"{brand}: your verification code is {spoken}. Again: {spoken}."
+        text = f"Your {brand}verification code is {spoken}. Again: {spoken}."
     else:
-        text = f"Your {brand} verification code is {session.code}. Do not share it with anyone."
-    return Message(recipient="+" + session.recipient.lstrip("+"), channel=session.channel,
-                   code=session.code, text=text, time=_iso(now))
+        text = f"Your {brand}verification code is {session.code}. Do not share it with anyone."
+    return Message(
+        recipient="+" + session.recipient.lstrip("+"),
+        channel=session.channel,
+        code=session.code,
+        text=text,
+        time=_iso(now),
+    )
 
 
 def _iso(timestamp: float) -> str:

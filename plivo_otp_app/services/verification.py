@@ -104,7 +104,7 @@ class VerificationService:
             expires_at=now + timedelta(seconds=self.settings.otp_expiry_seconds),
             next_send_at=now + timedelta(seconds=self._cooldown(1)),
         )
-        with self._db() as db:
+        with self.db() as db:
             # A new flow for the same number and purpose supersedes the old one,
             # so no earlier challenge stays valid on its own.
             db.exec(
@@ -131,7 +131,7 @@ class VerificationService:
         if now < record.next_send_at:
             raise RateLimited((record.next_send_at - now).total_seconds(), "resend-cooldown")
         next_send_at = now + timedelta(seconds=self._cooldown(record.sends + 1))
-        with self._db() as db:
+        with self.db() as db:
             claimed = db.exec(
                 update(Verification)
                 .where(col(Verification.id) == record.id)
@@ -145,7 +145,7 @@ class VerificationService:
         self.limits.check_send(phone, client_ip)
         log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip, resend=True)
         session_id = self._send(record.phone, channel)
-        with self._db() as db:
+        with self.db() as db:
             db.exec(
                 update(Verification)
                 .where(col(Verification.id) == record.id)
@@ -195,12 +195,14 @@ class VerificationService:
         try:
             return self.provider.send(e164, channel)
         except OtpError as exc:
-            log.event("send_failed", logging.WARNING, phone=mask(e164), channel=channel, error=type(exc).__name__)
+            log.event(
+                "send_failed", logging.WARNING, phone=mask(e164), channel=channel, error=type(exc).__name__
+            )
             raise
 
     def _claim_attempt(self, record: Verification, now: datetime) -> int:
         """Count one attempt atomically; refuse once the cap or the expiry is reached."""
-        with self._db() as db:
+        with self.db() as db:
             claimed = db.exec(
                 update(Verification)
                 .where(col(Verification.id) == record.id)
@@ -218,7 +220,7 @@ class VerificationService:
 
     def _refund_attempt(self, record: Verification) -> None:
         """Give back an attempt the provider never judged (it was unreachable)."""
-        with self._db() as db:
+        with self.db() as db:
             db.exec(
                 update(Verification)
                 .where(col(Verification.id) == record.id)
@@ -229,7 +231,7 @@ class VerificationService:
 
     def _transition(self, record: Verification, status: str, **values: object) -> bool:
         """Move a pending verification to `status`; False if it was no longer pending."""
-        with self._db() as db:
+        with self.db() as db:
             changed = db.exec(
                 update(Verification)
                 .where(col(Verification.id) == record.id)
@@ -254,7 +256,7 @@ class VerificationService:
     def _load(self, verification_id: object) -> Verification:
         if not isinstance(verification_id, str) or not _ID_PATTERN.fullmatch(verification_id):
             raise VerificationExpired("unknown verification")
-        with self._db() as db:
+        with self.db() as db:
             record = db.get(Verification, verification_id)
         if record is None:
             raise VerificationExpired("unknown verification")
@@ -281,5 +283,6 @@ class VerificationService:
             resend_after=max(0, int((record.next_send_at - now).total_seconds() + 0.999)),
         )
 
-    def _db(self) -> Session:
+    def db(self) -> Session:
+        """A session on this service's database."""
         return db_session(self._db_url)

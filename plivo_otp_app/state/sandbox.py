@@ -24,6 +24,4 @@ class SandboxState(rx.State):
             return
         from ..sandbox import get_store  # noqa: PLC0415 - only in sandbox mode
 
-        self.messages = [
-            {**asdict(m), "masked": mask(m.recipient)} for m in get_store().messages()[:50]
-        ]
+        self.messages = [{**asdict(m), "masked": mask(m.recipient)} for m in get_store().messages()[:50]]

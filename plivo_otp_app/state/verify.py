@@ -166,7 +166,7 @@ class VerifyState(rx.State):
             self.error = exc.user_message()
         except OtpError as exc:
             self.error = exc.user_message()
-        except Exception as exc:  # noqa: BLE001 - last resort: never show a traceback
+        except Exception as exc:
             log.event("internal_error", logging.ERROR, handler=fn.__name__, error=type(exc).__name__)
             logging.getLogger(log.LOGGER_NAME).debug("internal error", exc_info=True)
             self.error = "Something went wrong on our side. Please try again."

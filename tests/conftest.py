@@ -1,0 +1,176 @@
+"""Shared fixtures: a real sandbox over HTTP, a real SQLite database, a movable clock.
+
+The sandbox runs in uvicorn on a loopback port, and the real `plivo` SDK talks
+to it through the app's wrapper: nothing in the provider path is mocked.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.chdir(ROOT)  # Reflex finds rxconfig.py in the working directory.
+for name in ("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN", "PLIVO_API_BASE_URL", "OTP_PROVIDER"):
+    os.environ.pop(name, None)
+os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
+
+import uvicorn  # noqa: E402
+from sqlmodel import SQLModel  # noqa: E402
+from starlette.applications import Starlette  # noqa: E402
+
+from plivo_otp_app.config import SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN, Settings, load_settings  # noqa: E402
+from plivo_otp_app.db import engine_for  # noqa: E402
+from plivo_otp_app.providers import PlivoProvider  # noqa: E402
+from plivo_otp_app.ratelimit import RateLimits  # noqa: E402
+from plivo_otp_app.sandbox.api import build_routes  # noqa: E402
+from plivo_otp_app.sandbox.store import SandboxStore  # noqa: E402
+from plivo_otp_app.services import VerificationService  # noqa: E402
+
+SANDBOX_HANG_SECONDS = 3.0
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Clock:
+    """A clock tests can move; serves both the service (datetime) and the sandbox (float)."""
+
+    offset: float = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.offset)
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@dataclass
+class Sandbox:
+    """A running sandbox: its URL and its store."""
+
+    base_url: str
+    store: SandboxStore
+    server: uvicorn.Server = field(repr=False)
+
+    def code_for(self, e164: str) -> str:
+        """The newest code delivered to `e164`."""
+        return self.store.messages(e164)[0].code
+
+
+def serve(app: Starlette, port: int) -> uvicorn.Server:
+    """Run `app` with uvicorn in a daemon thread; returns once it accepts connections."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("server did not start")
+        time.sleep(0.02)
+    return server
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[Sandbox]:
+    """One sandbox for the session; `sandbox` resets it per test."""
+    store = SandboxStore(expiry_seconds=300)
+    port = free_port()
+    app = Starlette(routes=build_routes(store, SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN, SANDBOX_HANG_SECONDS))
+    server = serve(app, port)
+    yield Sandbox(f"http://127.0.0.1:{port}", store, server)
+    server.should_exit = True
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A clock at the real time, movable by the test."""
+    return Clock()
+
+
+@pytest.fixture
+def sandbox(sandbox_server: Sandbox, clock: Clock) -> Sandbox:
+    """The sandbox, emptied, on the test's clock."""
+    sandbox_server.store.clear()
+    sandbox_server.store.clock = clock.time
+    sandbox_server.store.expiry_seconds = 300
+    return sandbox_server
+
+
+@pytest.fixture
+def make_settings() -> Callable[..., Settings]:
+    """Settings from env-style overrides, e.g. `make_settings(OTP_MAX_ATTEMPTS="3")`."""
+
+    def make(**env: str) -> Settings:
+        return load_settings(env)
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    """The defaults, as a fresh deployment has them."""
+    return make_settings()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """A fresh SQLite database with the schema."""
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    SQLModel.metadata.create_all(engine_for(url))
+    return url
+
+
+@pytest.fixture
+def provider(sandbox: Sandbox, settings: Settings) -> PlivoProvider:
+    """The real Plivo wrapper pointed at the sandbox, with short timeouts."""
+    return PlivoProvider(
+        SANDBOX_AUTH_ID,
+        SANDBOX_AUTH_TOKEN,
+        sandbox.base_url,
+        connect_timeout=1.0,
+        read_timeout=1.0,
+        code_length=settings.code_length,
+    )
+
+
+@pytest.fixture
+def make_service(
+    sandbox: Sandbox, db_url: str, clock: Clock, make_settings: Callable[..., Settings]
+) -> Callable[..., VerificationService]:
+    """A service on the sandbox and a fresh database, with settings overrides."""
+
+    def make(**env: str) -> VerificationService:
+        settings = make_settings(**env)
+        provider = PlivoProvider(
+            SANDBOX_AUTH_ID,
+            SANDBOX_AUTH_TOKEN,
+            sandbox.base_url,
+            connect_timeout=1.0,
+            read_timeout=1.0,
+            code_length=settings.code_length,
+        )
+        return VerificationService(settings, provider, RateLimits(settings), db_url=db_url, clock=clock.now)
+
+    return make
+
+
+@pytest.fixture
+def service(make_service: Callable[..., VerificationService]) -> VerificationService:
+    """A service with the default settings."""
+    return make_service()
