@@ -11,9 +11,10 @@ from .layout import notices
 
 
 def _button(label: str, busy_label: str, **props: object) -> rx.Component:
+    """A submit button, disabled while busy and until the page is live (no native submit)."""
     return rx.el.button(
         rx.cond(VerifyState.loading, busy_label, label),
-        disabled=VerifyState.loading,
+        disabled=VerifyState.loading | ~rx.State.is_hydrated,
         **props,
     )
 

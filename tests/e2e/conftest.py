@@ -1,0 +1,130 @@
+"""The built app, run the way a deployer runs it, driven by Playwright in Debian's Chromium.
+
+`reflex run --env prod --single-port` serves the exported frontend and the
+backend (with the embedded sandbox) on one loopback port. Tests read codes from
+the sandbox outbox over HTTP, as a person would read their phone.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+START_TIMEOUT = 600
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start the app once for the session; stop it (and its children) at the end."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    logs = tmp_path_factory.mktemp("app") / "reflex.log"
+    env = {
+        **os.environ,
+        "REFLEX_DB_URL": f"sqlite:///{tmp_path_factory.mktemp('db') / 'e2e.db'}",
+        "REFLEX_CORS_ALLOWED_ORIGINS": f"{url},http://localhost:{port}",
+        "OTP_RESEND_COOLDOWN_SECONDS": "3",
+        "PLIVO_READ_TIMEOUT": "2",
+        "SANDBOX_HANG_SECONDS": "4",
+        # Every test runs from 127.0.0.1 on numbers of one block: raise those two caps.
+        "RATE_LIMIT_SEND_PER_IP": "1000/hour",
+        "RATE_LIMIT_SEND_PER_PREFIX": "1000/hour",
+    }
+    for name in ("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN", "OTP_PROVIDER", "PLIVO_API_BASE_URL"):
+        env.pop(name, None)
+    reflex = str(ROOT / ".venv" / "bin" / "reflex")
+    subprocess.run([reflex, "db", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+    with logs.open("w") as out:
+        process = subprocess.Popen(
+            [reflex, "run", "--env", "prod", "--single-port", "--backend-port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_until_up(url, process, logs)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], logs: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"reflex run exited:\n{logs.read_text()[-4000:]}")
+        try:
+            if (
+                httpx.get(f"{url}/api/health", timeout=2).status_code == 200
+                and httpx.get(url).status_code == 200
+            ):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"app did not start in {START_TIMEOUT}s:\n{logs.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Debian's Chromium; Playwright cannot download its own here."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture
+def problems(page: Page, app_url: str) -> Iterator[list[str]]:
+    """Page errors, console errors and failed requests; every test must end with none."""
+    found: list[str] = []
+    page.on("pageerror", lambda error: found.append(f"pageerror: {error}"))
+    page.on("console", lambda msg: found.append(f"console: {msg.text}") if msg.type == "error" else None)
+    page.on("requestfailed", lambda request: found.append(f"requestfailed: {request.url}"))
+    page.on(
+        "response",
+        lambda response: (
+            found.append(f"http {response.status}: {response.url}") if response.status >= 400 else None
+        ),
+    )
+    yield found
+    assert found == [], found
+
+
+@pytest.fixture
+def app(page: Page, app_url: str, problems: list[str]) -> Page:
+    """The verification page, loaded and hydrated."""
+    page.goto(app_url)
+    page.wait_for_selector("#phone")
+    page.wait_for_function("() => !document.querySelector('#send-otp')?.disabled")
+    return page
