@@ -17,11 +17,19 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, request_response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import log
 from .config import get_settings
-from .errors import CodeRejected, InvalidInput, OtpError, RateLimited, TooManyAttempts
+from .errors import (
+    CodeRejected,
+    InvalidInput,
+    OtpError,
+    RateLimited,
+    TooManyAttempts,
+    VerificationExpired,
+)
 from .ratelimit import client_ip
 from .sandbox import sandbox_routes
 from .services import Checked, Started, VerificationService, get_verification_service
@@ -104,7 +112,19 @@ def _json_route(path: str, method: str, handler: Handler, service: ServiceFactor
         except OtpError as exc:
             return _otp_error(exc)
 
-    return Route(path, endpoint, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+    # An ASGI app (not a function) with no method list: Starlette hands it every
+    # method, so TRACE, PROPFIND, ... also get the JSON 405 and the right Allow.
+    return Route(path, _AnyMethod(request_response(endpoint)))
+
+
+class _AnyMethod:
+    """Wraps an ASGI app so `Route` treats it as an app and lets every method through."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
 
 
 def _otp_error(exc: OtpError) -> JSONResponse:
@@ -114,7 +134,7 @@ def _otp_error(exc: OtpError) -> JSONResponse:
         return response
     if isinstance(exc, CodeRejected):
         return _error(400, exc.user_message(), verified=False, attempts_left=exc.attempts_left)
-    if isinstance(exc, TooManyAttempts):
+    if isinstance(exc, (TooManyAttempts, VerificationExpired)):
         return _error(400, exc.user_message(), verified=False, attempts_left=0)
     return _error(exc.status, exc.user_message())
 

@@ -71,7 +71,7 @@ class TooManyAttempts(OtpError):
     """The verification used up its wrong-code attempts and is dead."""
 
     def user_message(self) -> str:
-        return "Too many wrong codes. Request a new code to try again."
+        return "Too many wrong codes. Wait a few minutes, then request a new code."
 
 
 class VerificationExpired(OtpError):

@@ -7,6 +7,7 @@ same rules apply to the UI, the JSON API and every rate-limit key.
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -139,9 +140,10 @@ def country_options(allowed: frozenset[str] = frozenset()) -> list[tuple[str, st
 
 def _parse(text: str, country: str) -> phonenumbers.PhoneNumber:
     """Parse as typed; also try a leading `00` as `+` when the region's own
-    international prefix is different (`0049 ...` typed with US selected)."""
+    international prefix is different (`0049 ...` typed with US selected). The zeros
+    may be any Unicode zero digits (full-width ones too), as `phonenumbers` accepts elsewhere."""
     candidates = [text]
-    if text.startswith("00"):
+    if len(text) >= 2 and all(unicodedata.decimal(c, None) == 0 for c in text[:2]):
         candidates.append("+" + text[2:])
     parsed: list[phonenumbers.PhoneNumber] = []
     for candidate in candidates:

@@ -78,9 +78,10 @@ def _recipient(value: object) -> str:
 def _code_length(value: object) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+    text = str(value)
+    if isinstance(value, bool) or not isinstance(value, int | str) or not (text.isascii() and text.isdigit()):
         raise SandboxError(400, "code_length must be an integer between 4 and 8")
-    length = int(value)
+    length = int(text)
     if not 4 <= length <= 8:
         raise SandboxError(400, "code_length must be an integer between 4 and 8")
     return length

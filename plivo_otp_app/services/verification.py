@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, func, select
 
 from .. import log
 from ..config import Settings
@@ -89,10 +89,11 @@ class VerificationService:
         channel = check_channel(channel)
         country = check_country(country, self.settings.allowed_countries)
         phone = normalise(raw_phone, country, channel, self.settings.allowed_countries)
+        now = self._now()
+        self._ensure_not_locked(phone.e164, now)
         self.limits.check_send(phone, client_ip)
         log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip)
         session_id = self._send(phone.e164, channel)
-        now = self._now()
         record = Verification(
             id=str(uuid.uuid4()),
             phone=phone.e164,
@@ -114,6 +115,14 @@ class VerificationService:
                 .where(col(Verification.status) == "pending")
                 .values(status="superseded")
             )
+            # Plivo re-delivers the same code while its session is live, so the
+            # wrong guesses already made against that code still count (BF-01).
+            spent = db.exec(
+                select(func.max(Verification.attempts)).where(
+                    col(Verification.provider_session_id) == session_id
+                )
+            ).one()
+            record.attempts = spent or 0
             db.add(record)
             db.commit()
         log.event("sent", phone=phone.masked, channel=channel, sends=1)
@@ -191,6 +200,23 @@ class VerificationService:
         log.event("validate_failed", phone=masked, reason=outcome.value)
         raise VerificationExpired(outcome.value)
 
+    def _ensure_not_locked(self, e164: str, now: datetime) -> None:
+        """Refuse, without a paid send, while a code that used up its attempts is still live.
+
+        The provider re-delivers the same code until its session expires, so a
+        new send before then could only deliver a code already guessed at.
+        """
+        with self.db() as db:
+            locked_until = db.exec(
+                select(func.max(Verification.expires_at))
+                .where(col(Verification.phone) == e164)
+                .where(col(Verification.status) == "failed")
+                .where(col(Verification.expires_at) > now)
+            ).one()
+        if locked_until is not None:
+            log.event("limited", scope="verification-locked", phone=mask(e164))
+            raise RateLimited((locked_until - now).total_seconds(), "verification-locked")
+
     def _send(self, e164: str, channel: str) -> str:
         try:
             return self.provider.send(e164, channel)
@@ -211,8 +237,10 @@ class VerificationService:
                 .where(col(Verification.expires_at) > now)
                 .values(attempts=Verification.attempts + 1)
             ).rowcount
-            db.commit()
+            # Read back before committing: our write lock still holds, so this is
+            # our own count, not one raised meanwhile by a concurrent check.
             fresh = db.get(Verification, record.id, populate_existing=True)
+            db.commit()
         if claimed != 1 or fresh is None:
             self._ensure_open(fresh or record, now)
             raise TooManyAttempts("attempts used up")

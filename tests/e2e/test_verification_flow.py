@@ -7,6 +7,8 @@ import re
 import httpx
 from playwright.sync_api import Page, expect
 
+TOO_MANY = "Too many wrong codes. Wait a few minutes, then request a new code."
+
 
 def _outbox(app_url: str, e164: str) -> list[dict[str, str]]:
     response = httpx.get(f"{app_url}/sandbox/messages", params={"recipient": e164})
@@ -105,11 +107,20 @@ def test_too_many_attempts_kills_the_code(app: Page, app_url: str):
         expect(app.locator("#error")).to_contain_text(f"{left} attempt")
     app.fill("#otp", _wrong(code))
     app.click("#verify-otp")
-    expect(app.locator("#error")).to_have_text("Too many wrong codes. Request a new code to try again.")
+    expect(app.locator("#error")).to_have_text(
+        "Too many wrong codes. Wait a few minutes, then request a new code."
+    )
     app.fill("#otp", code)
     app.click("#verify-otp")
-    expect(app.locator("#error")).to_have_text("Too many wrong codes. Request a new code to try again.")
+    expect(app.locator("#error")).to_have_text(
+        "Too many wrong codes. Wait a few minutes, then request a new code."
+    )
     expect(app.locator("#verified")).to_have_count(0)
+    # A new code for the same number waits until the burnt one expires: no paid send.
+    app.click("#change-number")
+    _send(app, "(415) 555-2605")
+    expect(app.locator("#error")).to_contain_text("Too many attempts. Please wait")
+    assert len(_outbox(app_url, "+14155552605")) == 1
 
 
 def test_invalid_and_landline_numbers_are_explained(app: Page):

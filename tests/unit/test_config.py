@@ -1,0 +1,152 @@
+"""`load_settings`: safe defaults, every bad value refused by name, and the sandbox never
+runs with (or leaks) real Plivo credentials."""
+
+from __future__ import annotations
+
+import pytest
+
+from plivo_otp_app.config import SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN, ConfigError, load_settings
+
+REAL_ID = "MAREAL0000000000ABCD"
+REAL_TOKEN = "real-secret-token-value"
+
+
+def test_defaults_without_credentials():
+    settings = load_settings({})
+    assert settings.provider == "sandbox"
+    assert settings.is_sandbox
+    assert settings.plivo_auth_id == SANDBOX_AUTH_ID
+    assert settings.plivo_auth_token == SANDBOX_AUTH_TOKEN
+    assert settings.code_length == 6
+    assert settings.otp_expiry_seconds == 300
+    assert settings.max_attempts == 5
+    assert settings.resend_cooldown_seconds == 30
+    assert settings.rate_limit_storage_url == "memory://"
+    assert settings.default_country == "US"
+    assert settings.allowed_countries == frozenset()
+    assert settings.log_level == "INFO"
+
+
+def test_blank_values_mean_defaults():
+    settings = load_settings({"OTP_CODE_LENGTH": "  ", "DEFAULT_COUNTRY": "", "PLIVO_AUTH_ID": ""})
+    assert settings.code_length == 6
+    assert settings.default_country == "US"
+    assert settings.provider == "sandbox"
+
+
+def test_good_values_are_read():
+    settings = load_settings(
+        {
+            "OTP_CODE_LENGTH": "8",
+            "OTP_EXPIRY_SECONDS": "600",
+            "DEFAULT_COUNTRY": "gb",
+            "ALLOWED_COUNTRIES": "GB, de",
+            "LOG_LEVEL": "debug",
+            "PLIVO_API_BASE_URL": "https://api.example.test/",
+            "PLIVO_READ_TIMEOUT": "2.5",
+        }
+    )
+    assert settings.code_length == 8
+    assert settings.otp_expiry_seconds == 600
+    assert settings.default_country == "GB"
+    assert settings.allowed_countries == frozenset({"GB", "DE"})
+    assert settings.log_level == "DEBUG"
+    assert settings.plivo_api_base_url == "https://api.example.test"
+    assert settings.plivo_read_timeout == 2.5
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"OTP_CODE_LENGTH": "3"}, "OTP_CODE_LENGTH"),
+        ({"OTP_CODE_LENGTH": "9"}, "OTP_CODE_LENGTH"),
+        ({"OTP_CODE_LENGTH": "abc"}, "OTP_CODE_LENGTH"),
+        ({"OTP_CODE_LENGTH": "6.5"}, "OTP_CODE_LENGTH"),
+        ({"OTP_EXPIRY_SECONDS": "601"}, "OTP_EXPIRY_SECONDS"),
+        ({"OTP_MAX_ATTEMPTS": "0"}, "OTP_MAX_ATTEMPTS"),
+        ({"OTP_PROVIDER": "twilio"}, "OTP_PROVIDER"),
+        (
+            {"OTP_PROVIDER": "plivo", "PLIVO_AUTH_ID": "XX123", "PLIVO_AUTH_TOKEN": REAL_TOKEN},
+            "PLIVO_AUTH_ID",
+        ),
+        (
+            {"OTP_PROVIDER": "plivo", "PLIVO_AUTH_ID": REAL_ID + "X", "PLIVO_AUTH_TOKEN": REAL_TOKEN},
+            "PLIVO_AUTH_ID",
+        ),
+        ({"OTP_PROVIDER": "plivo"}, "PLIVO_AUTH_ID"),
+        ({"RATE_LIMIT_SEND_PER_IP": "lots"}, "RATE_LIMIT_SEND_PER_IP"),
+        ({"RATE_LIMIT_SEND_PER_NUMBER": "3 per fortnight"}, "RATE_LIMIT_SEND_PER_NUMBER"),
+        ({"DEFAULT_COUNTRY": "XX"}, "DEFAULT_COUNTRY"),
+        ({"ALLOWED_COUNTRIES": "GB,ZZ", "DEFAULT_COUNTRY": "GB"}, "ALLOWED_COUNTRIES"),
+        ({"ALLOWED_COUNTRIES": "GB,DE"}, "DEFAULT_COUNTRY"),
+        ({"ALLOWED_COUNTRIES": "GB,DE"}, "ALLOWED_COUNTRIES"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"PLIVO_API_BASE_URL": "ftp://x"}, "PLIVO_API_BASE_URL"),
+        ({"PLIVO_CALLBACK_URL": "javascript:alert(1)"}, "PLIVO_CALLBACK_URL"),
+        ({"PLIVO_READ_TIMEOUT": "-1"}, "PLIVO_READ_TIMEOUT"),
+        ({"PLIVO_READ_TIMEOUT": "nan"}, "PLIVO_READ_TIMEOUT"),
+        ({"OTP_RESEND_COOLDOWN_SECONDS": "60", "OTP_RESEND_COOLDOWN_MAX_SECONDS": "30"}, "COOLDOWN_MAX"),
+        (
+            {"PLIVO_AUTH_ID": REAL_ID, "PLIVO_AUTH_TOKEN": REAL_TOKEN, "OTP_PROVIDER": "sandbox"},
+            "SANDBOX_FORCE",
+        ),
+        (
+            {"PLIVO_AUTH_ID": REAL_ID, "OTP_PROVIDER": "sandbox", "SANDBOX_FORCE": "maybe"},
+            "SANDBOX_FORCE",
+        ),
+    ],
+)
+def test_bad_value_raises_config_error_naming_the_variable(env, variable):
+    with pytest.raises(ConfigError) as refused:
+        load_settings(env)
+    assert variable in str(refused.value)
+
+
+def test_config_error_does_not_echo_the_auth_token():
+    env = {"OTP_PROVIDER": "plivo", "PLIVO_AUTH_ID": "bad-id", "PLIVO_AUTH_TOKEN": REAL_TOKEN}
+    with pytest.raises(ConfigError) as refused:
+        load_settings(env)
+    assert REAL_TOKEN not in str(refused.value)
+
+
+@pytest.mark.parametrize("auth_id", [REAL_ID, "SAREAL0000000000ABCD"])
+def test_real_credentials_select_plivo(auth_id):
+    settings = load_settings({"PLIVO_AUTH_ID": auth_id, "PLIVO_AUTH_TOKEN": REAL_TOKEN})
+    assert settings.provider == "plivo"
+    assert not settings.is_sandbox
+    assert settings.plivo_auth_id == auth_id
+    assert settings.plivo_auth_token == REAL_TOKEN
+
+
+def test_explicit_plivo_provider_with_credentials():
+    env = {"OTP_PROVIDER": "PLIVO", "PLIVO_AUTH_ID": REAL_ID, "PLIVO_AUTH_TOKEN": REAL_TOKEN}
+    assert load_settings(env).provider == "plivo"
+
+
+def test_half_set_credentials_are_refused():
+    with pytest.raises(ConfigError, match="PLIVO_AUTH_TOKEN"):
+        load_settings({"PLIVO_AUTH_ID": REAL_ID})
+
+
+def test_sandbox_with_real_credentials_is_refused_unless_forced():
+    env = {"OTP_PROVIDER": "sandbox", "PLIVO_AUTH_ID": REAL_ID, "PLIVO_AUTH_TOKEN": REAL_TOKEN}
+    with pytest.raises(ConfigError, match="SANDBOX_FORCE"):
+        load_settings(env)
+    with pytest.raises(ConfigError, match="SANDBOX_FORCE"):
+        load_settings({**env, "SANDBOX_FORCE": "0"})
+
+
+@pytest.mark.parametrize("force", ["1", "true", "YES"])
+def test_forced_sandbox_uses_sandbox_credentials_never_the_real_ones(force):
+    env = {
+        "OTP_PROVIDER": "sandbox",
+        "PLIVO_AUTH_ID": REAL_ID,
+        "PLIVO_AUTH_TOKEN": REAL_TOKEN,
+        "SANDBOX_FORCE": force,
+    }
+    settings = load_settings(env)
+    assert settings.provider == "sandbox"
+    assert settings.plivo_auth_id == SANDBOX_AUTH_ID
+    assert settings.plivo_auth_token == SANDBOX_AUTH_TOKEN
+    assert REAL_ID not in repr(settings)
+    assert REAL_TOKEN not in repr(settings)
