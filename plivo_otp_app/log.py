@@ -36,7 +36,7 @@ def configure(level: str) -> None:
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter())
         logger.addHandler(handler)
-        logger.propagate = True
+        logger.propagate = False  # one line per event, not again through the root logger
 
 
 def event(name: str, level: int = logging.INFO, **fields: Any) -> None:
