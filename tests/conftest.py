@@ -86,6 +86,18 @@ def serve(app: Starlette, port: int) -> uvicorn.Server:
     return server
 
 
+def sandbox_provider(base_url: str, code_length: int | None = None) -> PlivoProvider:
+    """The real Plivo wrapper pointed at `base_url` with the sandbox credentials, 1 s timeouts."""
+    return PlivoProvider(
+        SANDBOX_AUTH_ID,
+        SANDBOX_AUTH_TOKEN,
+        base_url,
+        connect_timeout=1.0,
+        read_timeout=1.0,
+        code_length=code_length,
+    )
+
+
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[Sandbox]:
     """One sandbox for the session; `sandbox` resets it per test."""
@@ -139,14 +151,7 @@ def db_url(tmp_path: Path) -> str:
 @pytest.fixture
 def provider(sandbox: Sandbox, settings: Settings) -> PlivoProvider:
     """The real Plivo wrapper pointed at the sandbox, with short timeouts."""
-    return PlivoProvider(
-        SANDBOX_AUTH_ID,
-        SANDBOX_AUTH_TOKEN,
-        sandbox.base_url,
-        connect_timeout=1.0,
-        read_timeout=1.0,
-        code_length=settings.code_length,
-    )
+    return sandbox_provider(sandbox.base_url, settings.code_length)
 
 
 @pytest.fixture
@@ -157,14 +162,7 @@ def make_service(
 
     def make(**env: str) -> VerificationService:
         settings = make_settings(**env)
-        provider = PlivoProvider(
-            SANDBOX_AUTH_ID,
-            SANDBOX_AUTH_TOKEN,
-            sandbox.base_url,
-            connect_timeout=1.0,
-            read_timeout=1.0,
-            code_length=settings.code_length,
-        )
+        provider = sandbox_provider(sandbox.base_url, settings.code_length)
         return VerificationService(settings, provider, RateLimits(settings), db_url=db_url, clock=clock.now)
 
     return make

@@ -69,30 +69,28 @@ def phone_form() -> rx.Component:
     )
 
 
+def _secondary(
+    label: object, element_id: str, handler: object, disabled: object, **props: object
+) -> rx.Component:
+    return rx.el.button(label, id=element_id, type="button", disabled=disabled, on_click=handler, **props)
+
+
 def _resend_controls() -> rx.Component:
-    waiting = VerifyState.resend_in > 0
+    waiting = (VerifyState.resend_in > 0) | VerifyState.loading
     return rx.el.div(
-        rx.el.button(
-            rx.cond(waiting, f"Resend code in {VerifyState.resend_in}s", "Resend code"),
-            id="resend-otp",
-            type="button",
-            disabled=waiting | VerifyState.loading,
-            on_click=VerifyState.resend_code,
+        _secondary(
+            rx.cond(VerifyState.resend_in > 0, f"Resend code in {VerifyState.resend_in}s", "Resend code"),
+            "resend-otp",
+            VerifyState.resend_code,
+            waiting,
         ),
-        rx.el.button(
-            "Call me instead",
-            id="call-me",
-            type="button",
-            disabled=waiting | VerifyState.loading,
-            on_click=VerifyState.call_me,
-        ),
-        rx.el.button(
+        _secondary("Call me instead", "call-me", VerifyState.call_me, waiting),
+        _secondary(
             "Use a different number",
-            id="change-number",
-            type="button",
+            "change-number",
+            VerifyState.change_number,
+            VerifyState.loading,
             class_name="link",
-            disabled=VerifyState.loading,
-            on_click=VerifyState.change_number,
         ),
         class_name="row wrap",
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import uvicorn
+from conftest import sandbox_provider
 from starlette.applications import Starlette
 
 from plivo_otp_app.config import SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN
@@ -184,9 +185,7 @@ def test_hang_is_cut_by_the_read_timeout_and_the_create_is_not_retried(provider,
 
 @pytest.mark.parametrize("e164", STATUS_FAULTS)
 def test_failed_create_is_sent_exactly_once(counting, e164):
-    provider = PlivoProvider(
-        SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN, counting.base_url, connect_timeout=1.0, read_timeout=1.0
-    )
+    provider = sandbox_provider(counting.base_url)
     with pytest.raises(EXPECTED_FAULT_ERRORS[e164]):
         provider.send(e164, "sms")
     time.sleep(0.2)  # room for a retry to show up
@@ -195,9 +194,7 @@ def test_failed_create_is_sent_exactly_once(counting, e164):
 
 
 def test_successful_create_is_sent_exactly_once(counting, sandbox):
-    provider = PlivoProvider(
-        SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN, counting.base_url, connect_timeout=1.0, read_timeout=1.0
-    )
+    provider = sandbox_provider(counting.base_url)
     provider.send(PHONE, "sms")
     assert counting.creates() == 1
     assert len(sandbox.store.messages(PHONE)) == 1
@@ -218,13 +215,7 @@ def test_timed_out_create_is_sent_exactly_once(counting, sandbox):
 
 
 def test_connection_refused_is_provider_unavailable(sandbox):
-    provider = PlivoProvider(
-        SANDBOX_AUTH_ID,
-        SANDBOX_AUTH_TOKEN,
-        f"http://127.0.0.1:{closed_port()}",
-        connect_timeout=1.0,
-        read_timeout=1.0,
-    )
+    provider = sandbox_provider(f"http://127.0.0.1:{closed_port()}")
     started = time.monotonic()
     with pytest.raises(ProviderUnavailable):
         provider.send(PHONE, "sms")

@@ -18,8 +18,8 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from conftest import sandbox_provider
 
-from plivo_otp_app.config import SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN
 from plivo_otp_app.db import session as db_session
 from plivo_otp_app.errors import (
     CodeRejected,
@@ -32,7 +32,6 @@ from plivo_otp_app.errors import (
 )
 from plivo_otp_app.log import JsonFormatter
 from plivo_otp_app.models import Verification
-from plivo_otp_app.providers import PlivoProvider
 from plivo_otp_app.ratelimit import RateLimits
 from plivo_otp_app.services import VerificationService
 
@@ -395,13 +394,7 @@ def test_start_for_another_number_leaves_the_first_alone(service, sandbox):
 
 def _unreachable_service(service: VerificationService, db_url: str, clock) -> VerificationService:
     """The same settings and database, but the provider on a closed loopback port."""
-    provider = PlivoProvider(
-        SANDBOX_AUTH_ID,
-        SANDBOX_AUTH_TOKEN,
-        f"http://127.0.0.1:{closed_port()}",
-        connect_timeout=1.0,
-        read_timeout=1.0,
-    )
+    provider = sandbox_provider(f"http://127.0.0.1:{closed_port()}")
     return VerificationService(
         service.settings, provider, RateLimits(service.settings), db_url=db_url, clock=clock.now
     )
