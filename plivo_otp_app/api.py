@@ -101,9 +101,11 @@ def _client_ip(request: Request) -> str:
 def _json_route(path: str, method: str, handler: Handler, service: ServiceFactory) -> Route:
     """A route that answers every method (405 in JSON) and maps every typed error."""
 
+    allowed = (method, "HEAD") if method == "GET" else (method,)
+
     async def endpoint(request: Request) -> JSONResponse:
-        if request.method != method:
-            return _error(405, f"Use {method} for {path}.", allow=method)
+        if request.method not in allowed:
+            return _error(405, f"Use {method} for {path}.", allow=", ".join(allowed))
         try:
             body = await _json_object(request) if method == "POST" else {}
             return await handler(request, body, service())

@@ -85,11 +85,20 @@ class RateLimits:
 
 
 def ip_bucket(client_ip: str) -> str:
-    """The key for an address: the address for IPv4, its /64 for IPv6."""
+    """The key for an address: the address for IPv4, its /64 for IPv6.
+
+    A port some proxies append (`1.2.3.4:80`, `[2001:db8::1]:80`) is dropped, so
+    changing source ports cannot mint fresh buckets.
+    """
+    text = client_ip.strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
     try:
-        address = ipaddress.ip_address(client_ip.strip())
+        address = ipaddress.ip_address(text)
     except ValueError:
-        return client_ip.strip()[:64] or "unknown"
+        return text[:64] or "unknown"
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)

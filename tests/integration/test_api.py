@@ -246,7 +246,13 @@ def test_head_on_a_post_route_gets_405_with_allow(api):
 def test_other_methods_on_health_get_405_in_json(api, method):
     response = api.request(method, "/api/health")
     assert_error(response, 405)
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
+
+
+def test_head_on_health_answers_like_get_without_a_body(api):
+    response = api.head("/api/health")
+    assert response.status_code == 200
+    assert response.content == b""
 
 
 @pytest.mark.parametrize(

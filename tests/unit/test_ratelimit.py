@@ -189,3 +189,16 @@ def test_unreachable_store_fails_closed():
         assert type(failed.value) is ServiceUnavailable
         assert not isinstance(failed.value, RateLimited)
         assert failed.value.status == 503
+
+
+@pytest.mark.parametrize(
+    ("raw", "bucket"),
+    [
+        ("198.51.100.7:443", "198.51.100.7"),
+        ("[2001:db8:1:2::5]:8080", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2::5", "2001:db8:1:2::/64"),
+        (" 198.51.100.7 ", "198.51.100.7"),
+    ],
+)
+def test_ports_do_not_mint_new_buckets(raw, bucket):
+    assert ip_bucket(raw) == bucket
