@@ -1,4 +1,8 @@
-"""Database tables. Times are aware UTC datetimes (SQLModel normalises them on every engine)."""
+"""Database tables. Times are aware UTC datetimes (SQLModel normalises them on every engine).
+
+Secrets (session tokens, tickets, remembered-device tokens, backup codes) are
+stored only as hashes; passwords only as Argon2id hashes.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,93 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel
 
 
+class User(SQLModel, table=True):
+    """An account. `username` and `email` are stored case-folded."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True, max_length=64)
+    email: str | None = Field(default=None, unique=True, index=True, max_length=254)
+    password_hash: str = Field(max_length=255)
+    phone_number: str | None = Field(default=None, index=True, max_length=16)
+    is_phone_verified: bool = False
+    two_factor_enabled: bool = False
+    failed_otp_count: int = 0
+    locked_until: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AuthSession(SQLModel, table=True):
+    """A signed-in browser or API client; the token itself is never stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=255)
+    revoked_at: datetime | None = None
+
+
+class LoginTicket(SQLModel, table=True):
+    """A one-time, short-lived ticket a browser redeems for its session cookie."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_hash: str = Field(unique=True, index=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    remember_device: bool = False
+    landing: str = Field(default="/account", max_length=255)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class PendingLogin(SQLModel, table=True):
+    """Password accepted, second factor pending: grants nothing by itself."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    verification_id: str | None = Field(default=None, max_length=36)
+    created_at: datetime
+    expires_at: datetime
+    completed_at: datetime | None = None
+
+
+class BackupCode(SQLModel, table=True):
+    """One single-use recovery code (hashed)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    code_hash: str = Field(index=True, max_length=64)
+    created_at: datetime
+    used_at: datetime | None = None
+
+
+class TrustedDevice(SQLModel, table=True):
+    """A browser that may skip the SMS step until it expires or is revoked."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    token_hash: str = Field(unique=True, index=True, max_length=64)
+    label: str = Field(default="", max_length=255)
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
 class Verification(SQLModel, table=True):
     """One OTP flow: a number, the provider's session and what happened to it.
 
     `id` is the opaque handle given to the client (the API's `session_uuid`);
-    the provider's own session id never leaves the server.
+    the provider's own session id never leaves the server. A verification is
+    bound to its purpose and (except for the anonymous page) to its user.
     """
 
     id: str = Field(primary_key=True, max_length=36)
     purpose: str = Field(default="verify", max_length=20)
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     phone: str = Field(index=True, max_length=16)
     channel: str = Field(max_length=8)
     provider_session_id: str = Field(max_length=64)

@@ -60,6 +60,8 @@ class Checked:
     verification_id: str
     e164: str
     masked: str
+    purpose: str = "verify"
+    user_id: int | None = None
 
 
 def utcnow() -> datetime:
@@ -84,8 +86,20 @@ class VerificationService:
         self._db_url = db_url
         self._now = clock
 
-    def start(self, raw_phone: object, country: object, channel: object, client_ip: str) -> Started:
-        """Send a first code to a number typed by the user."""
+    def start(
+        self,
+        raw_phone: object,
+        country: object,
+        channel: object,
+        client_ip: str,
+        purpose: str = "verify",
+        user_id: int | None = None,
+    ) -> Started:
+        """Send a first code to a number typed by the user.
+
+        `purpose` and `user_id` bind the verification: only a check that names
+        the same purpose and user can use it.
+        """
         channel = check_channel(channel)
         country = check_country(country, self.settings.allowed_countries)
         phone = normalise(raw_phone, country, channel, self.settings.allowed_countries)
@@ -96,6 +110,8 @@ class VerificationService:
         session_id = self._send(phone.e164, channel)
         record = Verification(
             id=str(uuid.uuid4()),
+            purpose=purpose,
+            user_id=user_id,
             phone=phone.e164,
             channel=channel,
             provider_session_id=session_id,
@@ -112,6 +128,7 @@ class VerificationService:
                 update(Verification)
                 .where(col(Verification.phone) == phone.e164)
                 .where(col(Verification.purpose) == record.purpose)
+                .where(col(Verification.user_id) == user_id if user_id else col(Verification.user_id).is_(None))
                 .where(col(Verification.status) == "pending")
                 .values(status="superseded")
             )
@@ -128,10 +145,17 @@ class VerificationService:
         log.event("sent", phone=phone.masked, channel=channel, sends=1)
         return self._started(record, now)
 
-    def resend(self, verification_id: object, channel: object, client_ip: str) -> Started:
+    def resend(
+        self,
+        verification_id: object,
+        channel: object,
+        client_ip: str,
+        purpose: str = "verify",
+        user_id: int | None = None,
+    ) -> Started:
         """Send the code again (same code, maybe another channel) after the cooldown."""
         channel = check_channel(channel)
-        record = self._load(verification_id)
+        record = self._load(verification_id, purpose, user_id)
         now = self._now()
         self._ensure_open(record, now)
         # The number rules again, for the channel asked now: a landline reached
@@ -165,11 +189,18 @@ class VerificationService:
         log.event("sent", phone=phone.masked, channel=channel, sends=record.sends)
         return self._started(record, now)
 
-    def check(self, verification_id: object, code: object, client_ip: str) -> Checked:
+    def check(
+        self,
+        verification_id: object,
+        code: object,
+        client_ip: str,
+        purpose: str = "verify",
+        user_id: int | None = None,
+    ) -> Checked:
         """Check a code; succeeds at most once per verification."""
         code = self._check_code_format(code)
         self.limits.check_verify(client_ip)
-        record = self._load(verification_id)
+        record = self._load(verification_id, purpose, user_id)
         now = self._now()
         self._ensure_open(record, now)
         attempts = self._claim_attempt(record, now)
@@ -185,7 +216,7 @@ class VerificationService:
         if outcome is Outcome.VALID:
             if self._transition(record, "verified", verified_at=now):
                 log.event("validate_ok", phone=masked, attempts=attempts)
-                return Checked(record.id, record.phone, masked)
+                return Checked(record.id, record.phone, masked, record.purpose, record.user_id)
             log.event("validate_failed", phone=masked, reason="already-used")
             raise VerificationExpired("already used")
         if outcome is Outcome.WRONG:
@@ -281,12 +312,13 @@ class VerificationService:
             self._transition(record, "expired")
             raise VerificationExpired("expired")
 
-    def _load(self, verification_id: object) -> Verification:
+    def _load(self, verification_id: object, purpose: str, user_id: int | None) -> Verification:
+        """The verification, if it exists for this purpose and user; unknown otherwise."""
         if not isinstance(verification_id, str) or not _ID_PATTERN.fullmatch(verification_id):
             raise VerificationExpired("unknown verification")
         with self.db() as db:
             record = db.get(Verification, verification_id)
-        if record is None:
+        if record is None or record.purpose != purpose or record.user_id != user_id:
             raise VerificationExpired("unknown verification")
         return record
 

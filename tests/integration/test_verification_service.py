@@ -16,6 +16,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from conftest import sandbox_provider
@@ -533,3 +534,22 @@ def test_logs_carry_events_but_no_number_and_no_code(service, sandbox, clock, ca
 
     masked = {r.fields.get("phone") for r in records if "phone" in r.fields}
     assert masked == {"+1******2671", "+44******0958"}
+
+
+def test_a_code_is_bound_to_its_purpose_and_user(service, sandbox, db_url):
+    """BND-07: a code sent for one purpose or user cannot complete another."""
+    from plivo_otp_app.models import User
+
+    with db_session(db_url) as db:
+        now = datetime.now(UTC)
+        for name in ("alice", "mallory"):
+            db.add(User(username=name, password_hash="x", created_at=now, updated_at=now))
+        db.commit()
+    started = service.start(TYPED, "US", "sms", IP, purpose="signup", user_id=1)
+    code = sandbox.code_for(PHONE)
+    for purpose, user_id in (("login", 1), ("signup", 2), ("signup", None), ("verify", None)):
+        with pytest.raises(VerificationExpired):
+            service.check(started.verification_id, code, IP, purpose=purpose, user_id=user_id)
+    assert provider_session(sandbox, row(db_url, started.verification_id)).validations == 0
+    checked = service.check(started.verification_id, code, IP, purpose="signup", user_id=1)
+    assert (checked.purpose, checked.user_id) == ("signup", 1)
