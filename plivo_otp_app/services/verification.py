@@ -128,7 +128,7 @@ class VerificationService:
                 update(Verification)
                 .where(col(Verification.phone) == phone.e164)
                 .where(col(Verification.purpose) == record.purpose)
-                .where(col(Verification.user_id) == user_id if user_id else col(Verification.user_id).is_(None))
+                .where(col(Verification.user_id).is_not_distinct_from(user_id))
                 .where(col(Verification.status) == "pending")
                 .values(status="superseded")
             )
