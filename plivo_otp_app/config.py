@@ -59,6 +59,17 @@ class Settings:
     allowed_countries: frozenset[str]
     log_level: str
     sandbox_hang_seconds: float
+    password_min_length: int = 15
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    pending_login_minutes: int = 10
+    remember_device_days: int = 30
+    lockout_after: int = 10
+    lockout_base_seconds: int = 30
+    lockout_max_seconds: int = 3600
+    login_limits_per_ip: str = "20/5minutes"
+    login_limits_per_account: str = "10/15minutes"
+    sms_source_number: str | None = None
 
     @property
     def is_sandbox(self) -> bool:
@@ -195,6 +206,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         else frozenset(),
         log_level=log_level,
         sandbox_hang_seconds=_number(env, "SANDBOX_HANG_SECONDS", 10.0, float, 0, 120),
+        password_min_length=_number(env, "PASSWORD_MIN_LENGTH", 15, int, 8, 64),
+        session_idle_minutes=_number(env, "SESSION_IDLE_MINUTES", 30, int, 1, 1440),
+        session_absolute_hours=_number(env, "SESSION_ABSOLUTE_HOURS", 12, int, 1, 720),
+        pending_login_minutes=_number(env, "PENDING_LOGIN_MINUTES", 10, int, 1, 10),
+        remember_device_days=_number(env, "REMEMBER_DEVICE_DAYS", 30, int, 1, 365),
+        lockout_after=_number(env, "OTP_LOCKOUT_AFTER", 10, int, 1, 100),
+        lockout_base_seconds=_number(env, "OTP_LOCKOUT_SECONDS", 30, int, 1, 86400),
+        lockout_max_seconds=_number(env, "OTP_LOCKOUT_MAX_SECONDS", 3600, int, 1, 86400),
+        login_limits_per_ip=_limits(env, "RATE_LIMIT_LOGIN_PER_IP", "20/5minutes"),
+        login_limits_per_account=_limits(env, "RATE_LIMIT_LOGIN_PER_ACCOUNT", "10/15minutes"),
+        sms_source_number=_get(env, "PLIVO_SMS_SOURCE"),
     )
     if settings.allowed_countries and settings.default_country not in settings.allowed_countries:
         raise ConfigError("DEFAULT_COUNTRY must be one of ALLOWED_COUNTRIES")

@@ -74,6 +74,24 @@ class TooManyAttempts(OtpError):
         return "Too many wrong codes. Wait a few minutes, then request a new code."
 
 
+class InvalidCredentials(OtpError):
+    """Wrong username or password; the same words whether or not the user exists."""
+
+    status = 401
+
+    def user_message(self) -> str:
+        return "Incorrect username or password."
+
+
+class NotSignedIn(OtpError):
+    """The session is missing, expired or revoked."""
+
+    status = 401
+
+    def user_message(self) -> str:
+        return "Please sign in again."
+
+
 class VerificationExpired(OtpError):
     """The verification expired, was already used, or is unknown."""
 

@@ -38,6 +38,8 @@ class RateLimits:
         self._send_number = _Rule("send-number", parse_many(settings.send_limits_per_number))
         self._send_prefix = _Rule("send-prefix", parse_many(settings.send_limits_per_prefix))
         self._verify_ip = _Rule("verify-ip", parse_many(settings.verify_limits_per_ip))
+        self._login_ip = _Rule("login-ip", parse_many(settings.login_limits_per_ip))
+        self._login_account = _Rule("login-account", parse_many(settings.login_limits_per_account))
 
     def check_send(self, phone: Phone, client_ip: str) -> None:
         """Count one code sent to `phone` from `client_ip`.
@@ -59,6 +61,18 @@ class RateLimits:
         """
         self._hit(self._verify_ip, ip_bucket(client_ip), None)
 
+    def check_login(self, client_ip: str, account: str) -> None:
+        """Count one password attempt from `client_ip` for the account name `account`.
+
+        Unknown names are counted like known ones, so the limit reveals nothing.
+
+        Raises:
+            RateLimited: Too many password attempts from this address or for this name.
+            ServiceUnavailable: The limit store cannot be reached.
+        """
+        self._hit(self._login_ip, ip_bucket(client_ip), None)
+        self._hit(self._login_account, account.casefold()[:254], None)
+
     def reset(self) -> None:
         """Forget every counter (tests and operators only)."""
         self._limiter.storage.reset()
@@ -78,7 +92,7 @@ class RateLimits:
                     scope=rule.scope,
                     limit=str(item),
                     phone=mask(phone.e164) if phone else None,
-                    key=key if rule.scope.endswith("ip") else None,
+                    key=key if rule.scope.endswith("-ip") else None,
                     retry_after=round(retry_after),
                 )
                 raise RateLimited(retry_after, rule.scope)

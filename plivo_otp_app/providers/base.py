@@ -33,3 +33,7 @@ class VerifyProvider(Protocol):
     def status(self, session_id: str) -> str:
         """The session's status: "in-progress", "verified" or "expired"."""
         ...
+
+    def notify(self, source: str, recipient: str, text: str) -> None:
+        """Send a plain text message (security notices; never a code)."""
+        ...

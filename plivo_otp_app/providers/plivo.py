@@ -109,6 +109,13 @@ class PlivoProvider:
             raise ProviderUnavailable("session without status")
         return status.lower()
 
+    def notify(self, source: str, recipient: str, text: str) -> None:
+        """Send a plain SMS through Plivo Messaging (not Verify)."""
+        try:
+            self._client().messages.create(dst=recipient.lstrip("+"), src=source.lstrip("+"), text=text)
+        except Exception as exc:
+            raise _translate(exc, "message", recipient) from exc
+
     def _client(self) -> _Client:
         """One SDK client per thread: `requests.Session` is not shared across threads."""
         base_url = self._base_url() if callable(self._base_url) else self._base_url

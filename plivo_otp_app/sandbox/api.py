@@ -138,8 +138,18 @@ def build_routes(
         store.validate(session_uuid, otp if isinstance(otp, str) else None)
         return _answer(200, message="session validated successfully.", session_uuid=session_uuid)
 
+    async def message(request: Request) -> JSONResponse:
+        body = await _json_body(request)
+        recipient = _recipient(body.get("dst"))
+        text = body.get("text")
+        if not isinstance(text, str) or not text or len(text) > 1600:
+            raise SandboxError(400, "text is required")
+        store.deliver(recipient, text)
+        return _answer(202, message="message(s) queued", message_uuid=[str(uuid.uuid4())])
+
     base = "/v1/Account/{auth_id}/Verify/Session"
     return [
+        Route("/v1/Account/{auth_id}/Message/", guarded(message), methods=["POST"]),
         Route(base + "/", guarded(sessions), methods=["GET", "POST"]),
         Route(base + "/{session_uuid}/", guarded(one_session), methods=["GET", "POST"]),
         *outbox_routes(store),

@@ -173,6 +173,19 @@ class SandboxStore:
                     count += 1
         return count
 
+    def deliver(self, recipient: str, text: str) -> None:
+        """A plain SMS (Plivo Messaging), e.g. a security notice; it carries no code."""
+        with self._lock:
+            self._outbox.appendleft(
+                Message(
+                    recipient="+" + recipient.lstrip("+"),
+                    channel="sms",
+                    code="",
+                    text=text,
+                    time=_iso(self.clock()),
+                )
+            )
+
     def messages(self, recipient: str | None = None) -> list[Message]:
         """Delivered messages, newest first, optionally for one recipient."""
         with self._lock:

@@ -7,9 +7,24 @@ import functools
 from ..config import get_settings
 from ..providers import build_provider
 from ..ratelimit import RateLimits
+from .accounts import AccountService, AccountView, LoginResult, SignupResult
+from .sessions import Redeemed, SessionService
 from .verification import Checked, Started, VerificationService
 
-__all__ = ["Checked", "Started", "VerificationService", "get_verification_service"]
+__all__ = [
+    "AccountService",
+    "AccountView",
+    "Checked",
+    "LoginResult",
+    "Redeemed",
+    "SessionService",
+    "SignupResult",
+    "Started",
+    "VerificationService",
+    "get_account_service",
+    "get_session_service",
+    "get_verification_service",
+]
 
 
 @functools.cache
@@ -17,3 +32,15 @@ def get_verification_service() -> VerificationService:
     """The process's verification service, built from the settings."""
     settings = get_settings()
     return VerificationService(settings, build_provider(settings), RateLimits(settings))
+
+
+@functools.cache
+def get_session_service() -> SessionService:
+    """The process's session service."""
+    return SessionService(get_settings())
+
+
+@functools.cache
+def get_account_service() -> AccountService:
+    """The process's account service, on the same verification and session services."""
+    return AccountService(get_settings(), get_verification_service(), get_session_service())

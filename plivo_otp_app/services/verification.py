@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
@@ -38,6 +39,8 @@ from ..phone import check_channel, check_country, mask, normalise
 from ..providers import Outcome, VerifyProvider
 from ..ratelimit import RateLimits
 
+#: The sender number the sandbox's notices come from.
+SANDBOX_SMS_SOURCE = "+15550000000"
 _ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
@@ -210,6 +213,36 @@ class VerificationService:
             self._refund_attempt(record)
             raise
         return self._settle(record, outcome, attempts, now)
+
+    def refuse(
+        self, verification_id: object, code: object, client_ip: str, purpose: str, user_id: int | None
+    ) -> NoReturn:
+        """Answer exactly as for a wrong code, counting the attempt, without asking the provider.
+
+        For a locked account: a right code must neither succeed nor look different.
+        """
+        self._check_code_format(code)
+        self.limits.check_verify(client_ip)
+        record = self._load(verification_id, purpose, user_id)
+        now = self._now()
+        self._ensure_open(record, now)
+        attempts = self._claim_attempt(record, now)
+        self._settle(record, Outcome.WRONG, attempts, now)
+        raise AssertionError("a wrong code always raises")
+
+    def notify(self, recipient: str, text: str) -> bool:
+        """Send a plain SMS (a security notice) where a sender number is configured; never raises."""
+        source = self.settings.sms_source_number or (SANDBOX_SMS_SOURCE if self.settings.is_sandbox else None)
+        if source is None:
+            log.event("notify_skipped", phone=mask(recipient), reason="no PLIVO_SMS_SOURCE")
+            return False
+        try:
+            self.provider.notify(source, recipient, text)
+        except OtpError as exc:
+            log.event("notify_failed", logging.WARNING, phone=mask(recipient), error=type(exc).__name__)
+            return False
+        log.event("notified", phone=mask(recipient))
+        return True
 
     def _settle(self, record: Verification, outcome: Outcome, attempts: int, now: datetime) -> Checked:
         masked = mask(record.phone)

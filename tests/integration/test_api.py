@@ -22,7 +22,8 @@ import httpx
 import pytest
 from conftest import free_port, serve
 
-from plivo_otp_app.api import MAX_BODY_BYTES, build_api
+from plivo_otp_app.api import build_api
+from plivo_otp_app.jsonhttp import MAX_BODY_BYTES
 
 MOBILE = "+14155552671"  # US, fixed-line-or-mobile: may get an SMS
 GB_LANDLINE = "+442079460958"  # UK fixed line (Ofcom drama range): voice only

@@ -19,7 +19,8 @@ from conftest import free_port, serve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plivo_otp_app.api import MAX_BODY_BYTES, build_api
+from plivo_otp_app.api import build_api
+from plivo_otp_app.jsonhttp import MAX_BODY_BYTES
 
 ROUTES = ("/api/otp/send", "/api/otp/resend", "/api/otp/verify")
 HIGH_LIMITS = {

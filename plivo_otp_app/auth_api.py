@@ -1,0 +1,221 @@
+"""Login over HTTP: the session-cookie routes for browsers, and a JSON login for other clients.
+
+Browsers: a successful login handler stores a one-time ticket and sends the
+page to `GET /api/session/complete?ticket=...` with a full page load. That
+route redeems the ticket, ends any earlier session of the browser (no
+fixation), and answers 303 with the session in an HttpOnly, SameSite=Lax
+cookie (Secure under https) that JavaScript cannot read. The next page's
+socket handshake carries the cookie to the state handlers.
+
+Other clients: `POST /api/auth/login`, then `POST /api/auth/login/verify` with
+the code (or a backup code) when two-factor login is on; the session token
+comes back in the body and goes in `Authorization: Bearer ...`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from .errors import NotSignedIn
+from .jsonhttp import BadRequest, json_route, ok, request_ip, string_field
+from .services import AccountService, LoginResult, Started
+
+SESSION_COOKIE = "otp_session"
+DEVICE_COOKIE = "otp_device"
+AccountsFactory = Callable[[], AccountService]
+
+
+def read_cookie(cookie_header: str | None, name: str) -> str | None:
+    """One cookie's value from a raw `Cookie` header."""
+    if not cookie_header:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(cookie_header)
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel else None
+
+
+def safe_landing(landing: str, request: Request) -> str:
+    """`landing` if it is a path or a URL on this request's host; otherwise `/`.
+
+    Keeps the cookie routes from redirecting anywhere else (no open redirect).
+    """
+    parts = urlsplit(landing)
+    if not parts.scheme and not parts.netloc and landing.startswith("/") and not landing.startswith("//"):
+        return landing
+    if parts.scheme in ("http", "https") and parts.hostname == request.url.hostname:
+        return landing
+    return "/"
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+
+
+def _cross_site(request: Request) -> bool:
+    return request.headers.get("sec-fetch-site") == "cross-site"
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _complete_route(accounts: AccountsFactory) -> Route:
+    async def complete(request: Request) -> Response:
+        if _cross_site(request):
+            return _no_store(JSONResponse({"error": "Cross-site sign-in is refused."}, status_code=403))
+        sessions = accounts().sessions
+        redeemed = await run_in_threadpool(
+            sessions.redeem_ticket,
+            request.query_params.get("ticket"),
+            request_ip(request),
+            request.headers.get("user-agent", ""),
+            request.cookies.get(SESSION_COOKIE),
+        )
+        if redeemed is None:
+            fallback = safe_landing(request.query_params.get("fail", "/login"), request)
+            return _no_store(RedirectResponse(fallback, status_code=303))
+        response = RedirectResponse(safe_landing(redeemed.landing, request), status_code=303)
+        secure = _secure(request)
+        response.set_cookie(
+            SESSION_COOKIE,
+            redeemed.session_token,
+            max_age=sessions.settings.session_absolute_hours * 3600,
+            httponly=True,
+            samesite="lax",
+            secure=secure,
+        )
+        if redeemed.device_token:
+            response.set_cookie(
+                DEVICE_COOKIE,
+                redeemed.device_token,
+                max_age=sessions.settings.remember_device_days * 86400,
+                httponly=True,
+                samesite="lax",
+                secure=secure,
+            )
+        return _no_store(response)
+
+    return Route("/api/session/complete", complete, methods=["GET"])
+
+
+def _logout_route(accounts: AccountsFactory) -> Route:
+    async def logout(request: Request) -> Response:
+        if _cross_site(request):
+            return _no_store(JSONResponse({"error": "Cross-site sign-out is refused."}, status_code=403))
+        await run_in_threadpool(accounts().sessions.end, request.cookies.get(SESSION_COOKIE))
+        response = RedirectResponse(safe_landing(request.query_params.get("next", "/login"), request), 303)
+        response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=_secure(request))
+        return _no_store(response)
+
+    return Route("/api/session/logout", logout, methods=["GET"])
+
+
+def _login_body(result: LoginResult, accounts: AccountService, request: Request) -> dict[str, Any]:
+    if result.user_id is not None:
+        token = accounts.sessions.create_session(
+            result.user_id, request_ip(request), request.headers.get("user-agent", "")
+        )
+        return {"status": "signed_in", "session_token": token}
+    body: dict[str, Any] = {
+        "status": "code_required",
+        "login_token": result.pending_token,
+        "phone": result.masked_phone,
+    }
+    if result.started is not None:
+        body |= {"expires_in": result.started.expires_in, "resend_after": result.started.resend_after}
+    if result.send_error is not None:
+        body["send_error"] = result.send_error.user_message()
+    return body
+
+
+async def _login(request: Request, body: dict[str, Any], accounts: AccountService) -> JSONResponse:
+    username = string_field(body, "username")
+    password = string_field(body, "password")
+
+    def run() -> dict[str, Any]:
+        return _login_body(accounts.login(username, password, request_ip(request), None), accounts, request)
+
+    return ok(await run_in_threadpool(run))
+
+
+async def _login_verify(request: Request, body: dict[str, Any], accounts: AccountService) -> JSONResponse:
+    token = string_field(body, "login_token")
+    code, backup = body.get("otp"), body.get("backup_code")
+    if (code is None) == (backup is None):
+        raise BadRequest(400, "Send either 'otp' or 'backup_code'.")
+
+    def run() -> dict[str, Any]:
+        ip = request_ip(request)
+        if backup is not None:
+            user_id = accounts.login_with_backup_code(token, backup, ip)
+        else:
+            user_id = accounts.login_with_code(token, code, ip)
+        return _login_body(LoginResult(user_id=user_id), accounts, request)
+
+    return ok(await run_in_threadpool(run))
+
+
+async def _login_resend(request: Request, body: dict[str, Any], accounts: AccountService) -> JSONResponse:
+    token = string_field(body, "login_token")
+    channel = string_field(body, "channel", "sms")
+    started: Started = await run_in_threadpool(accounts.login_resend, token, channel, request_ip(request))
+    return ok(
+        {"expires_in": started.expires_in, "resend_after": started.resend_after, "channel": started.channel}
+    )
+
+
+def _bearer(request: Request) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotSignedIn("no bearer token")
+    return token.strip()
+
+
+async def _me(request: Request, _body: dict[str, Any], accounts: AccountService) -> JSONResponse:
+    user = await run_in_threadpool(accounts.sessions.authenticate, _bearer(request))
+    if user is None or user.id is None:
+        raise NotSignedIn("session not valid")
+    view = await run_in_threadpool(accounts.view, user.id)
+    return ok(
+        {
+            "username": view.username,
+            "phone": view.masked_phone,
+            "is_phone_verified": view.is_phone_verified,
+            "two_factor_enabled": view.two_factor_enabled,
+        }
+    )
+
+
+async def _logout(request: Request, _body: dict[str, Any], accounts: AccountService) -> JSONResponse:
+    token = _bearer(request)
+    if await run_in_threadpool(accounts.sessions.authenticate, token) is None:
+        raise NotSignedIn("session not valid")
+    await run_in_threadpool(accounts.sessions.end, token)
+    return ok({"status": "signed_out"})
+
+
+def auth_routes(accounts: AccountsFactory) -> list[BaseRoute]:
+    """The cookie routes and the JSON login routes."""
+    return [
+        _complete_route(accounts),
+        _logout_route(accounts),
+        json_route("/api/auth/login", "POST", _login, accounts),
+        json_route("/api/auth/login/verify", "POST", _login_verify, accounts),
+        json_route("/api/auth/login/resend", "POST", _login_resend, accounts),
+        json_route("/api/auth/me", "GET", _me, accounts),
+        json_route("/api/auth/logout", "POST", _logout, accounts),
+    ]

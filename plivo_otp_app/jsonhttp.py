@@ -1,0 +1,137 @@
+"""JSON over HTTP for the API routes: strict body parsing, typed errors to statuses.
+
+Every route answers every method (a JSON 405 for the wrong ones), reads at most
+4 KiB of `application/json`, and turns the services' typed errors into one
+status each, so no request body, however hostile, reaches a 500.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, request_response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .errors import CodeRejected, OtpError, RateLimited, TooManyAttempts, VerificationExpired
+from .ratelimit import client_ip
+
+S = TypeVar("S")
+
+MAX_BODY_BYTES = 4096
+
+
+class BadRequest(Exception):
+    """A request the route refuses before any service sees it."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def error(status: int, message: str, **extra: Any) -> JSONResponse:
+    """A JSON error body `{"error": message, ...}` that is never cached."""
+    headers = {"Cache-Control": "no-store"}
+    if status == 405:
+        headers["Allow"] = extra.pop("allow")
+    return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
+
+
+def ok(body: dict[str, Any]) -> JSONResponse:
+    """A 200 JSON body that is never cached."""
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object, or `BadRequest` with the right status."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise BadRequest(415, "Send the body as application/json.")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BadRequest(413, "The request body is too large.")
+    raw = bytearray()
+    try:
+        async for chunk in request.stream():
+            raw.extend(chunk)
+            if len(raw) > MAX_BODY_BYTES:
+                raise BadRequest(413, "The request body is too large.")
+    except ClientDisconnect:
+        raise BadRequest(400, "The request body was cut off.") from None
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BadRequest(400, "The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise BadRequest(400, "The request body must be a JSON object.")
+    return body
+
+
+def string_field(body: dict[str, Any], name: str, default: str | None = None) -> str:
+    """A required (or defaulted) string field, or `BadRequest` naming it."""
+    value = body.get(name, default)
+    if value is None:
+        raise BadRequest(400, f"The field '{name}' is required.")
+    if not isinstance(value, str):
+        raise BadRequest(400, f"The field '{name}' must be a string.")
+    return value
+
+
+def request_ip(request: Request) -> str:
+    """The client address, honouring Reflex's `trusted_proxy_hops` like the UI does."""
+    from reflex.config import get_config  # noqa: PLC0415 - Reflex's own proxy setting
+
+    peer = request.client.host if request.client else None
+    return client_ip(peer, request.headers.get("x-forwarded-for"), get_config().trusted_proxy_hops)
+
+
+def json_route(
+    path: str,
+    method: str,
+    handler: Callable[[Request, dict[str, Any], S], Awaitable[JSONResponse]],
+    service: Callable[[], S],
+) -> Route:
+    """A route that answers every method (405 in JSON) and maps every typed error."""
+
+    allowed = (method, "HEAD") if method == "GET" else (method,)
+
+    async def endpoint(request: Request) -> JSONResponse:
+        if request.method not in allowed:
+            return error(405, f"Use {method} for {path}.", allow=", ".join(allowed))
+        try:
+            body = await json_object(request) if method == "POST" else {}
+            return await handler(request, body, service())
+        except BadRequest as exc:
+            return error(exc.status, exc.message)
+        except OtpError as exc:
+            return otp_error(exc)
+
+    # An ASGI app (not a function) with no method list: Starlette hands it every
+    # method, so TRACE, PROPFIND, ... also get the JSON 405 and the right Allow.
+    return Route(path, _AnyMethod(request_response(endpoint)))
+
+
+class _AnyMethod:
+    """Wraps an ASGI app so `Route` treats it as an app and lets every method through."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+def otp_error(exc: OtpError) -> JSONResponse:
+    if isinstance(exc, RateLimited):
+        response = error(429, exc.user_message(), retry_after=exc.retry_after)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    if isinstance(exc, CodeRejected):
+        return error(400, exc.user_message(), verified=False, attempts_left=exc.attempts_left)
+    if isinstance(exc, (TooManyAttempts, VerificationExpired)):
+        return error(400, exc.user_message(), verified=False, attempts_left=0)
+    return error(exc.status, exc.user_message())

@@ -1,0 +1,525 @@
+"""Accounts with verified phones and SMS two-factor login, written once for UI and API.
+
+Each public method is one user intent. Those that change an account take the
+`user_id` of a session the caller has just checked in the database; none trusts
+anything the client says about who it is.
+
+Second-factor checks of every purpose (login, 2FA on/off, phone change) share
+one failure counter per account: resending never resets it, success does, and
+past `OTP_LOCKOUT_AFTER` consecutive failures the SMS factor is locked for a
+delay that doubles with each further failure. While locked, a right code gets
+exactly the answer a wrong one gets.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from .. import log
+from ..config import Settings
+from ..db import session as db_session
+from ..errors import (
+    CodeRejected,
+    InvalidCredentials,
+    InvalidInput,
+    NotSignedIn,
+    OtpError,
+    TooManyAttempts,
+    VerificationExpired,
+)
+from ..models import BackupCode, PendingLogin, User
+from ..passwords import check_password, hash_password, needs_rehash, verify_password
+from ..phone import check_channel, check_country, mask, normalise
+from ..tokens import hash_backup_code, hash_token, new_backup_codes, new_token, normalise_backup_code
+from .sessions import SessionService
+from .verification import Checked, Started, VerificationService, utcnow
+
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,31}")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+BACKUP_CODE_COUNT = 10
+
+
+class BackupCodeRejected(CodeRejected):
+    """A backup code that is wrong, used, or tried while the account is locked."""
+
+    def __init__(self) -> None:
+        super().__init__(0)
+
+    def user_message(self) -> str:
+        return "That backup code is not valid or was already used."
+
+
+@dataclass(frozen=True)
+class SignupResult:
+    """A sign-up whose phone verification is under way.
+
+    `user_id` is None when the name was taken: the flow looks the same, so
+    sign-up reveals nothing about who has an account.
+    """
+
+    user_id: int | None
+    started: Started
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """After the password: either done, or a second factor is pending."""
+
+    user_id: int | None = None
+    pending_token: str | None = None
+    masked_phone: str = ""
+    started: Started | None = None
+    send_error: OtpError | None = None
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """What the account page shows."""
+
+    username: str
+    email: str | None
+    masked_phone: str
+    is_phone_verified: bool
+    two_factor_enabled: bool
+    backup_codes_left: int
+
+
+class AccountService:
+    """Sign up, log in with a second factor, and manage an account's phone and 2FA."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        verifications: VerificationService,
+        sessions: SessionService,
+        db_url: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.verifications = verifications
+        self.sessions = sessions
+        self._db_url = db_url
+        self._now = clock
+
+    def db(self) -> Session:
+        """A session on this service's database."""
+        return db_session(self._db_url)
+
+    # Sign-up
+
+    def signup(
+        self,
+        username: object,
+        email: object,
+        password: object,
+        phone: object,
+        country: object,
+        channel: object,
+        client_ip: str,
+    ) -> SignupResult:
+        """Create an account with an unverified phone and send it a code."""
+        name = _check_username(username)
+        address = _check_email(email)
+        secret = check_password(
+            password, min_length=self.settings.password_min_length, username=name, email=address or ""
+        )
+        channel = check_channel(channel)
+        country = check_country(country, self.settings.allowed_countries)
+        normalise(phone, country, channel, self.settings.allowed_countries)
+        self.verifications.limits.check_login(client_ip, name)
+        user_id = self._create_user(name, address, hash_password(secret))
+        started = self.verifications.start(phone, country, channel, client_ip, "signup", user_id)
+        if user_id is not None:
+            with self.db() as db:
+                db.exec(update(User).where(col(User.id) == user_id).values(phone_number=started.e164))
+                db.commit()
+        log.event("signup", user_id=user_id, phone=started.masked, taken=user_id is None)
+        return SignupResult(user_id, started)
+
+    def finish_signup(
+        self, user_id: int | None, verification_id: object, code: object, client_ip: str
+    ) -> bool:
+        """Check the sign-up code; True when an account now has a verified phone."""
+        checked = self.verifications.check(verification_id, code, client_ip, "signup", user_id)
+        if user_id is None:
+            return False
+        self._set_phone(user_id, checked)
+        return True
+
+    def start_phone_verification(self, user_id: int, channel: object, client_ip: str) -> Started:
+        """Send a code to an account's still unverified phone (finishing a sign-up later)."""
+        user = self._user(user_id)
+        if user.is_phone_verified or not user.phone_number:
+            raise InvalidInput("Your phone number is already verified.")
+        return self.verifications.start(
+            user.phone_number, self.settings.default_country, channel, client_ip, "signup", user_id
+        )
+
+    # Log-in
+
+    def login(
+        self, identifier: object, password: object, client_ip: str, device_token: str | None
+    ) -> LoginResult:
+        """Check the password; then finish, or send a code and hold a pending login."""
+        name = identifier.strip().casefold()[:254] if isinstance(identifier, str) else ""
+        if not name or not isinstance(password, str) or not password or len(password) > 1024:
+            raise InvalidCredentials("missing credentials")
+        self.verifications.limits.check_login(client_ip, name)
+        with self.db() as db:
+            user = db.exec(select(User).where(or_(User.username == name, User.email == name))).first()
+        if not verify_password(user.password_hash if user else None, password):
+            log.event("login_failed", ip=client_ip)
+            raise InvalidCredentials("bad credentials")
+        assert user is not None and user.id is not None
+        self._rehash_if_needed(user, password)
+        if not (user.two_factor_enabled and user.is_phone_verified and user.phone_number):
+            log.event("login_ok", user_id=user.id, factor="password")
+            return LoginResult(user_id=user.id)
+        if self.sessions.device_trusted(user.id, device_token):
+            log.event("login_ok", user_id=user.id, factor="remembered-device")
+            return LoginResult(user_id=user.id)
+        return self._pending_login(user, client_ip)
+
+    def login_resend(self, pending_token: object, channel: object, client_ip: str) -> Started:
+        """Send the login code again (or by voice); starts one if the first send failed."""
+        pending, user = self._pending(pending_token)
+        if pending.verification_id:
+            return self.verifications.resend(pending.verification_id, channel, client_ip, "login", user.id)
+        started = self.verifications.start(
+            user.phone_number, self.settings.default_country, channel, client_ip, "login", user.id
+        )
+        self._attach_verification(pending, started)
+        return started
+
+    def login_with_code(self, pending_token: object, code: object, client_ip: str) -> int:
+        """Finish a pending login with the SMS code; returns the user id."""
+        pending, user = self._pending(pending_token)
+        if not pending.verification_id:
+            raise VerificationExpired("no code was sent")
+        self.check_user_code(user, pending.verification_id, code, client_ip, "login")
+        return self._complete(pending)
+
+    def login_with_backup_code(self, pending_token: object, code: object, client_ip: str) -> int:
+        """Finish a pending login with a backup code (single use); returns the user id."""
+        pending, user = self._pending(pending_token)
+        normalised = normalise_backup_code(code)
+        if normalised is None:
+            raise InvalidInput("Enter a backup code like ABCD-EFGH-JKLM-NPQR.")
+        self.verifications.limits.check_verify(client_ip)
+        assert user.id is not None
+        if self._locked(user):
+            log.event("backup_code_refused", logging.WARNING, user_id=user.id, reason="locked")
+            raise BackupCodeRejected
+        with self.db() as db:
+            used = db.exec(
+                update(BackupCode)
+                .where(col(BackupCode.user_id) == user.id)
+                .where(col(BackupCode.code_hash) == hash_backup_code(normalised))
+                .where(col(BackupCode.used_at).is_(None))
+                .values(used_at=self._now())
+            ).rowcount
+            db.commit()
+        if used != 1:
+            self._count_failure(user.id)
+            log.event("backup_code_refused", logging.WARNING, user_id=user.id, reason="wrong")
+            raise BackupCodeRejected
+        self._reset_failures(user.id)
+        log.event("backup_code_used", user_id=user.id, left=self.backup_codes_left(user.id))
+        return self._complete(pending)
+
+    # The account page
+
+    def view(self, user_id: int) -> AccountView:
+        """What the account page shows about the user."""
+        user = self._user(user_id)
+        return AccountView(
+            username=user.username,
+            email=user.email,
+            masked_phone=_spaced_mask(user.phone_number) if user.phone_number else "",
+            is_phone_verified=user.is_phone_verified,
+            two_factor_enabled=user.two_factor_enabled,
+            backup_codes_left=self.backup_codes_left(user_id),
+        )
+
+    def start_enable_2fa(self, user_id: int, channel: object, client_ip: str) -> Started:
+        """Send a fresh code to the verified phone before turning 2FA on."""
+        user = self._user(user_id)
+        if not user.is_phone_verified or not user.phone_number:
+            raise InvalidInput("Verify your phone number first.")
+        if user.two_factor_enabled:
+            raise InvalidInput("Two-factor login is already on.")
+        return self.verifications.start(
+            user.phone_number, self.settings.default_country, channel, client_ip, "enable-2fa", user_id
+        )
+
+    def finish_enable_2fa(self, user_id: int, verification_id: object, code: object, client_ip: str) -> None:
+        """Turn 2FA on once the fresh code is right."""
+        self.check_user_code(self._user(user_id), verification_id, code, client_ip, "enable-2fa")
+        self._update(user_id, two_factor_enabled=True)
+        self.sessions.revoke_devices(user_id)
+        log.event("2fa_enabled", user_id=user_id)
+
+    def start_disable_2fa(self, user_id: int, password: object, channel: object, client_ip: str) -> Started:
+        """Check the password, then send a code before turning 2FA off."""
+        user = self._reauthenticate(user_id, password, client_ip)
+        if not user.two_factor_enabled or not user.phone_number:
+            raise InvalidInput("Two-factor login is already off.")
+        return self.verifications.start(
+            user.phone_number, self.settings.default_country, channel, client_ip, "disable-2fa", user_id
+        )
+
+    def finish_disable_2fa(self, user_id: int, verification_id: object, code: object, client_ip: str) -> None:
+        """Turn 2FA off once the code is right."""
+        self.check_user_code(self._user(user_id), verification_id, code, client_ip, "disable-2fa")
+        self._update(user_id, two_factor_enabled=False)
+        self.sessions.revoke_devices(user_id)
+        log.event("2fa_disabled", user_id=user_id)
+
+    def start_change_phone(
+        self, user_id: int, password: object, phone: object, country: object, channel: object, client_ip: str
+    ) -> Started:
+        """Check the password, then send a code to the new number."""
+        self._reauthenticate(user_id, password, client_ip)
+        return self.verifications.start(phone, country, channel, client_ip, "change-phone", user_id)
+
+    def finish_change_phone(self, user_id: int, verification_id: object, code: object, client_ip: str) -> str:
+        """Switch to the new number once its code is right; returns the old number, masked."""
+        user = self._user(user_id)
+        old = user.phone_number if user.is_phone_verified else None
+        checked = self.check_user_code(user, verification_id, code, client_ip, "change-phone")
+        self._set_phone(user_id, checked)
+        self.sessions.revoke_devices(user_id)
+        if old and old != checked.e164:
+            self.verifications.notify(
+                old,
+                f"The phone number of your account was changed to {_spaced_mask(checked.e164)}. "
+                "If this was not you, contact support.",
+            )
+        log.event("phone_changed", user_id=user_id, old=mask(old) if old else None, new=checked.masked)
+        return _spaced_mask(old) if old else ""
+
+    def regenerate_backup_codes(self, user_id: int, password: object, client_ip: str) -> list[str]:
+        """Ten new single-use codes, shown once; the old set stops working."""
+        self._reauthenticate(user_id, password, client_ip)
+        codes = new_backup_codes(BACKUP_CODE_COUNT)
+        now = self._now()
+        with self.db() as db:
+            db.exec(
+                update(BackupCode)
+                .where(col(BackupCode.user_id) == user_id)
+                .where(col(BackupCode.used_at).is_(None))
+                .values(used_at=now)
+            )
+            for code in codes:
+                db.add(
+                    BackupCode(
+                        user_id=user_id,
+                        code_hash=hash_backup_code(normalise_backup_code(code) or ""),
+                        created_at=now,
+                    )
+                )
+            db.commit()
+        log.event("backup_codes_generated", user_id=user_id)
+        return codes
+
+    def backup_codes_left(self, user_id: int) -> int:
+        """How many backup codes are still unused."""
+        with self.db() as db:
+            return db.exec(
+                select(func.count())
+                .select_from(BackupCode)
+                .where(BackupCode.user_id == user_id)
+                .where(col(BackupCode.used_at).is_(None))
+            ).one()
+
+    # Shared rules
+
+    def check_user_code(
+        self, user: User, verification_id: object, code: object, client_ip: str, purpose: str
+    ) -> Checked:
+        """Check a code of `user` for `purpose` under the account's failure counter and lockout."""
+        assert user.id is not None
+        if self._locked(user):
+            log.event("validate_refused", logging.WARNING, user_id=user.id, reason="locked", purpose=purpose)
+            self.verifications.refuse(verification_id, code, client_ip, purpose, user.id)
+        try:
+            checked = self.verifications.check(verification_id, code, client_ip, purpose, user.id)
+        except (CodeRejected, TooManyAttempts):
+            self._count_failure(user.id)
+            raise
+        self._reset_failures(user.id)
+        return checked
+
+    def _pending_login(self, user: User, client_ip: str) -> LoginResult:
+        assert user.id is not None and user.phone_number
+        token = new_token()
+        now = self._now()
+        pending = PendingLogin(
+            token_hash=hash_token(token),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + timedelta(minutes=self.settings.pending_login_minutes),
+        )
+        with self.db() as db:
+            db.add(pending)
+            db.commit()
+            db.refresh(pending)
+        started, error = None, None
+        try:
+            started = self.verifications.start(
+                user.phone_number, self.settings.default_country, "sms", client_ip, "login", user.id
+            )
+            self._attach_verification(pending, started)
+        except OtpError as exc:
+            error = exc
+        log.event(
+            "login_code_pending", user_id=user.id, phone=mask(user.phone_number), sent=started is not None
+        )
+        return LoginResult(
+            pending_token=token,
+            masked_phone=_spaced_mask(user.phone_number),
+            started=started,
+            send_error=error,
+        )
+
+    def _attach_verification(self, pending: PendingLogin, started: Started) -> None:
+        with self.db() as db:
+            db.exec(
+                update(PendingLogin)
+                .where(col(PendingLogin.id) == pending.id)
+                .values(verification_id=started.verification_id)
+            )
+            db.commit()
+
+    def _pending(self, token: object) -> tuple[PendingLogin, User]:
+        """The live pending login for a token; the same refusal for anything else."""
+        if not isinstance(token, str) or not token or len(token) > 100:
+            raise VerificationExpired("no pending login")
+        with self.db() as db:
+            pending = db.exec(
+                select(PendingLogin).where(PendingLogin.token_hash == hash_token(token))
+            ).first()
+            user = db.get(User, pending.user_id) if pending else None
+        if (
+            pending is None
+            or user is None
+            or pending.completed_at is not None
+            or pending.expires_at <= self._now()
+        ):
+            raise VerificationExpired("no pending login")
+        return pending, user
+
+    def _complete(self, pending: PendingLogin) -> int:
+        """Mark the pending login used, once; returns its user id."""
+        with self.db() as db:
+            done = db.exec(
+                update(PendingLogin)
+                .where(col(PendingLogin.id) == pending.id)
+                .where(col(PendingLogin.completed_at).is_(None))
+                .values(completed_at=self._now())
+            ).rowcount
+            db.commit()
+        if done != 1:
+            raise VerificationExpired("login already completed")
+        log.event("login_ok", user_id=pending.user_id, factor="sms")
+        return pending.user_id
+
+    def _count_failure(self, user_id: int) -> None:
+        """One more consecutive failure; past the threshold, lock for a doubling delay."""
+        with self.db() as db:
+            db.exec(
+                update(User).where(col(User.id) == user_id).values(failed_otp_count=User.failed_otp_count + 1)
+            )
+            count = db.exec(select(User.failed_otp_count).where(User.id == user_id)).one()
+            if count >= self.settings.lockout_after:
+                delay = min(
+                    self.settings.lockout_base_seconds * 2 ** (count - self.settings.lockout_after),
+                    self.settings.lockout_max_seconds,
+                )
+                db.exec(
+                    update(User)
+                    .where(col(User.id) == user_id)
+                    .values(locked_until=self._now() + timedelta(seconds=delay))
+                )
+                log.event("account_locked", logging.WARNING, user_id=user_id, failures=count, seconds=delay)
+            db.commit()
+
+    def _reset_failures(self, user_id: int) -> None:
+        self._update(user_id, failed_otp_count=0, locked_until=None)
+
+    def _locked(self, user: User) -> bool:
+        return user.locked_until is not None and user.locked_until > self._now()
+
+    def _reauthenticate(self, user_id: int, password: object, client_ip: str) -> User:
+        """The user, if `password` is theirs (for changes that need a fresh password)."""
+        user = self._user(user_id)
+        self.verifications.limits.check_login(client_ip, user.username)
+        if not isinstance(password, str) or not verify_password(user.password_hash, password):
+            log.event("reauth_failed", user_id=user_id, ip=client_ip)
+            raise InvalidCredentials("bad password")
+        return user
+
+    def _rehash_if_needed(self, user: User, password: str) -> None:
+        if needs_rehash(user.password_hash):
+            self._update(user.id or 0, password_hash=hash_password(password))
+
+    def _create_user(self, name: str, email: str | None, password_hash: str) -> int | None:
+        now = self._now()
+        user = User(username=name, email=email, password_hash=password_hash, created_at=now, updated_at=now)
+        with self.db() as db:
+            db.add(user)
+            try:
+                db.commit()
+            except IntegrityError:
+                db.rollback()
+                return None
+            db.refresh(user)
+        return user.id
+
+    def _set_phone(self, user_id: int, checked: Checked) -> None:
+        self._update(user_id, phone_number=checked.e164, is_phone_verified=True)
+
+    def _update(self, user_id: int, **values: object) -> None:
+        with self.db() as db:
+            db.exec(update(User).where(col(User.id) == user_id).values(updated_at=self._now(), **values))
+            db.commit()
+
+    def _user(self, user_id: int) -> User:
+        with self.db() as db:
+            user = db.get(User, user_id)
+        if user is None:
+            raise NotSignedIn("user is gone")
+        return user
+
+
+def _check_username(value: object) -> str:
+    name = value.strip().casefold() if isinstance(value, str) else ""
+    if not _USERNAME.fullmatch(name):
+        raise InvalidInput("Choose a username of 3-32 letters, digits, dots, dashes or underscores.")
+    return name
+
+
+def _check_email(value: object) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    address = value.strip().casefold() if isinstance(value, str) else ""
+    if len(address) > 254 or not _EMAIL.fullmatch(address):
+        raise InvalidInput("Enter a valid email address, or leave it empty.")
+    return address
+
+
+def _spaced_mask(e164: str | None) -> str:
+    """`+14155552671` -> `+1 ******2671`, for screens."""
+    if not e164:
+        return ""
+    masked = mask(e164)
+    stars = masked.index("*") if "*" in masked else len(masked) - 4
+    return f"{masked[:stars]} {masked[stars:]}"

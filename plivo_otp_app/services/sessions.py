@@ -1,0 +1,273 @@
+"""Login sessions, one-time login tickets and remembered devices.
+
+A session token is issued only once a whole login has succeeded: the login
+handler stores a one-time ticket, the browser redeems it at a backend route
+that sets the HttpOnly cookie (see `auth_api.py`). Tokens are 256-bit random
+values kept only as SHA-256 hashes; every check reads the database, so a
+revoked session is refused at once, on every worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from .. import log
+from ..config import Settings
+from ..db import session as db_session
+from ..models import AuthSession, LoginTicket, TrustedDevice, User
+from ..tokens import hash_token, new_token
+from .verification import utcnow
+
+TICKET_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    """What a redeemed ticket gives the browser."""
+
+    user_id: int
+    session_token: str
+    device_token: str | None
+    landing: str
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """One active session, as the account page lists it."""
+
+    id: int
+    created_at: datetime
+    last_seen_at: datetime
+    ip: str
+    user_agent: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """One remembered device, as the account page lists it."""
+
+    id: int
+    label: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class SessionService:
+    """Issue, check and end sessions; remember and forget devices."""
+
+    def __init__(self, settings: Settings, db_url: str | None = None, clock: Callable[[], datetime] = utcnow):
+        self.settings = settings
+        self._db_url = db_url
+        self._now = clock
+
+    def db(self) -> Session:
+        """A session on this service's database."""
+        return db_session(self._db_url)
+
+    def issue_ticket(self, user_id: int, remember_device: bool = False, landing: str = "/account") -> str:
+        """A single-use ticket, valid for a minute, that the browser redeems for its cookie."""
+        ticket = new_token()
+        with self.db() as db:
+            db.add(
+                LoginTicket(
+                    ticket_hash=hash_token(ticket),
+                    user_id=user_id,
+                    remember_device=remember_device,
+                    landing=landing[:255],
+                    expires_at=self._now() + timedelta(seconds=TICKET_SECONDS),
+                )
+            )
+            db.commit()
+        return ticket
+
+    def redeem_ticket(
+        self, ticket: object, ip: str, user_agent: str, previous_token: str | None = None
+    ) -> Redeemed | None:
+        """Turn a ticket into a new session (ending the browser's earlier one); None if invalid."""
+        if not isinstance(ticket, str) or not 20 <= len(ticket) <= 100:
+            return None
+        now = self._now()
+        with self.db() as db:
+            used = db.exec(
+                update(LoginTicket)
+                .where(col(LoginTicket.ticket_hash) == hash_token(ticket))
+                .where(col(LoginTicket.used_at).is_(None))
+                .where(col(LoginTicket.expires_at) > now)
+                .values(used_at=now)
+            ).rowcount
+            record = db.exec(select(LoginTicket).where(LoginTicket.ticket_hash == hash_token(ticket))).first()
+            db.commit()
+        if used != 1 or record is None:
+            return None
+        if previous_token:
+            self.end(previous_token)
+        token = self.create_session(record.user_id, ip, user_agent)
+        device = self._remember_device(record.user_id, user_agent) if record.remember_device else None
+        return Redeemed(record.user_id, token, device, record.landing)
+
+    def create_session(self, user_id: int, ip: str, user_agent: str) -> str:
+        """A new session for a user whose whole login succeeded; returns its token."""
+        token = new_token()
+        now = self._now()
+        with self.db() as db:
+            db.add(
+                AuthSession(
+                    token_hash=hash_token(token),
+                    user_id=user_id,
+                    created_at=now,
+                    last_seen_at=now,
+                    expires_at=now + timedelta(hours=self.settings.session_absolute_hours),
+                    ip=ip[:64],
+                    user_agent=user_agent[:255],
+                )
+            )
+            db.commit()
+        log.event("session_started", user_id=user_id, ip=ip)
+        return token
+
+    def authenticate(self, token: object) -> User | None:
+        """The user of a live session, refreshing its idle timer; None otherwise."""
+        if not isinstance(token, str) or not token or len(token) > 100:
+            return None
+        now = self._now()
+        idle_cutoff = now - timedelta(minutes=self.settings.session_idle_minutes)
+        with self.db() as db:
+            touched = db.exec(
+                update(AuthSession)
+                .where(col(AuthSession.token_hash) == hash_token(token))
+                .where(col(AuthSession.revoked_at).is_(None))
+                .where(col(AuthSession.expires_at) > now)
+                .where(col(AuthSession.last_seen_at) > idle_cutoff)
+                .values(last_seen_at=now)
+            ).rowcount
+            db.commit()
+            if touched != 1:
+                return None
+            row = db.exec(select(AuthSession).where(AuthSession.token_hash == hash_token(token))).first()
+            return db.get(User, row.user_id) if row else None
+
+    def end(self, token: object) -> None:
+        """End one session (log out)."""
+        if isinstance(token, str) and token:
+            with self.db() as db:
+                db.exec(
+                    update(AuthSession)
+                    .where(col(AuthSession.token_hash) == hash_token(token))
+                    .where(col(AuthSession.revoked_at).is_(None))
+                    .values(revoked_at=self._now())
+                )
+                db.commit()
+
+    def end_all(self, user_id: int, keep_token: str | None = None) -> int:
+        """End every session of a user (but `keep_token`'s); returns how many."""
+        statement = (
+            update(AuthSession)
+            .where(col(AuthSession.user_id) == user_id)
+            .where(col(AuthSession.revoked_at).is_(None))
+        )
+        if keep_token:
+            statement = statement.where(col(AuthSession.token_hash) != hash_token(keep_token))
+        with self.db() as db:
+            ended = db.exec(statement.values(revoked_at=self._now())).rowcount
+            db.commit()
+        log.event("sessions_ended", user_id=user_id, count=ended)
+        return ended
+
+    def list_sessions(self, user_id: int, current_token: str | None) -> list[SessionInfo]:
+        """A user's live sessions, newest first."""
+        now = self._now()
+        current = hash_token(current_token) if current_token else ""
+        with self.db() as db:
+            rows = db.exec(
+                select(AuthSession)
+                .where(AuthSession.user_id == user_id)
+                .where(col(AuthSession.revoked_at).is_(None))
+                .where(col(AuthSession.expires_at) > now)
+                .where(
+                    col(AuthSession.last_seen_at)
+                    > now - timedelta(minutes=self.settings.session_idle_minutes)
+                )
+                .order_by(col(AuthSession.created_at).desc())
+            ).all()
+        return [
+            SessionInfo(r.id or 0, r.created_at, r.last_seen_at, r.ip, r.user_agent, r.token_hash == current)
+            for r in rows
+        ]
+
+    def device_trusted(self, user_id: int, device_token: object) -> bool:
+        """Whether this browser's remembered-device token is live for this user."""
+        if not isinstance(device_token, str) or not device_token or len(device_token) > 100:
+            return False
+        with self.db() as db:
+            row = db.exec(
+                select(TrustedDevice)
+                .where(TrustedDevice.token_hash == hash_token(device_token))
+                .where(TrustedDevice.user_id == user_id)
+                .where(col(TrustedDevice.revoked_at).is_(None))
+                .where(col(TrustedDevice.expires_at) > self._now())
+            ).first()
+        return row is not None
+
+    def list_devices(self, user_id: int) -> list[DeviceInfo]:
+        """A user's remembered devices, newest first."""
+        with self.db() as db:
+            rows = db.exec(
+                select(TrustedDevice)
+                .where(TrustedDevice.user_id == user_id)
+                .where(col(TrustedDevice.revoked_at).is_(None))
+                .where(col(TrustedDevice.expires_at) > self._now())
+                .order_by(col(TrustedDevice.created_at).desc())
+            ).all()
+        return [DeviceInfo(r.id or 0, r.label, r.created_at, r.expires_at) for r in rows]
+
+    def revoke_device(self, user_id: int, device_id: int) -> bool:
+        """Forget one of the user's own devices."""
+        return self._revoke_devices(user_id, device_id) == 1
+
+    def revoke_devices(self, user_id: int) -> int:
+        """Forget every device of a user (password, phone or 2FA changed)."""
+        return self._revoke_devices(user_id, None)
+
+    def _revoke_devices(self, user_id: int, device_id: int | None) -> int:
+        statement = (
+            update(TrustedDevice)
+            .where(col(TrustedDevice.user_id) == user_id)
+            .where(col(TrustedDevice.revoked_at).is_(None))
+        )
+        if device_id is not None:
+            statement = statement.where(col(TrustedDevice.id) == device_id)
+        with self.db() as db:
+            count = db.exec(statement.values(revoked_at=self._now())).rowcount
+            db.commit()
+        return count
+
+    def _remember_device(self, user_id: int, user_agent: str) -> str:
+        token = new_token()
+        now = self._now()
+        with self.db() as db:
+            db.add(
+                TrustedDevice(
+                    user_id=user_id,
+                    token_hash=hash_token(token),
+                    label=_device_label(user_agent),
+                    created_at=now,
+                    expires_at=now + timedelta(days=self.settings.remember_device_days),
+                )
+            )
+            db.commit()
+        return token
+
+
+def _device_label(user_agent: str) -> str:
+    """A short human name for a browser, from its user agent."""
+    browsers = ("Edg", "Firefox", "Chrome", "Safari")
+    systems = ("Windows", "Android", "iPhone", "iPad", "Mac OS X", "Linux")
+    browser = next((b for b in browsers if b in user_agent), "Browser")
+    system = next((s for s in systems if s in user_agent), "")
+    return f"{'Edge' if browser == 'Edg' else browser} on {system}" if system else browser
