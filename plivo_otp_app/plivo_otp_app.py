@@ -5,12 +5,19 @@ import reflex as rx
 from . import log
 from .api import build_api
 from .config import get_settings
-from .pages import index, sandbox
-from .state import SandboxState, VerifyState
+from .pages import account, index, login, sandbox, signup
+from .state import AccountState, LoginState, SandboxState, SignupState, VerifyState
 
 settings = get_settings()
 log.configure(settings.log_level)
 
 app = rx.App(api_transformer=build_api(), stylesheets=["/styles.css"])
 app.add_page(index, route="/", title="Verify your phone", on_load=VerifyState.reset_flow)
+app.add_page(
+    signup, route="/signup", title="Create an account", on_load=[VerifyState.reset_flow, SignupState.load]
+)
+app.add_page(login, route="/login", title="Log in", on_load=[VerifyState.reset_flow, LoginState.load])
+app.add_page(
+    account, route="/account", title="Your account", on_load=[VerifyState.reset_flow, AccountState.load]
+)
 app.add_page(sandbox, route="/sandbox", title="Sandbox outbox", on_load=SandboxState.refresh)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ..state import VerifyState
+from .fields import error_line, message_line
 
 
 def sandbox_banner() -> rx.Component:
@@ -33,13 +34,4 @@ def page_shell(title: str, *children: rx.Component) -> rx.Component:
 
 def notices() -> rx.Component:
     """The info line (`#message`) and the error line (`#error`)."""
-    return rx.fragment(
-        rx.cond(
-            VerifyState.message != "",
-            rx.el.p(VerifyState.message, id="message", class_name="notice", role="status"),
-        ),
-        rx.cond(
-            VerifyState.error != "",
-            rx.el.p(VerifyState.error, id="error", class_name="notice error", role="alert"),
-        ),
-    )
+    return rx.fragment(message_line(VerifyState.message), error_line(VerifyState.error))

@@ -7,16 +7,8 @@ import reflex as rx
 from ..config import get_settings
 from ..phone import country_options
 from ..state import VerifyState
+from .fields import submit_button
 from .layout import notices
-
-
-def _button(label: str, busy_label: str, **props: object) -> rx.Component:
-    """A submit button, disabled while busy and until the page is live (no native submit)."""
-    return rx.el.button(
-        rx.cond(VerifyState.loading, busy_label, label),
-        disabled=VerifyState.loading | ~rx.State.is_hydrated,
-        **props,
-    )
 
 
 def country_select() -> rx.Component:
@@ -63,7 +55,7 @@ def phone_form() -> rx.Component:
         ),
         rx.el.label("Send the code by", html_for="channel"),
         channel_select(),
-        _button("Send code", "Sending…", id="send-otp", type="submit", class_name="primary"),
+        submit_button("Send code", "Sending…", VerifyState.loading, id="send-otp"),
         on_submit=VerifyState.send_code,
         class_name="stack",
     )
@@ -75,8 +67,16 @@ def _secondary(
     return rx.el.button(label, id=element_id, type="button", disabled=disabled, on_click=handler, **props)
 
 
-def _resend_controls() -> rx.Component:
+def resend_controls(change_number: bool = True) -> rx.Component:
+    """Resend (with its countdown), call me instead, and optionally use a different number."""
     waiting = (VerifyState.resend_in > 0) | VerifyState.loading
+    other_number = _secondary(
+        "Use a different number",
+        "change-number",
+        VerifyState.change_number,
+        VerifyState.loading,
+        class_name="link",
+    )
     return rx.el.div(
         _secondary(
             rx.cond(VerifyState.resend_in > 0, f"Resend code in {VerifyState.resend_in}s", "Resend code"),
@@ -85,19 +85,13 @@ def _resend_controls() -> rx.Component:
             waiting,
         ),
         _secondary("Call me instead", "call-me", VerifyState.call_me, waiting),
-        _secondary(
-            "Use a different number",
-            "change-number",
-            VerifyState.change_number,
-            VerifyState.loading,
-            class_name="link",
-        ),
+        *([other_number] if change_number else []),
         class_name="row wrap",
     )
 
 
-def otp_form() -> rx.Component:
-    """One code field made for autofill and paste, then "Verify"."""
+def otp_form(*extras: rx.Component, change_number: bool = True) -> rx.Component:
+    """One code field made for autofill and paste, `extras` (e.g. "remember this device"), then "Verify"."""
     length = get_settings().code_length
     return rx.el.div(
         rx.el.form(
@@ -116,11 +110,12 @@ def otp_form() -> rx.Component:
                 auto_focus=True,
                 class_name="otp",
             ),
-            _button("Verify", "Verifying…", id="verify-otp", type="submit", class_name="primary"),
+            *extras,
+            submit_button("Verify", "Verifying…", VerifyState.loading, id="verify-otp"),
             on_submit=VerifyState.verify_code,
             class_name="stack",
         ),
-        _resend_controls(),
+        resend_controls(change_number),
         class_name="stack",
     )
 

@@ -1,8 +1,10 @@
-"""The phone-verification page's state: what the browser sees, and the handlers it may call.
+"""The one OTP flow's state, used by every page that sends a code.
 
-Every public handler can be called from the browser with any arguments, so
-each one checks its inputs and does nothing else than one service call. The
-verification handle lives in a backend-only var and never reaches the browser.
+On `/` it verifies any number; sign-up, login and the account page hand it a
+verification they started (`_hand_over`), and it finishes that purpose when
+the code is right. Every public handler can be called from the browser with
+any arguments, so each checks its inputs; what a verification is for, whose it
+is and its handles live only in backend-only vars.
 """
 
 from __future__ import annotations
@@ -11,21 +13,28 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
 import reflex as rx
 
 from .. import log
 from ..config import get_settings
-from ..errors import OtpError, RateLimited
+from ..errors import NotSignedIn, OtpError, RateLimited
 from ..phone import MAX_INPUT_LENGTH
-from ..services import Started, get_verification_service
+from ..services import Started, get_account_service, get_verification_service
+from .auth import AuthState
 
 T = TypeVar("T")
+ACCOUNT_PURPOSES = ("enable-2fa", "disable-2fa", "change-phone")
+_DONE = {
+    "enable-2fa": "Two-factor login is on.",
+    "disable-2fa": "Two-factor login is off.",
+    "change-phone": "Your phone number was changed.",
+}
 
 
-class VerifyState(rx.State):
+class VerifyState(AuthState):
     """Phone, code, loading and verified flags, like the React original."""
 
     phone: str = ""
@@ -38,10 +47,15 @@ class VerifyState(rx.State):
     message: str = ""
     error: str = ""
     resend_in: int = 0
+    flow: str = "verify"
+    backup_mode: bool = False
     sandbox: bool = get_settings().is_sandbox
     code_length: int = get_settings().code_length
 
     _verification_id: str = ""
+    _purpose: str = "verify"
+    _user_id: int | None = None
+    _pending_token: str = ""
     _resend_at: float = 0.0
     _ticking: bool = False
 
@@ -56,9 +70,16 @@ class VerifyState(rx.State):
         self._clear(keep_phone=True)
 
     @rx.event
+    def toggle_backup_mode(self) -> None:
+        """Switch the login's second step between the SMS code and a backup code."""
+        if self._purpose == "login" and self.code_sent and not self.verified:
+            self.backup_mode = not self.backup_mode
+            self.error = ""
+
+    @rx.event
     async def send_code(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
-        """Start a verification for the number in the phone form."""
-        if self.loading or self.code_sent or not isinstance(form_data, dict):
+        """Start a verification for the number in the phone form (the `/` page)."""
+        if self.loading or self.code_sent or self._purpose != "verify" or not isinstance(form_data, dict):
             return
         phone, country, channel = (form_data.get(k) for k in ("phone", "country", "channel"))
         if isinstance(phone, str):
@@ -70,32 +91,45 @@ class VerifyState(rx.State):
         self._begin()
         yield
         service = get_verification_service()
-        started = await self._call(service.start, phone, country, channel, self._ip())
-        if started is not None:
-            self._verification_id = started.verification_id
-            self.code_sent = True
-            self._on_sent(started)
+        started = await self._guard(asyncio.to_thread(service.start, phone, country, channel, self._ip()))
         self.loading = False
         if started is not None:
+            self._hand_over(started, "verify")
             yield VerifyState.tick
 
     @rx.event
     async def verify_code(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
-        """Check the code in the OTP form."""
+        """Check the code in the OTP form and finish the flow's purpose."""
         if self.loading or self.verified or not self.code_sent or not isinstance(form_data, dict):
             return
         code = form_data.get("otp")
         if isinstance(code, str):
             code = "".join(ch for ch in code if ch in "0123456789")
+        remember = form_data.get("remember_device") in ("on", "true", True)
         self._begin()
         yield
-        service = get_verification_service()
-        checked = await self._call(service.check, self._verification_id, code, self._ip())
-        if checked is not None:
-            self.verified = True
-            self.masked_phone = checked.masked
-            self._verification_id = ""
+        follow_up = await self._guard(self._finish(code, remember, self._ip()))
         self.loading = False
+        if follow_up is not None:
+            yield follow_up
+
+    @rx.event
+    async def verify_backup_code(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
+        """Finish a login with a backup code instead of the SMS code."""
+        if self.loading or self.verified or self._purpose != "login" or not isinstance(form_data, dict):
+            return
+        code = form_data.get("backup_code")
+        remember = form_data.get("remember_device") in ("on", "true", True)
+        self._begin()
+        yield
+        accounts = get_account_service()
+        user_id = await self._guard(
+            asyncio.to_thread(accounts.login_with_backup_code, self._pending_token, code, self._ip())
+        )
+        self.loading = False
+        if user_id is not None:
+            self._succeeded("Signed in with a backup code.")
+            yield await self._sign_in(user_id, remember)
 
     @rx.event
     async def resend_code(self) -> AsyncIterator[Any]:
@@ -128,23 +162,107 @@ class VerifyState(rx.State):
             async with self:
                 self._ticking = False
 
+    def _hand_over(
+        self,
+        started: Started | None,
+        purpose: str,
+        user_id: int | None = None,
+        pending_token: str = "",
+        masked_phone: str = "",
+    ) -> None:
+        """Take over a verification another state started (or a login whose send failed)."""
+        self._purpose = purpose
+        self.flow = purpose
+        self._user_id = user_id
+        self._pending_token = pending_token
+        self.code_sent = True
+        self.verified = False
+        self.backup_mode = False
+        self.masked_phone = masked_phone
+        if started is not None:
+            self._verification_id = started.verification_id
+            self._on_sent(started)
+
+    async def _finish(self, code: object, remember: bool, ip: str) -> Any:
+        """Check the code for this flow's purpose; returns a follow-up event, if any."""
+        if self._purpose == "login":
+            accounts = get_account_service()
+            user_id = await asyncio.to_thread(accounts.login_with_code, self._pending_token, code, ip)
+            self._succeeded("Signed in.")
+            return await self._sign_in(user_id, remember)
+        if self._purpose == "signup":
+            user_id = self._user_id
+            accounts = get_account_service()
+            created = await asyncio.to_thread(
+                accounts.finish_signup, user_id, self._verification_id, code, ip
+            )
+            if created and user_id is not None:
+                self._succeeded("Phone number verified. Your account is ready.")
+                return await self._sign_in(user_id)
+            self._succeeded(
+                "Your phone number is verified, but this username or email cannot be used. "
+                "Log in if the account is yours, or sign up with another name."
+            )
+            return None
+        if self._purpose in ACCOUNT_PURPOSES:
+            return await self._finish_account(code, ip)
+        service = get_verification_service()
+        checked = await asyncio.to_thread(service.check, self._verification_id, code, ip)
+        self.masked_phone = checked.masked
+        self._succeeded("")
+        return None
+
+    async def _finish_account(self, code: object, ip: str) -> Any:
+        """Finish an account change, for the signed-in owner of the verification only."""
+        user = await self._require_user()
+        if user.id != self._user_id:
+            raise NotSignedIn("session user is not the verification's user")
+        accounts = get_account_service()
+        finish = {
+            "enable-2fa": accounts.finish_enable_2fa,
+            "disable-2fa": accounts.finish_disable_2fa,
+            "change-phone": accounts.finish_change_phone,
+        }[self._purpose]
+        await asyncio.to_thread(finish, user.id, self._verification_id, code, ip)
+        self._succeeded(_DONE[self._purpose])
+        from .account import AccountState  # noqa: PLC0415 - the account page imports this module
+
+        return AccountState.load
+
+    def _succeeded(self, message: str) -> None:
+        self.verified = True
+        self.message = message
+        self._verification_id = ""
+        self._pending_token = ""
+
     async def _resend(self, channel: str) -> AsyncIterator[Any]:
         if self.loading or self.verified or not self.code_sent:
             return
         self._begin()
         yield
-        service = get_verification_service()
-        started = await self._call(service.resend, self._verification_id, channel, self._ip())
+        started = await self._guard(self._send_again(channel, self._ip()))
         if started is not None:
             self.channel = channel
+            self._verification_id = started.verification_id
             self._on_sent(started)
         self.loading = False
         yield VerifyState.tick
 
+    async def _send_again(self, channel: str, ip: str) -> Started:
+        if self._purpose == "login":
+            accounts = get_account_service()
+            return await asyncio.to_thread(accounts.login_resend, self._pending_token, channel, ip)
+        if self._purpose in ACCOUNT_PURPOSES and (await self._require_user()).id != self._user_id:
+            raise NotSignedIn("session user is not the verification's user")
+        service = get_verification_service()
+        return await asyncio.to_thread(
+            service.resend, self._verification_id, channel, ip, self._purpose, self._user_id
+        )
+
     def _on_sent(self, started: Started) -> None:
-        self.masked_phone = started.masked
+        self.masked_phone = self.masked_phone or started.masked
         how = "calling" if started.channel == "voice" else "texting"
-        self.message = f"We are {how} a {self.code_length}-digit code to {started.masked}."
+        self.message = f"We are {how} a {self.code_length}-digit code to {self.masked_phone}."
         self._set_resend_after(started.resend_after)
 
     def _set_resend_after(self, seconds: float) -> None:
@@ -156,10 +274,10 @@ class VerifyState(rx.State):
         self.error = ""
         self.message = ""
 
-    async def _call(self, fn: Callable[..., T], *args: Any) -> T | None:
-        """Run a blocking service call off the event loop; errors become `self.error`."""
+    async def _guard(self, work: Awaitable[T]) -> T | None:
+        """Await service work; typed errors become `self.error`, anything else a generic line."""
         try:
-            return await asyncio.to_thread(fn, *args)
+            return await work
         except RateLimited as exc:
             if exc.scope == "resend-cooldown":
                 self._set_resend_after(exc.retry_after)
@@ -167,13 +285,10 @@ class VerifyState(rx.State):
         except OtpError as exc:
             self.error = exc.user_message()
         except Exception as exc:
-            log.event("internal_error", logging.ERROR, handler=fn.__name__, error=type(exc).__name__)
+            log.event("internal_error", logging.ERROR, error=type(exc).__name__)
             logging.getLogger(log.LOGGER_NAME).debug("internal error", exc_info=True)
             self.error = "Something went wrong on our side. Please try again."
         return None
-
-    def _ip(self) -> str:
-        return self.router.session.client_ip or "unknown"
 
     def _clear(self, keep_phone: bool) -> None:
         if not keep_phone:
@@ -181,9 +296,14 @@ class VerifyState(rx.State):
         self.code_sent = False
         self.verified = False
         self.loading = False
+        self.backup_mode = False
+        self.flow = "verify"
         self.masked_phone = ""
         self.message = ""
         self.error = ""
         self.resend_in = 0
         self._verification_id = ""
+        self._purpose = "verify"
+        self._user_id = None
+        self._pending_token = ""
         self._resend_at = 0.0

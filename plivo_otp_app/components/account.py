@@ -1,0 +1,186 @@
+"""The account page's sections."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ..state import AccountState, VerifyState
+from .auth import code_step
+from .fields import error_line, message_line, password_field, submit_button
+from .verify import channel_select, country_select
+
+
+def _section(title: str, *children: rx.Component, **props: object) -> rx.Component:
+    return rx.el.section(
+        rx.el.h2(title, class_name="section-title"), *children, class_name="stack section", **props
+    )
+
+
+def _action(label: str, element_id: str, handler: object, **props: object) -> rx.Component:
+    return rx.el.button(label, id=element_id, type="button", on_click=handler, **props)
+
+
+def _password_form(handler: object, submit_id: str, label: str, *fields: rx.Component) -> rx.Component:
+    return rx.el.form(
+        *fields,
+        password_field(label="Your password"),
+        submit_button(label, "Working…", AccountState.loading, id=submit_id),
+        _action("Cancel", f"{submit_id}-cancel", AccountState.open_panel(""), class_name="link"),
+        on_submit=handler,
+        class_name="stack",
+    )
+
+
+def phone_section() -> rx.Component:
+    """The number (masked), whether it is verified, and changing it."""
+    return _section(
+        "Phone",
+        rx.el.p(
+            rx.el.span(AccountState.masked_phone, class_name="masked", id="account-phone"),
+            rx.cond(AccountState.is_phone_verified, " (verified)", " (not verified)"),
+        ),
+        rx.cond(
+            AccountState.is_phone_verified,
+            _action("Change phone number", "change-phone", AccountState.open_panel("change-phone")),
+            _action("Verify this number", "verify-phone", AccountState.verify_phone),
+        ),
+        rx.cond(
+            AccountState.panel == "change-phone",
+            _password_form(
+                AccountState.change_phone,
+                "send-change-code",
+                "Send a code to the new number",
+                rx.el.label("New phone number", html_for="phone"),
+                rx.el.div(
+                    country_select(),
+                    rx.el.input(id="phone", name="phone", type="tel", max_length=40, required=True),
+                    class_name="row",
+                ),
+                channel_select(),
+            ),
+        ),
+    )
+
+
+def two_factor_section() -> rx.Component:
+    """Two-factor login: on needs a fresh code; off needs the password and a code."""
+    return _section(
+        "Two-factor login",
+        rx.el.p(
+            "A code by SMS at every login: ",
+            rx.el.strong(rx.cond(AccountState.two_factor_enabled, "on", "off"), id="two-factor-status"),
+        ),
+        rx.cond(
+            AccountState.two_factor_enabled,
+            _action("Turn off", "disable-2fa", AccountState.open_panel("disable-2fa")),
+            _action(
+                "Turn on", "enable-2fa", AccountState.enable_2fa, disabled=~AccountState.is_phone_verified
+            ),
+        ),
+        rx.cond(
+            AccountState.panel == "disable-2fa",
+            _password_form(AccountState.disable_2fa, "confirm-disable-2fa", "Send a code"),
+        ),
+    )
+
+
+def backup_codes_section() -> rx.Component:
+    """How many codes are left; a new set, shown once."""
+    return _section(
+        "Backup codes",
+        rx.el.p(
+            rx.el.span(AccountState.backup_codes_left, id="backup-codes-left"),
+            " unused backup codes. Each signs you in once when your phone is not at hand.",
+        ),
+        _action("Generate new codes", "generate-backup-codes", AccountState.open_panel("backup-codes")),
+        rx.cond(
+            AccountState.panel == "backup-codes",
+            _password_form(AccountState.generate_backup_codes, "confirm-backup-codes", "Generate"),
+        ),
+        rx.cond(
+            AccountState.new_backup_codes.length() > 0,
+            rx.el.div(
+                rx.el.ol(
+                    rx.foreach(AccountState.new_backup_codes, lambda c: rx.el.li(rx.el.code(c))),
+                    id="backup-codes",
+                ),
+                _action("I have saved them", "hide-backup-codes", AccountState.hide_backup_codes),
+                class_name="stack codes",
+            ),
+        ),
+    )
+
+
+def devices_section() -> rx.Component:
+    """Browsers that skip the SMS step, each revocable."""
+    return _section(
+        "Remembered devices",
+        rx.cond(
+            AccountState.devices.length() > 0,
+            rx.el.ul(
+                rx.foreach(
+                    AccountState.devices,
+                    lambda d: rx.el.li(
+                        f"{d['label']} (until {d['until']}) ",
+                        _action("Forget", "revoke-device-" + d["id"], AccountState.revoke_device(d["id"])),
+                    ),
+                ),
+                id="devices",
+            ),
+            rx.el.p("None.", class_name="muted"),
+        ),
+    )
+
+
+def sessions_section() -> rx.Component:
+    """Where the account is signed in; sign out elsewhere or everywhere."""
+    return _section(
+        "Active sessions",
+        rx.el.ul(
+            rx.foreach(
+                AccountState.sessions,
+                lambda s: rx.el.li(f"{s['since']}, {s['where']} ", rx.el.strong(s["current"])),
+            ),
+            id="sessions",
+        ),
+        rx.el.div(
+            _action("Sign out other sessions", "sign-out-others", AccountState.sign_out_others),
+            _action("Sign out everywhere", "sign-out-everywhere", AccountState.sign_out_everywhere),
+            class_name="row wrap",
+        ),
+    )
+
+
+def account_code_step() -> rx.Component:
+    """The code step of an account change, in place of the sections' notices."""
+    return rx.el.div(
+        rx.cond(
+            ~VerifyState.verified,
+            rx.el.p("Enter the code we sent to ", rx.el.strong(VerifyState.masked_phone), "."),
+        ),
+        code_step(),
+        rx.cond(VerifyState.verified, _action("Done", "code-done", VerifyState.reset_flow)),
+        class_name="stack section",
+    )
+
+
+def account_view() -> rx.Component:
+    """The whole account page body."""
+    return rx.el.div(
+        rx.el.div(
+            rx.el.p("Signed in as ", rx.el.strong(AccountState.username, id="account-username")),
+            _action("Log out", "logout", AccountState.logout),
+            class_name="row spread",
+        ),
+        rx.cond(
+            VerifyState.code_sent & (VerifyState.flow != "verify"),
+            account_code_step(),
+            rx.fragment(message_line(AccountState.message), error_line(AccountState.error)),
+        ),
+        phone_section(),
+        two_factor_section(),
+        backup_codes_section(),
+        devices_section(),
+        sessions_section(),
+        class_name="stack",
+    )

@@ -1,0 +1,123 @@
+"""Sign-up and log-in pieces. Their code steps are the shared OTP flow's components."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ..config import get_settings
+from ..state import LoginState, SignupState, VerifyState
+from .fields import error_line, field, password_field, submit_button
+from .layout import notices
+from .verify import channel_select, country_select, otp_form
+
+
+def signup_form() -> rx.Component:
+    """Username, optional email, password and phone."""
+    minimum = get_settings().password_min_length
+    return rx.el.form(
+        field("Username", "username", auto_complete="username", max_length=32, required=True),
+        field("Email (optional)", "email", type="email", auto_complete="email", max_length=254),
+        password_field(new=True),
+        rx.el.p(f"At least {minimum} characters: a few unrelated words work well.", class_name="muted"),
+        rx.el.label("Phone number", html_for="phone"),
+        rx.el.div(
+            country_select(),
+            rx.el.input(
+                id="phone", name="phone", type="tel", auto_complete="tel", max_length=40, required=True
+            ),
+            class_name="row",
+        ),
+        rx.el.label("Send the code by", html_for="channel"),
+        channel_select(),
+        submit_button("Create account", "Creating…", SignupState.loading, id="signup-submit"),
+        error_line(SignupState.error),
+        on_submit=SignupState.submit,
+        class_name="stack",
+    )
+
+
+def login_form() -> rx.Component:
+    """Username (or email) and password."""
+    return rx.el.form(
+        field("Username or email", "username", auto_complete="username", max_length=254, required=True),
+        password_field(),
+        submit_button("Log in", "Checking…", LoginState.loading, id="login-submit"),
+        error_line(LoginState.error),
+        on_submit=LoginState.submit,
+        class_name="stack",
+    )
+
+
+def remember_device() -> rx.Component:
+    """The "skip the code on this browser" choice."""
+    days = get_settings().remember_device_days
+    return rx.el.label(
+        rx.el.input(type="checkbox", id="remember-device", name="remember_device"),
+        f" Remember this device for {days} days",
+        class_name="check",
+    )
+
+
+def backup_code_form() -> rx.Component:
+    """A backup code instead of the SMS code."""
+    return rx.el.form(
+        field(
+            "Backup code",
+            "backup-code",
+            auto_complete="off",
+            placeholder="ABCD-EFGH-JKLM-NPQR",
+            max_length=64,
+            required=True,
+            auto_focus=True,
+        ),
+        remember_device(),
+        submit_button("Verify", "Verifying…", VerifyState.loading, id="verify-otp"),
+        on_submit=VerifyState.verify_backup_code,
+        class_name="stack",
+    )
+
+
+def login_code_step() -> rx.Component:
+    """The second step of a login: the SMS code, or a backup code."""
+    return rx.el.div(
+        rx.el.p("Enter the code we sent to ", rx.el.strong(VerifyState.masked_phone), "."),
+        rx.cond(
+            VerifyState.backup_mode, backup_code_form(), otp_form(remember_device(), change_number=False)
+        ),
+        rx.el.button(
+            rx.cond(VerifyState.backup_mode, "Use the SMS code instead", "Use a backup code"),
+            id="use-backup-code",
+            type="button",
+            class_name="link",
+            on_click=VerifyState.toggle_backup_mode,
+        ),
+        notices(),
+        class_name="stack",
+    )
+
+
+def code_step() -> rx.Component:
+    """The code step of a sign-up or an account change; its result once done."""
+    return rx.el.div(
+        rx.cond(VerifyState.verified, rx.fragment(), otp_form(change_number=False)),
+        notices(),
+        class_name="stack",
+    )
+
+
+def login_flow() -> rx.Component:
+    """Password first, then the second factor where it is on."""
+    return rx.cond(
+        VerifyState.code_sent & (VerifyState.flow == "login"),
+        login_code_step(),
+        login_form(),
+    )
+
+
+def signup_flow() -> rx.Component:
+    """The account form, then the phone's code."""
+    return rx.cond(
+        VerifyState.code_sent & (VerifyState.flow == "signup"),
+        code_step(),
+        signup_form(),
+    )

@@ -1,0 +1,46 @@
+"""Form pieces shared by every page: labelled inputs and submit buttons."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+
+def submit_button(label: str, busy_label: str, loading: rx.Var, **props: object) -> rx.Component:
+    """A submit button, disabled while busy and until the page is live (no native submit)."""
+    return rx.el.button(
+        rx.cond(loading, busy_label, label),
+        type="submit",
+        disabled=loading | ~rx.State.is_hydrated,
+        class_name="primary",
+        **props,
+    )
+
+
+def field(label: str, element_id: str, **props: object) -> rx.Component:
+    """A label and its input; the input's name is its id with dashes as underscores."""
+    return rx.fragment(
+        rx.el.label(label, html_for=element_id),
+        rx.el.input(id=element_id, name=element_id.replace("-", "_"), **props),
+    )
+
+
+def password_field(element_id: str = "password", label: str = "Password", new: bool = False) -> rx.Component:
+    """A password input that password managers understand."""
+    return field(
+        label,
+        element_id,
+        type="password",
+        auto_complete="new-password" if new else "current-password",
+        max_length=128,
+        required=True,
+    )
+
+
+def error_line(text: rx.Var, element_id: str = "error") -> rx.Component:
+    """An error sentence, shown when there is one."""
+    return rx.cond(text != "", rx.el.p(text, id=element_id, class_name="notice error", role="alert"))
+
+
+def message_line(text: rx.Var, element_id: str = "message") -> rx.Component:
+    """An information sentence, shown when there is one."""
+    return rx.cond(text != "", rx.el.p(text, id=element_id, class_name="notice", role="status"))

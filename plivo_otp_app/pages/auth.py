@@ -1,0 +1,34 @@
+"""`/signup`, `/login` and `/account`."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from ..components import page_shell
+from ..components.account import account_view
+from ..components.auth import login_flow, signup_flow
+from ..state import AccountState
+
+
+def _footer(text: str, link: str, href: str) -> rx.Component:
+    return rx.el.p(text, rx.el.a(link, href=href), class_name="muted")
+
+
+def signup() -> rx.Component:
+    """Create an account and verify its phone."""
+    return page_shell("Create an account", signup_flow(), _footer("Have an account? ", "Log in", "/login"))
+
+
+def login() -> rx.Component:
+    """Password, then the SMS code where two-factor login is on."""
+    return page_shell("Log in", login_flow(), _footer("New here? ", "Create an account", "/signup"))
+
+
+def account() -> rx.Component:
+    """The signed-in user's account; nothing renders before the session is checked."""
+    return page_shell(
+        "Your account",
+        rx.cond(
+            AccountState.signed_in, account_view(), rx.el.p("Checking your session…", class_name="muted")
+        ),
+    )

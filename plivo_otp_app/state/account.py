@@ -1,0 +1,189 @@
+"""The account page: phone, two-factor login, backup codes, devices and sessions.
+
+Every handler first checks the session in the database (`_require_user`); a
+tab opened before a sign-out keeps nothing it could use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import reflex as rx
+
+from ..errors import NotSignedIn, OtpError
+from ..services import Started, get_account_service
+from .auth import AuthState
+from .verify import VerifyState
+
+
+class AccountState(AuthState):
+    """What the signed-in user sees and may change about their account."""
+
+    signed_in: bool = False
+    username: str = ""
+    email: str = ""
+    masked_phone: str = ""
+    is_phone_verified: bool = False
+    two_factor_enabled: bool = False
+    backup_codes_left: int = 0
+    new_backup_codes: list[str] = []
+    devices: list[dict[str, str]] = []
+    sessions: list[dict[str, str]] = []
+    panel: str = ""
+    message: str = ""
+    error: str = ""
+    loading: bool = False
+
+    @rx.event
+    async def load(self) -> AsyncIterator[Any]:
+        """Fill the page from the database, or send the browser to the login page."""
+        user = await self._current_user()
+        if user is None or user.id is None:
+            self.signed_in = False
+            yield rx.redirect("/login")
+            return
+        accounts = get_account_service()
+        view = await asyncio.to_thread(accounts.view, user.id)
+        token = self._session_token()
+        devices = await asyncio.to_thread(accounts.sessions.list_devices, user.id)
+        sessions = await asyncio.to_thread(accounts.sessions.list_sessions, user.id, token)
+        self.signed_in = True
+        self.username, self.email = view.username, view.email or ""
+        self.masked_phone, self.is_phone_verified = view.masked_phone, view.is_phone_verified
+        self.two_factor_enabled, self.backup_codes_left = view.two_factor_enabled, view.backup_codes_left
+        self.devices = [
+            {"id": str(d.id), "label": d.label, "until": d.expires_at.strftime("%Y-%m-%d")} for d in devices
+        ]
+        self.sessions = [
+            {
+                "id": str(s.id),
+                "since": s.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                "where": f"{s.ip} {s.user_agent[:60]}",
+                "current": "this browser" if s.current else "",
+            }
+            for s in sessions
+        ]
+
+    @rx.event
+    def open_panel(self, name: str) -> None:
+        """Show one action's form (password prompts, new number)."""
+        if name in ("", "disable-2fa", "change-phone", "backup-codes"):
+            self.panel, self.error, self.message = name, "", ""
+
+    @rx.event
+    async def verify_phone(self) -> AsyncIterator[Any]:
+        """Send a code to a still unverified phone (finish the sign-up)."""
+        async for update in self._start_code(
+            lambda accounts, user_id: accounts.start_phone_verification(user_id, "sms", self._ip()), "signup"
+        ):
+            yield update
+
+    @rx.event
+    async def enable_2fa(self) -> AsyncIterator[Any]:
+        """Send a fresh code to the verified phone; the code turns 2FA on."""
+        async for update in self._start_code(
+            lambda accounts, user_id: accounts.start_enable_2fa(user_id, "sms", self._ip()), "enable-2fa"
+        ):
+            yield update
+
+    @rx.event
+    async def disable_2fa(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
+        """Password, then a code; then 2FA is off."""
+        password = form_data.get("password") if isinstance(form_data, dict) else None
+        async for update in self._start_code(
+            lambda accounts, user_id: accounts.start_disable_2fa(user_id, password, "sms", self._ip()),
+            "disable-2fa",
+        ):
+            yield update
+
+    @rx.event
+    async def change_phone(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
+        """Password and the new number, then a code sent to the new number."""
+        data = form_data if isinstance(form_data, dict) else {}
+        async for update in self._start_code(
+            lambda accounts, user_id: accounts.start_change_phone(
+                user_id,
+                data.get("password"),
+                data.get("phone"),
+                data.get("country"),
+                data.get("channel", "sms"),
+                self._ip(),
+            ),
+            "change-phone",
+        ):
+            yield update
+
+    @rx.event
+    async def generate_backup_codes(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
+        """Ten new codes, shown once; the old ones stop working."""
+        password = form_data.get("password") if isinstance(form_data, dict) else None
+        codes = await self._act(lambda a, uid: a.regenerate_backup_codes(uid, password, self._ip()))
+        if codes is not None:
+            self.new_backup_codes = codes
+            self.panel = ""
+            self.message = "Save these codes now. Each works once; they will not be shown again."
+            yield AccountState.load
+
+    @rx.event
+    def hide_backup_codes(self) -> None:
+        """Forget the codes shown once."""
+        self.new_backup_codes = []
+        self.message = ""
+
+    @rx.event
+    async def revoke_device(self, device_id: str) -> AsyncIterator[Any]:
+        """Forget one remembered device."""
+        if not isinstance(device_id, str) or not device_id.isdigit():
+            return
+        done = await self._act(lambda a, uid: a.sessions.revoke_device(uid, int(device_id)))
+        if done is not None:
+            self.message = "The device will be asked for a code again."
+            yield AccountState.load
+
+    @rx.event
+    async def sign_out_others(self) -> AsyncIterator[Any]:
+        """End every other session of this account."""
+        token = self._session_token()
+        count = await self._act(lambda a, uid: a.sessions.end_all(uid, keep_token=token))
+        if count is not None:
+            self.message = f"Signed out {count} other session{'s' if count != 1 else ''}."
+            yield AccountState.load
+
+    @rx.event
+    async def sign_out_everywhere(self) -> AsyncIterator[Any]:
+        """End every session of this account, this one included."""
+        if await self._act(lambda a, uid: a.sessions.end_all(uid)) is not None:
+            yield await self._sign_out()
+
+    @rx.event
+    async def logout(self) -> AsyncIterator[Any]:
+        """End this session and clear its cookie."""
+        self.signed_in = False
+        yield await self._sign_out()
+
+    async def _start_code(self, start: Callable[[Any, int], Started], purpose: str) -> AsyncIterator[Any]:
+        """Start a verification for an account change and hand it to the OTP flow."""
+        user = await self._current_user()
+        started = await self._act(start)
+        if started is None or user is None:
+            return
+        verify = await self.get_state(VerifyState)
+        verify._clear(keep_phone=False)
+        verify._hand_over(started, purpose, user_id=user.id)
+        self.panel = ""
+        yield VerifyState.tick
+
+    async def _act(self, action: Callable[[Any, int], Any]) -> Any:
+        """Run one account action for the signed-in user; errors become `self.error`."""
+        self.error, self.message = "", ""
+        try:
+            user = await self._require_user()
+            return await asyncio.to_thread(action, get_account_service(), user.id)
+        except NotSignedIn:
+            self.signed_in = False
+            self.error = "Your session has ended. Please sign in again."
+        except OtpError as exc:
+            self.error = exc.user_message()
+        return None

@@ -1,0 +1,78 @@
+"""What every signed-in page needs: who the session cookie belongs to, and full-page moves.
+
+The session cookie is HttpOnly, so only the socket handshake's headers carry
+it to the backend (the browser never gets it back in state). Every privileged
+handler calls `_current_user()`, which checks the session in the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from urllib.parse import quote
+
+import reflex as rx
+
+from ..auth_api import DEVICE_COOKIE, SESSION_COOKIE, read_cookie
+from ..errors import NotSignedIn
+from ..models import User
+from ..services import get_session_service
+
+
+class AuthState(rx.State):
+    """Helpers only; no vars. Feature states inherit from it."""
+
+    def _session_token(self) -> str | None:
+        return read_cookie(self.router.headers.cookie, SESSION_COOKIE)
+
+    def _device_token(self) -> str | None:
+        return read_cookie(self.router.headers.cookie, DEVICE_COOKIE)
+
+    async def _current_user(self) -> User | None:
+        """The user of this browser's live session, checked in the database."""
+        token = self._session_token()
+        if not token:
+            return None
+        return await asyncio.to_thread(get_session_service().authenticate, token)
+
+    async def _require_user(self) -> User:
+        user = await self._current_user()
+        if user is None or user.id is None:
+            raise NotSignedIn("no live session")
+        return user
+
+    def _ip(self) -> str:
+        return self.router.session.client_ip or "unknown"
+
+    def _user_agent(self) -> str:
+        return self.router.headers.user_agent or ""
+
+    def _page_url(self, path: str) -> str:
+        """An absolute URL on the page's own origin."""
+        return f"{self.router.url.origin}{path}"
+
+    def _backend_url(self, path: str) -> str:
+        """An absolute URL on the backend, as this browser reaches it (the socket's host)."""
+        scheme = "https" if self.router.url.origin.startswith("https") else "http"
+        return f"{scheme}://{self.router.headers.host}{path}"
+
+    async def _sign_in(
+        self, user_id: int, remember_device: bool = False, landing: str = "/account"
+    ) -> rx.event.EventSpec:
+        """A full page load through the cookie route, which starts the session."""
+        ticket = await asyncio.to_thread(
+            get_session_service().issue_ticket, user_id, remember_device, self._page_url(landing)
+        )
+        fail = quote(self._page_url("/login"), safe="")
+        return _navigate(self._backend_url(f"/api/session/complete?ticket={ticket}&fail={fail}"))
+
+    async def _sign_out(self, landing: str = "/login") -> rx.event.EventSpec:
+        """End the session here, then a full page load through the route that clears the cookie."""
+        await asyncio.to_thread(get_session_service().end, self._session_token())
+        target = quote(self._page_url(landing), safe="")
+        return _navigate(self._backend_url(f"/api/session/logout?next={target}"))
+
+
+def _navigate(url: str) -> rx.event.EventSpec:
+    """`window.location.assign`, not `rx.redirect`: the route must be hit by the browser itself."""
+    return rx.call_script(f"window.location.assign({json.dumps(url)})")

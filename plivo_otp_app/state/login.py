@@ -1,0 +1,97 @@
+"""Sign-up and log-in: the password steps. The code steps are the shared OTP flow's."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import reflex as rx
+
+from ..errors import OtpError
+from ..services import get_account_service
+from .auth import AuthState
+from .verify import VerifyState
+
+
+class LoginState(AuthState):
+    """Username or email and password; then the SMS step if two-factor login is on."""
+
+    loading: bool = False
+    error: str = ""
+
+    @rx.event
+    async def load(self) -> AsyncIterator[Any]:
+        """On page load: a signed-in browser goes to its account; others start clean."""
+        self.error = ""
+        self.loading = False
+        if await self._current_user() is not None:
+            yield rx.redirect("/account")
+
+    @rx.event
+    async def submit(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
+        """Check the password; sign in, or hand the code step to the OTP flow."""
+        if self.loading or not isinstance(form_data, dict):
+            return
+        self.loading, self.error = True, ""
+        yield
+        verify = await self.get_state(VerifyState)
+        accounts = get_account_service()
+        try:
+            result = await asyncio.to_thread(
+                accounts.login,
+                form_data.get("username"),
+                form_data.get("password"),
+                self._ip(),
+                self._device_token(),
+            )
+        except OtpError as exc:
+            self.error, self.loading = exc.user_message(), False
+            return
+        self.loading = False
+        if result.user_id is not None:
+            yield await self._sign_in(result.user_id)
+            return
+        verify._clear(keep_phone=False)
+        verify._hand_over(
+            result.started,
+            "login",
+            pending_token=result.pending_token or "",
+            masked_phone=result.masked_phone,
+        )
+        if result.send_error is not None:
+            verify.error = f"{result.send_error.user_message()} You can use a backup code."
+        yield VerifyState.tick
+
+
+class SignupState(AuthState):
+    """Username, optional email, password and phone; then the phone's code."""
+
+    loading: bool = False
+    error: str = ""
+
+    @rx.event
+    def load(self) -> None:
+        """Start clean on page load."""
+        self.error = ""
+        self.loading = False
+
+    @rx.event
+    async def submit(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
+        """Create the account and send its phone a code."""
+        if self.loading or not isinstance(form_data, dict):
+            return
+        self.loading, self.error = True, ""
+        yield
+        verify = await self.get_state(VerifyState)
+        accounts = get_account_service()
+        fields = [form_data.get(k) for k in ("username", "email", "password", "phone", "country", "channel")]
+        try:
+            result = await asyncio.to_thread(accounts.signup, *fields, self._ip())
+        except OtpError as exc:
+            self.error, self.loading = exc.user_message(), False
+            return
+        self.loading = False
+        verify._clear(keep_phone=False)
+        verify._hand_over(result.started, "signup", user_id=result.user_id)
+        yield VerifyState.tick
