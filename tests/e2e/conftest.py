@@ -43,9 +43,13 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "OTP_RESEND_COOLDOWN_SECONDS": "3",
         "PLIVO_READ_TIMEOUT": "2",
         "SANDBOX_HANG_SECONDS": "4",
-        # Every test runs from 127.0.0.1 on numbers of one block: raise those two caps.
+        # Every test runs from 127.0.0.1 on numbers of one block: raise the per-address caps.
         "RATE_LIMIT_SEND_PER_IP": "1000/hour",
         "RATE_LIMIT_SEND_PER_PREFIX": "1000/hour",
+        "RATE_LIMIT_VERIFY_PER_IP": "1000/hour",
+        "RATE_LIMIT_LOGIN_PER_IP": "1000/hour",
+        "RATE_LIMIT_SEND_PER_NUMBER": "50/hour",
+        "OTP_LOCKOUT_AFTER": "3",
     }
     for name in ("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN", "OTP_PROVIDER", "PLIVO_API_BASE_URL"):
         env.pop(name, None)

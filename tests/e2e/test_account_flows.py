@@ -1,0 +1,246 @@
+"""Accounts in a real browser: sign-up with phone verification, SMS two-factor login,
+backup codes, remembered devices, 2FA on/off, phone change, lockout, sign-out."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+PASSWORD = "correct horse battery staple quietly"
+ACCOUNT = re.compile(r".*/account/?$")
+LOGIN = re.compile(r".*/login/?$")
+_numbers = itertools.count(2700)
+
+
+def _outbox(app_url: str, e164: str) -> list[dict[str, str]]:
+    response = httpx.get(f"{app_url}/sandbox/messages", params={"recipient": e164})
+    response.raise_for_status()
+    return response.json()["messages"]
+
+
+def _code(app_url: str, e164: str) -> str:
+    return next(m["code"] for m in _outbox(app_url, e164) if m["code"])
+
+
+def _ready(page: Page, button: str) -> None:
+    page.wait_for_function(f"() => !document.querySelector('#{button}')?.disabled")
+
+
+def _fresh_user() -> tuple[str, str, str]:
+    """A username, the number as typed and its E.164, unique per test."""
+    n = next(_numbers)
+    return f"user{n}", f"(415) 555-{n}", f"+1415555{n}"
+
+
+def _sign_up(page: Page, app_url: str, username: str, typed: str, e164: str) -> None:
+    page.goto(f"{app_url}/signup")
+    _ready(page, "signup-submit")
+    page.fill("#username", username)
+    page.fill("#email", f"{username}@example.com")
+    page.fill("#password", PASSWORD)
+    page.fill("#phone", typed)
+    page.click("#signup-submit")
+    expect(page.locator("#otp")).to_be_visible()
+    page.fill("#otp", _code(app_url, e164))
+    page.click("#verify-otp")
+    page.wait_for_url(ACCOUNT)
+    expect(page.locator("#account-username")).to_have_text(username)
+
+
+def _enable_2fa(page: Page, app_url: str, e164: str) -> None:
+    before = len(_outbox(app_url, e164))
+    page.click("#enable-2fa")
+    expect(page.locator("#otp")).to_be_visible()
+    assert len(_outbox(app_url, e164)) == before + 1
+    page.fill("#otp", _code(app_url, e164))
+    page.click("#verify-otp")
+    expect(page.locator("#message")).to_have_text("Two-factor login is on.")
+    expect(page.locator("#two-factor-status")).to_have_text("on")
+    page.click("#code-done")
+
+
+def _log_out(page: Page) -> None:
+    page.click("#logout")
+    page.wait_for_url(LOGIN)
+
+
+def _password_step(page: Page, app_url: str, username: str, code_expected: bool = True) -> None:
+    """Log in up to the code step (waiting until the code is sent), or all the way."""
+    page.goto(f"{app_url}/login")
+    _ready(page, "login-submit")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    if code_expected:
+        expect(page.locator("#otp")).to_be_visible()
+    else:
+        page.wait_for_url(ACCOUNT)
+
+
+@pytest.fixture
+def user_with_2fa(app: Page, app_url: str) -> tuple[str, str]:
+    """A signed-up user with two-factor login on, logged out again."""
+    username, typed, e164 = _fresh_user()
+    _sign_up(app, app_url, username, typed, e164)
+    _enable_2fa(app, app_url, e164)
+    _log_out(app)
+    return username, e164
+
+
+def test_sign_up_verifies_the_phone_and_signs_in(app: Page, app_url: str):
+    username, typed, e164 = _fresh_user()
+    _sign_up(app, app_url, username, typed, e164)
+    expect(app.locator("#account-phone")).to_have_text(f"+1 ******{e164[-4:]}")
+    expect(app.locator("#two-factor-status")).to_have_text("off")
+    cookies = {c["name"]: c for c in app.context.cookies()}
+    assert cookies["otp_session"]["httpOnly"] and cookies["otp_session"]["sameSite"] == "Lax"
+    assert "otp_session" not in app.evaluate("document.cookie")
+
+
+def test_log_in_with_2fa_by_sms(app: Page, app_url: str, user_with_2fa: tuple[str, str]):
+    username, e164 = user_with_2fa
+    _password_step(app, app_url, username)
+    expect(app.locator("#message")).to_contain_text(f"+1 ******{e164[-4:]}")
+    assert "otp_session" not in {c["name"] for c in app.context.cookies()}  # nothing granted yet
+    app.goto(f"{app_url}/account")
+    app.wait_for_url(LOGIN)  # the pending login grants no access
+    _password_step(app, app_url, username)
+    app.fill("#otp", _code(app_url, e164))
+    app.click("#verify-otp")
+    app.wait_for_url(ACCOUNT)
+    expect(app.locator("#account-username")).to_have_text(username)
+
+
+def test_log_in_with_a_backup_code(app: Page, app_url: str, user_with_2fa: tuple[str, str]):
+    username, e164 = user_with_2fa
+    _password_step(app, app_url, username)
+    app.fill("#otp", _code(app_url, e164))
+    app.click("#verify-otp")
+    app.wait_for_url(ACCOUNT)
+    app.click("#generate-backup-codes")
+    app.fill("#password", PASSWORD)
+    app.click("#confirm-backup-codes")
+    codes = app.locator("#backup-codes li")
+    expect(codes).to_have_count(10)
+    first = codes.nth(0).inner_text().strip()
+    expect(app.locator("#backup-codes-left")).to_have_text("10")
+    app.click("#hide-backup-codes")
+    expect(app.locator("#backup-codes")).to_have_count(0)
+    _log_out(app)
+
+    sent = len(_outbox(app_url, e164))
+    _password_step(app, app_url, username)
+    app.click("#use-backup-code")
+    app.fill("#backup-code", first.lower().replace("-", " "))
+    app.click("#verify-otp")
+    app.wait_for_url(ACCOUNT)
+    expect(app.locator("#backup-codes-left")).to_have_text("9")
+    _log_out(app)
+
+    _password_step(app, app_url, username)  # the same backup code works once only
+    app.click("#use-backup-code")
+    app.fill("#backup-code", first)
+    app.click("#verify-otp")
+    expect(app.locator("#error")).to_have_text("That backup code is not valid or was already used.")
+    assert len(_outbox(app_url, e164)) == sent + 2  # each password step sent an SMS code
+
+
+def test_remembered_device_skips_the_sms(app: Page, app_url: str, user_with_2fa: tuple[str, str]):
+    username, e164 = user_with_2fa
+    _password_step(app, app_url, username)
+    app.fill("#otp", _code(app_url, e164))
+    app.check("#remember-device")
+    app.click("#verify-otp")
+    app.wait_for_url(ACCOUNT)
+    expect(app.locator("#devices li")).to_have_count(1)
+    _log_out(app)
+
+    sent = len(_outbox(app_url, e164))
+    _password_step(app, app_url, username, code_expected=False)  # no code asked on this browser
+    assert len(_outbox(app_url, e164)) == sent
+
+
+def test_turn_2fa_off_and_on(app: Page, app_url: str):
+    username, typed, e164 = _fresh_user()
+    _sign_up(app, app_url, username, typed, e164)
+    _enable_2fa(app, app_url, e164)
+    app.click("#disable-2fa")
+    app.fill("#password", "not my password at all, sorry")
+    app.click("#confirm-disable-2fa")
+    expect(app.locator("#error")).to_have_text("Incorrect username or password.")
+    app.fill("#password", PASSWORD)
+    app.click("#confirm-disable-2fa")
+    expect(app.locator("#otp")).to_be_visible()
+    app.fill("#otp", _code(app_url, e164))
+    app.click("#verify-otp")
+    expect(app.locator("#message")).to_have_text("Two-factor login is off.")
+    expect(app.locator("#two-factor-status")).to_have_text("off")
+    app.click("#code-done")
+    _log_out(app)
+    _password_step(app, app_url, username, code_expected=False)  # password alone now
+
+
+def test_change_phone_notifies_the_old_number(app: Page, app_url: str):
+    username, typed, e164 = _fresh_user()
+    _, new_typed, new_e164 = _fresh_user()
+    _sign_up(app, app_url, username, typed, e164)
+    app.click("#change-phone")
+    app.fill("#phone", new_typed)
+    app.fill("#password", PASSWORD)
+    app.click("#send-change-code")
+    expect(app.locator("#otp")).to_be_visible()
+    app.fill("#otp", _code(app_url, new_e164))
+    app.click("#verify-otp")
+    expect(app.locator("#message")).to_have_text("Your phone number was changed.")
+    expect(app.locator("#account-phone")).to_have_text(f"+1 ******{new_e164[-4:]}")
+    notice = _outbox(app_url, e164)[0]
+    assert notice["code"] == "" and "changed" in notice["text"] and new_e164 not in notice["text"]
+
+
+def test_lockout_after_repeated_wrong_codes(app: Page, app_url: str, user_with_2fa: tuple[str, str]):
+    username, e164 = user_with_2fa
+    _password_step(app, app_url, username)
+    code = _code(app_url, e164)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(3):  # OTP_LOCKOUT_AFTER=3 in this run
+        app.fill("#otp", wrong)
+        app.click("#verify-otp")
+        expect(app.locator("#error")).to_contain_text("That code is not correct.")
+    app.fill("#otp", code)  # right, but the account is locked: the same answer as a wrong code
+    app.click("#verify-otp")
+    expect(app.locator("#error")).to_contain_text("That code is not correct.")
+    expect(app.locator("#otp")).to_be_visible()
+    assert "otp_session" not in {c["name"] for c in app.context.cookies()}
+
+
+def test_logout_ends_the_session(app: Page, app_url: str):
+    username, typed, e164 = _fresh_user()
+    _sign_up(app, app_url, username, typed, e164)
+    token = next(c["value"] for c in app.context.cookies() if c["name"] == "otp_session")
+    _log_out(app)
+    assert "otp_session" not in {c["name"] for c in app.context.cookies()}
+    me = httpx.get(f"{app_url}/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 401  # the old token is dead on the server too
+    app.goto(f"{app_url}/account")
+    app.wait_for_url(LOGIN)
+
+
+def test_sign_out_everywhere(app: Page, app_url: str, browser: Browser):
+    username, typed, e164 = _fresh_user()
+    _sign_up(app, app_url, username, typed, e164)
+    other = browser.new_context()
+    try:
+        second = other.new_page()
+        _password_step(second, app_url, username, code_expected=False)
+        app.reload()
+        expect(app.locator("#sessions li")).to_have_count(2)
+        app.click("#sign-out-everywhere")
+        app.wait_for_url(LOGIN)
+        second.goto(f"{app_url}/account")
+        second.wait_for_url(LOGIN)
+    finally:
+        other.close()
