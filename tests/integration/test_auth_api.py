@@ -1,0 +1,176 @@
+"""The login routes over real HTTP: the cookie routes browsers use, and the JSON login."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from conftest import free_port, serve
+
+from plivo_otp_app.api import build_api
+from plivo_otp_app.services import AccountService
+
+PASSWORD = "correct horse battery staple quietly"
+PHONE = "+14155552671"
+
+
+@pytest.fixture
+def server(accounts: AccountService) -> Iterator[str]:
+    port = free_port()
+    app_server = serve(build_api(lambda: accounts.verifications, lambda: accounts), port)
+    yield f"http://127.0.0.1:{port}"
+    app_server.should_exit = True
+
+
+@pytest.fixture
+def client(server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server, timeout=10, follow_redirects=False) as http:
+        yield http
+
+
+def _user(accounts: AccountService, sandbox, two_factor: bool) -> int:
+    result = accounts.signup("alice", "alice@example.com", PASSWORD, PHONE, "US", "sms", "192.0.2.1")
+    assert result.user_id is not None
+    accounts.finish_signup(
+        result.user_id, result.started.verification_id, sandbox.code_for(PHONE), "192.0.2.1"
+    )
+    if two_factor:
+        started = accounts.start_enable_2fa(result.user_id, "sms", "192.0.2.1")
+        accounts.finish_enable_2fa(
+            result.user_id, started.verification_id, sandbox.code_for(PHONE), "192.0.2.1"
+        )
+    return result.user_id
+
+
+def test_ticket_sets_an_httponly_cookie_once(client, accounts, sandbox):
+    user_id = _user(accounts, sandbox, two_factor=False)
+    ticket = accounts.sessions.issue_ticket(user_id, landing="http://127.0.0.1/account")
+    response = client.get("/api/session/complete", params={"ticket": ticket})
+    assert response.status_code == 303
+    assert response.headers["location"] == "http://127.0.0.1/account"
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("otp_session=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # plain http here; https adds it
+    assert response.headers["cache-control"] == "no-store"
+    token = response.cookies["otp_session"]
+    assert accounts.sessions.authenticate(token).id == user_id
+    again = client.get("/api/session/complete", params={"ticket": ticket, "fail": "/login"})
+    assert again.status_code == 303 and again.headers["location"] == "/login"
+    assert "set-cookie" not in again.headers
+
+
+def test_https_cookies_are_secure(client, accounts, sandbox):
+    user_id = _user(accounts, sandbox, two_factor=False)
+    ticket = accounts.sessions.issue_ticket(user_id, remember_device=True)
+    response = client.get(
+        "/api/session/complete", params={"ticket": ticket}, headers={"X-Forwarded-Proto": "https"}
+    )
+    cookies = response.headers.get_list("set-cookie")
+    assert len(cookies) == 2 and all("Secure" in c and "HttpOnly" in c for c in cookies)
+
+
+@pytest.mark.parametrize(
+    "landing", ["https://evil.example/account", "//evil.example/account", "javascript:alert(1)"]
+)
+def test_landing_elsewhere_is_refused(client, accounts, sandbox, landing):
+    user_id = _user(accounts, sandbox, two_factor=False)
+    ticket = accounts.sessions.issue_ticket(user_id, landing=landing)
+    response = client.get("/api/session/complete", params={"ticket": ticket})
+    assert response.status_code == 303 and response.headers["location"] == "/"
+
+
+def test_cross_site_sign_in_is_refused(client, accounts, sandbox):
+    user_id = _user(accounts, sandbox, two_factor=False)
+    ticket = accounts.sessions.issue_ticket(user_id)
+    response = client.get(
+        "/api/session/complete", params={"ticket": ticket}, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert response.status_code == 403 and "set-cookie" not in response.headers
+
+
+def test_redeeming_ends_the_browsers_earlier_session(client, accounts, sandbox):
+    user_id = _user(accounts, sandbox, two_factor=False)
+    first = client.get("/api/session/complete", params={"ticket": accounts.sessions.issue_ticket(user_id)})
+    old = first.cookies["otp_session"]
+    second = client.get(
+        "/api/session/complete",
+        params={"ticket": accounts.sessions.issue_ticket(user_id)},
+        headers={"Cookie": f"otp_session={old}"},
+    )
+    assert second.cookies["otp_session"] != old
+    assert accounts.sessions.authenticate(old) is None
+
+
+def test_logout_route_ends_the_session_and_clears_the_cookie(client, accounts, sandbox):
+    user_id = _user(accounts, sandbox, two_factor=False)
+    token = accounts.sessions.create_session(user_id, "192.0.2.1", "test")
+    response = client.get(
+        "/api/session/logout", params={"next": "/login"}, headers={"Cookie": f"otp_session={token}"}
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert (
+        'otp_session=""' in response.headers["set-cookie"] and "Max-Age=0" in response.headers["set-cookie"]
+    )
+    assert accounts.sessions.authenticate(token) is None
+
+
+def test_json_login_without_2fa(client, accounts, sandbox):
+    _user(accounts, sandbox, two_factor=False)
+    response = client.post("/api/auth/login", json={"username": "ALICE", "password": PASSWORD})
+    assert response.status_code == 200 and response.json()["status"] == "signed_in"
+    token = response.json()["session_token"]
+    me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json() == {
+        "username": "alice",
+        "phone": "+1 ******2671",
+        "is_phone_verified": True,
+        "two_factor_enabled": False,
+    }
+    assert (
+        client.post("/api/auth/logout", json={}, headers={"Authorization": f"Bearer {token}"}).status_code
+        == 200
+    )
+    assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_json_login_with_2fa_needs_the_code(client, accounts, sandbox):
+    _user(accounts, sandbox, two_factor=True)
+    step = client.post("/api/auth/login", json={"username": "alice@example.com", "password": PASSWORD}).json()
+    assert step["status"] == "code_required" and step["phone"] == "+1 ******2671"
+    assert "session_token" not in step
+    denied = client.get("/api/auth/me", headers={"Authorization": f"Bearer {step['login_token']}"})
+    assert denied.status_code == 401  # the pending login is not a session
+    code = sandbox.code_for(PHONE)
+    guess = "000000" if code != "000000" else "111111"
+    wrong = client.post("/api/auth/login/verify", json={"login_token": step["login_token"], "otp": guess})
+    assert wrong.status_code == 400 and wrong.json()["verified"] is False
+    done = client.post("/api/auth/login/verify", json={"login_token": step["login_token"], "otp": code})
+    assert done.status_code == 200 and done.json()["status"] == "signed_in"
+    replay = client.post("/api/auth/login/verify", json={"login_token": step["login_token"], "otp": code})
+    assert replay.status_code == 400
+
+
+def test_json_login_answers_the_same_for_unknown_users(client, accounts, sandbox):
+    _user(accounts, sandbox, two_factor=False)
+    known = client.post("/api/auth/login", json={"username": "alice", "password": "wrong " * 4})
+    unknown = client.post("/api/auth/login", json={"username": "nobody", "password": "wrong " * 4})
+    assert known.status_code == unknown.status_code == 401
+    assert known.json() == unknown.json() == {"error": "Incorrect username or password."}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"username": "alice"},
+        {"username": 1, "password": 2},
+        {"login_token": "x"},
+        {"login_token": "x", "otp": "1", "backup_code": "2"},
+    ],
+)
+def test_json_login_refuses_malformed_bodies(client, body):
+    for path in ("/api/auth/login", "/api/auth/login/verify"):
+        response = client.post(path, json=body)
+        assert 400 <= response.status_code < 500, (path, body, response.text)
+        assert "error" in response.json()
