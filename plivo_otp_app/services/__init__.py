@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from ..config import get_settings
+from ..passwords import verify_password
 from ..providers import build_provider
 from ..ratelimit import RateLimits
 from .accounts import AccountService, AccountView, LoginResult, SignupResult
@@ -42,5 +43,10 @@ def get_session_service() -> SessionService:
 
 @functools.cache
 def get_account_service() -> AccountService:
-    """The process's account service, on the same verification and session services."""
+    """The process's account service, on the same verification and session services.
+
+    Builds the dummy password hash now, so the first login for an unknown name
+    takes no longer than any other (no timing tell).
+    """
+    verify_password(None, "")
     return AccountService(get_settings(), get_verification_service(), get_session_service())
