@@ -74,6 +74,14 @@ class TooManyAttempts(OtpError):
         return "Too many wrong codes. Wait a few minutes, then request a new code."
 
 
+class NoAttemptsLeft(TooManyAttempts):
+    """Refused before any code was checked: the verification had no attempt left.
+
+    The user sees the same words; the account's failure counter does not count
+    it, since no code was judged (parallel repeats of a right code end here).
+    """
+
+
 class InvalidCredentials(OtpError):
     """Wrong username or password; the same words whether or not the user exists."""
 

@@ -30,6 +30,7 @@ from ..errors import (
     CodeRejected,
     InvalidCredentials,
     InvalidInput,
+    NoAttemptsLeft,
     NotSignedIn,
     OtpError,
     TooManyAttempts,
@@ -45,6 +46,9 @@ from .verification import Checked, Started, VerificationService, utcnow
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,31}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 BACKUP_CODE_COUNT = 10
+#: Consecutive failures after which SMS codes are refused until a backup code is used
+#: (NIST SP 800-63B: at most 100, then the authenticator is disabled).
+SMS_FACTOR_DISABLED_AFTER = 100
 
 
 class BackupCodeRejected(CodeRejected):
@@ -133,14 +137,12 @@ class AccountService:
         )
         channel = check_channel(channel)
         country = check_country(country, self.settings.allowed_countries)
-        normalise(phone, country, channel, self.settings.allowed_countries)
+        e164 = normalise(phone, country, channel, self.settings.allowed_countries).e164
         self.verifications.limits.check_login(client_ip, name)
-        user_id = self._create_user(name, address, hash_password(secret))
-        started = self.verifications.start(phone, country, channel, client_ip, "signup", user_id)
-        if user_id is not None:
-            with self.db() as db:
-                db.exec(update(User).where(col(User.id) == user_id).values(phone_number=started.e164))
-                db.commit()
+        # The number is stored with the account, so a sign-up whose code could not be
+        # sent can be verified later from the account page.
+        user_id = self._create_user(name, address, hash_password(secret), e164)
+        started = self.verifications.start(e164, country, channel, client_ip, "signup", user_id)
         log.event("signup", user_id=user_id, phone=started.masked, taken=user_id is None)
         return SignupResult(user_id, started)
 
@@ -157,7 +159,9 @@ class AccountService:
     def start_phone_verification(self, user_id: int, channel: object, client_ip: str) -> Started:
         """Send a code to an account's still unverified phone (finishing a sign-up later)."""
         user = self._user(user_id)
-        if user.is_phone_verified or not user.phone_number:
+        if not user.phone_number:
+            raise InvalidInput("Add a phone number first.")
+        if user.is_phone_verified:
             raise InvalidInput("Your phone number is already verified.")
         return self.verifications.start(
             user.phone_number, self.settings.default_country, channel, client_ip, "signup", user_id
@@ -172,9 +176,10 @@ class AccountService:
         name = identifier.strip().casefold()[:254] if isinstance(identifier, str) else ""
         if not name or not isinstance(password, str) or not password or len(password) > 1024:
             raise InvalidCredentials("missing credentials")
-        self.verifications.limits.check_login(client_ip, name)
         with self.db() as db:
             user = db.exec(select(User).where(or_(User.username == name, User.email == name))).first()
+        # One bucket per account whether it is named by username or email; unknown names count too.
+        self.verifications.limits.check_login(client_ip, user.username if user else name)
         if not verify_password(user.password_hash if user else None, password):
             log.event("login_failed", ip=client_ip)
             raise InvalidCredentials("bad credentials")
@@ -352,6 +357,8 @@ class AccountService:
             self.verifications.refuse(verification_id, code, client_ip, purpose, user.id)
         try:
             checked = self.verifications.check(verification_id, code, client_ip, purpose, user.id)
+        except NoAttemptsLeft:
+            raise  # no code was judged: nothing to count
         except (CodeRejected, TooManyAttempts):
             self._count_failure(user.id)
             raise
@@ -456,6 +463,9 @@ class AccountService:
         self._update(user_id, failed_otp_count=0, locked_until=None)
 
     def _locked(self, user: User) -> bool:
+        """Locked for a while, or (at 100 failures) until a backup code signs in (BF-02)."""
+        if user.failed_otp_count >= SMS_FACTOR_DISABLED_AFTER:
+            return True
         return user.locked_until is not None and user.locked_until > self._now()
 
     def _reauthenticate(self, user_id: int, password: object, client_ip: str) -> User:
@@ -471,9 +481,16 @@ class AccountService:
         if needs_rehash(user.password_hash):
             self._update(user.id or 0, password_hash=hash_password(password))
 
-    def _create_user(self, name: str, email: str | None, password_hash: str) -> int | None:
+    def _create_user(self, name: str, email: str | None, password_hash: str, e164: str) -> int | None:
         now = self._now()
-        user = User(username=name, email=email, password_hash=password_hash, created_at=now, updated_at=now)
+        user = User(
+            username=name,
+            email=email,
+            password_hash=password_hash,
+            phone_number=e164,
+            created_at=now,
+            updated_at=now,
+        )
         with self.db() as db:
             db.add(user)
             try:

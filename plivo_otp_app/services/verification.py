@@ -28,6 +28,7 @@ from ..db import session as db_session
 from ..errors import (
     CodeRejected,
     InvalidInput,
+    NoAttemptsLeft,
     OtpError,
     ProviderUnavailable,
     RateLimited,
@@ -307,7 +308,7 @@ class VerificationService:
             db.commit()
         if claimed != 1 or fresh is None:
             self._ensure_open(fresh or record, now)
-            raise TooManyAttempts("attempts used up")
+            raise NoAttemptsLeft("attempts used up")
         return fresh.attempts
 
     def _refund_attempt(self, record: Verification) -> None:
@@ -338,7 +339,7 @@ class VerificationService:
         if record.status == "failed" or (
             record.status == "pending" and record.attempts >= record.max_attempts
         ):
-            raise TooManyAttempts("attempts used up")
+            raise NoAttemptsLeft("attempts used up")
         if record.status != "pending":
             raise VerificationExpired(record.status)
         if now >= record.expires_at:
