@@ -30,7 +30,7 @@ ACCOUNT_PURPOSES = ("enable-2fa", "disable-2fa", "change-phone")
 _DONE = {
     "enable-2fa": "Two-factor login is on.",
     "disable-2fa": "Two-factor login is off.",
-    "change-phone": "Your phone number was changed.",
+    "change-phone": "Your phone number was changed. Not you everywhere? Sign out your other sessions below.",
 }
 
 
