@@ -1,4 +1,8 @@
-"""The database engine, built once from Reflex's `db_url` (`REFLEX_DB_URL`)."""
+"""The database engine, built once per URL from Reflex's `db_url` (`REFLEX_DB_URL`).
+
+SQLite for one process; PostgreSQL (`postgresql+psycopg://...`) for several workers,
+with the pool sized by `DB_POOL_SIZE`, `DB_MAX_OVERFLOW` and `DB_POOL_TIMEOUT`.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,16 @@ def engine_for(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    from .config import get_settings  # noqa: PLC0415 - settings only matter for server databases
+
+    settings = get_settings()
+    return create_engine(
+        url,
+        pool_pre_ping=True,  # a database that went away and came back is reconnected, not fatal
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+    )
 
 
 def database_url() -> str:

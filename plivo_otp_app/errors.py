@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from sqlalchemy.exc import SQLAlchemyError
+
 
 class OtpError(Exception):
     """Base class of every failure a user can be told about."""
@@ -128,6 +130,20 @@ class ProviderRejected(OtpError):
 
     def user_message(self) -> str:
         return "We cannot send a code to this number. Please use another number."
+
+
+def from_unexpected(exc: Exception) -> OtpError:
+    """The typed error for a failure no service anticipated.
+
+    A database that went away becomes `ServiceUnavailable` (503, "try again"),
+    so no request is ever silently treated as verified; anything else stays a
+    generic error whose detail goes only to the server log.
+    """
+    if isinstance(exc, SQLAlchemyError):
+        return ServiceUnavailable(f"database: {type(exc).__name__}")
+    error = OtpError(type(exc).__name__)
+    error.status = 500
+    return error
 
 
 def user_message(error: OtpError) -> str:

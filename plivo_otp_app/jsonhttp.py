@@ -8,6 +8,7 @@ status each, so no request body, however hostile, reaches a 500.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -16,7 +17,15 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .errors import CodeRejected, OtpError, RateLimited, TooManyAttempts, VerificationExpired
+from . import log
+from .errors import (
+    CodeRejected,
+    OtpError,
+    RateLimited,
+    TooManyAttempts,
+    VerificationExpired,
+    from_unexpected,
+)
 from .ratelimit import client_ip
 
 S = TypeVar("S")
@@ -33,7 +42,7 @@ class BadRequest(Exception):
         self.message = message
 
 
-def error(status: int, message: str, **extra: Any) -> JSONResponse:
+def error(status: int, message: str, /, **extra: Any) -> JSONResponse:
     """A JSON error body `{"error": message, ...}` that is never cached."""
     headers = {"Cache-Control": "no-store"}
     if status == 405:
@@ -109,6 +118,9 @@ def json_route(
             return error(exc.status, exc.message)
         except OtpError as exc:
             return otp_error(exc)
+        except Exception as exc:  # noqa: BLE001 - last resort: a typed answer, the detail in the log
+            log.event("internal_error", logging.ERROR, path=path, error=type(exc).__name__)
+            return otp_error(from_unexpected(exc))
 
     # An ASGI app (not a function) with no method list: Starlette hands it every
     # method, so TRACE, PROPFIND, ... also get the JSON 405 and the right Allow.

@@ -24,6 +24,7 @@ for name in ("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN", "PLIVO_API_BASE_URL", "OTP_PRO
 os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
 
 import uvicorn  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
 
@@ -36,6 +37,9 @@ from plivo_otp_app.sandbox.store import SandboxStore  # noqa: E402
 from plivo_otp_app.services import AccountService, SessionService, VerificationService  # noqa: E402
 
 SANDBOX_HANG_SECONDS = 3.0
+#: Set by `scripts/test` for its second run: the same tests on PostgreSQL and Redis.
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
 def free_port() -> int:
@@ -129,7 +133,8 @@ def make_settings() -> Callable[..., Settings]:
     """Settings from env-style overrides, e.g. `make_settings(OTP_MAX_ATTEMPTS="3")`."""
 
     def make(**env: str) -> Settings:
-        return load_settings(env)
+        defaults = {"RATE_LIMIT_STORAGE_URL": TEST_REDIS_URL} if TEST_REDIS_URL else {}
+        return load_settings({**defaults, **env})
 
     return make
 
@@ -142,10 +147,26 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
-    """A fresh SQLite database with the schema."""
+    """A fresh database with the schema: SQLite per test, or the emptied PostgreSQL one."""
+    if TEST_DATABASE_URL:
+        engine = engine_for(TEST_DATABASE_URL)
+        SQLModel.metadata.create_all(engine)
+        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        return TEST_DATABASE_URL
     url = f"sqlite:///{tmp_path / 'test.db'}"
     SQLModel.metadata.create_all(engine_for(url))
     return url
+
+
+@pytest.fixture(autouse=True)
+def _empty_redis() -> None:
+    """Every test starts with no rate-limit counts in the shared Redis."""
+    if TEST_REDIS_URL:
+        import redis
+
+        redis.Redis.from_url(TEST_REDIS_URL).flushdb()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typing import Any
 
 import reflex as rx
 
-from ..errors import NotSignedIn, OtpError
+from ..errors import NotSignedIn, OtpError, from_unexpected
 from ..services import Started, get_account_service
 from .auth import AuthState
 from .verify import VerifyState
@@ -186,4 +186,6 @@ class AccountState(AuthState):
             self.error = "Your session has ended. Please sign in again."
         except OtpError as exc:
             self.error = exc.user_message()
+        except Exception as exc:  # noqa: BLE001 - last resort: never show a traceback
+            self.error = from_unexpected(exc).user_message()
         return None

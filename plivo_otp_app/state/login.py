@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from ..errors import OtpError
+from ..errors import OtpError, from_unexpected
 from ..services import get_account_service
 from .auth import AuthState
 from .verify import VerifyState
@@ -45,8 +45,9 @@ class LoginState(AuthState):
                 self._ip(),
                 self._device_token(),
             )
-        except OtpError as exc:
-            self.error, self.loading = exc.user_message(), False
+        except Exception as exc:  # noqa: BLE001 - typed errors have words; the rest a generic line
+            error = exc if isinstance(exc, OtpError) else from_unexpected(exc)
+            self.error, self.loading = error.user_message(), False
             return
         self.loading = False
         if result.user_id is not None:
@@ -88,8 +89,9 @@ class SignupState(AuthState):
         fields = [form_data.get(k) for k in ("username", "email", "password", "phone", "country", "channel")]
         try:
             result = await asyncio.to_thread(accounts.signup, *fields, self._ip())
-        except OtpError as exc:
-            self.error, self.loading = exc.user_message(), False
+        except Exception as exc:  # noqa: BLE001 - typed errors have words; the rest a generic line
+            error = exc if isinstance(exc, OtpError) else from_unexpected(exc)
+            self.error, self.loading = error.user_message(), False
             return
         self.loading = False
         verify._clear(keep_phone=False)

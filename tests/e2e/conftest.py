@@ -109,7 +109,7 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 
 @pytest.fixture
-def problems(page: Page, app_url: str) -> Iterator[list[str]]:
+def problems(page: Page) -> Iterator[list[str]]:
     """Page errors, console errors and failed requests; every test must end with none."""
     found: list[str] = []
     page.on("pageerror", lambda error: found.append(f"pageerror: {error}"))

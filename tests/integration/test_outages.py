@@ -1,0 +1,187 @@
+"""Redis and PostgreSQL going away and coming back, under the real API.
+
+Each test runs its own throw-away server on a loopback port, stops it mid-test
+and starts it again: requests fail with a clear 503, no code is sent or
+accepted while a dependency is down, and the app recovers without a restart.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import free_port, sandbox_provider, serve
+from sqlmodel import SQLModel
+
+from plivo_otp_app.api import build_api
+from plivo_otp_app.db import engine_for
+from plivo_otp_app.ratelimit import RateLimits
+from plivo_otp_app.services import VerificationService
+
+PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
+pytestmark = pytest.mark.skipif(
+    not shutil.which("redis-server") or PG_BIN is None,
+    reason="needs Debian's redis-server and postgresql (scripts/test installs them)",
+)
+PHONE = "+14155552671"
+
+
+def _as_postgres(*command: str) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else list(command)
+
+
+class Redis:
+    """A redis-server that can be stopped and started again on the same port."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        _wait(lambda: subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True).stdout)
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+class Postgres:
+    """A PostgreSQL cluster in a temporary directory, stoppable and restartable."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        # Not under pytest's tmp_path: the postgres user must be able to reach it.
+        self.directory = Path(tempfile.mkdtemp(prefix="otp-test-pg-"))
+        self.directory.chmod(0o755)
+        self.data = self.directory / "pg"
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        self.data.mkdir()
+        if os.geteuid() == 0:
+            shutil.chown(self.data, "postgres", "postgres")
+        subprocess.run(
+            _as_postgres(
+                f"{PG_BIN}/initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync"
+            ),
+            check=True,
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
+        subprocess.run(
+            _as_postgres(
+                f"{PG_BIN}/pg_ctl",
+                "-D",
+                str(self.data),
+                "-l",
+                f"{self.data}/log",
+                "-o",
+                options,
+                "-w",
+                "start",
+            ),
+            check=True,
+            capture_output=True,
+        )
+
+    def stop(self) -> None:
+        subprocess.run(
+            _as_postgres(f"{PG_BIN}/pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop"),
+            capture_output=True,
+        )
+
+
+def _wait(ready: Callable[[], object], seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
+    while not ready():
+        if time.monotonic() > deadline:
+            raise RuntimeError("server did not start")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def redis_server() -> Iterator[Redis]:
+    server = Redis()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres() -> Iterator[Postgres]:
+    server = Postgres()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.directory, ignore_errors=True)
+
+
+@pytest.fixture
+def api(make_service: Callable[..., VerificationService]) -> Callable[[VerificationService], httpx.Client]:
+    servers = []
+
+    def start(service: VerificationService) -> httpx.Client:
+        port = free_port()
+        servers.append(serve(build_api(lambda: service), port))
+        return httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=15)
+
+    yield start
+    for server in servers:
+        server.should_exit = True
+
+
+def _send(client: httpx.Client, number: str = "(415) 555-2671") -> httpx.Response:
+    return client.post("/api/otp/send", json={"recipient": number})
+
+
+def test_redis_down_fails_sends_closed_and_recovers(redis_server, make_service, api, sandbox):
+    client = api(make_service(RATE_LIMIT_STORAGE_URL=redis_server.url))
+    assert _send(client).status_code == 200
+    redis_server.stop()
+    down = _send(client, "(415) 555-2672")
+    assert down.status_code == 503 and "temporarily unavailable" in down.json()["error"]
+    assert sandbox.store.messages("+14155552672") == []  # no code sent while limits cannot be checked
+    redis_server.start()
+    assert _send(client, "(415) 555-2672").status_code == 200
+
+
+def test_postgres_down_fails_with_503_and_recovers(postgres, make_settings, api, sandbox):
+    SQLModel.metadata.create_all(engine_for(postgres.url))
+    settings = make_settings()
+    provider = sandbox_provider(sandbox.base_url)
+    client = api(VerificationService(settings, provider, RateLimits(settings), db_url=postgres.url))
+    started = _send(client).json()
+    code = sandbox.code_for(PHONE)
+    postgres.stop()
+    down = client.post("/api/otp/verify", json={"session_uuid": started["session_uuid"], "otp": code})
+    assert down.status_code == 503 and "temporarily unavailable" in down.json()["error"]
+    assert client.get("/api/health").status_code == 503
+    postgres.start()
+    assert client.get("/api/health").status_code == 200
+    done = client.post("/api/otp/verify", json={"session_uuid": started["session_uuid"], "otp": code})
+    assert done.status_code == 200 and done.json()["verified"] is True
