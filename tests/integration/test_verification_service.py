@@ -26,6 +26,7 @@ from plivo_otp_app.errors import (
     CodeRejected,
     InvalidInput,
     InvalidPhone,
+    NoAttemptsLeft,
     ProviderUnavailable,
     RateLimited,
     TooManyAttempts,
@@ -445,13 +446,17 @@ def test_concurrent_right_codes_succeed_exactly_once(service, sandbox, db_url):
     assert provider_session(sandbox, record).validations <= record.max_attempts
 
 
-def test_concurrent_wrong_codes_never_exceed_the_cap(service, sandbox, db_url):
+@pytest.mark.parametrize("threads", [THREADS, 50])
+def test_concurrent_wrong_codes_never_exceed_the_cap(make_service, sandbox, db_url, threads):
+    service = make_service(RATE_LIMIT_VERIFY_PER_IP="1000/minute")
     started = start(service)
     code = sandbox.code_for(PHONE)
-    guesses = wrong_codes(code, THREADS)
-    results = run_at_once(THREADS, lambda i: service.check(started.verification_id, guesses[i], IP))
+    guesses = wrong_codes(code, threads)
+    results = run_at_once(threads, lambda i: service.check(started.verification_id, guesses[i], IP))
 
+    # Every guess is answered as a failure: counted wrong (4 + the last), or refused unchecked.
     assert all(isinstance(r, CodeRejected | TooManyAttempts) for r in results), results
+    assert sum(isinstance(r, NoAttemptsLeft) for r in results) == threads - 5
     rejected = sorted(r.attempts_left for r in results if isinstance(r, CodeRejected))
     assert rejected == [1, 2, 3, 4]  # every counted attempt got its own number: no lost update
     record = row(db_url, started.verification_id)
