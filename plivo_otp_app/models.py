@@ -100,7 +100,7 @@ class Verification(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     phone: str = Field(index=True, max_length=16)
     channel: str = Field(max_length=8)
-    provider_session_id: str = Field(max_length=64)
+    provider_session_id: str = Field(max_length=64, index=True)
     status: str = Field(default="pending", max_length=12, index=True)
     attempts: int = 0
     max_attempts: int = 5

@@ -77,6 +77,7 @@ class SandboxStore:
         self.clock = clock
         self.default_app_uuid = default_app_uuid
         self._sessions: dict[str, Session] = {}
+        self._latest: dict[tuple[str, str], Session] = {}  # (recipient, app) -> newest session
         self._outbox: deque[Message] = deque(maxlen=OUTBOX_SIZE)
         self._lock = threading.Lock()
 
@@ -108,6 +109,7 @@ class SandboxStore:
                     brand_name=brand_name,
                 )
                 self._sessions[session.session_uuid] = session
+                self._latest[(recipient, app)] = session
             elif len(session.attempts) >= MAX_DELIVERIES:
                 raise SandboxError(400, "maximum delivery attempts reached")
             session.channel = channel
@@ -195,18 +197,15 @@ class SandboxStore:
         """Forget every session and message."""
         with self._lock:
             self._sessions.clear()
+            self._latest.clear()
             self._outbox.clear()
 
     def _live_session(self, recipient: str, app_uuid: str, now: float) -> Session | None:
-        for session in self._sessions.values():
-            self._expire_if_due(session, now)
-            if (
-                session.recipient == recipient
-                and session.app_uuid == app_uuid
-                and session.status == "in-progress"
-            ):
-                return session
-        return None
+        session = self._latest.get((recipient, app_uuid))
+        if session is None:
+            return None
+        self._expire_if_due(session, now)
+        return session if session.status == "in-progress" else None
 
     @staticmethod
     def _expire_if_due(session: Session, now: float) -> None:
