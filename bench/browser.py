@@ -186,7 +186,7 @@ def _code_for(page: Page, url: str, e164: str) -> str:
         time.sleep(0.05)
 
 
-def one_run(browser: Browser, url: str, suffix: int) -> dict[str, float]:
+def one_run(browser: Browser, url: str, outbox: str, suffix: int) -> dict[str, float]:
     """Cold-load `/`, time it until the form is usable, then verify one number."""
     tab = _Tab(browser, url)
     page = tab.page
@@ -203,7 +203,7 @@ def one_run(browser: Browser, url: str, suffix: int) -> dict[str, float]:
         page.click("#send-otp")
         page.wait_for_selector("#otp, #error", state="visible", timeout=TIMEOUT_MS)
         _fail_on_error_line(page, f"sending a code to {e164}")
-        page.fill("#otp", _code_for(page, url, e164))
+        page.fill("#otp", _code_for(page, outbox, e164))
 
         start = time.perf_counter()
         page.click("#verify-otp")
@@ -221,14 +221,14 @@ def one_run(browser: Browser, url: str, suffix: int) -> dict[str, float]:
     }
 
 
-def bench(url: str, runs: int) -> dict[str, Any]:
+def bench(url: str, runs: int, outbox: str) -> dict[str, Any]:
     """Everything, with one browser that is always closed."""
     suffixes = random.sample(range(2000, 10000), runs)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             js = measure_js(browser, url)
-            samples = [one_run(browser, url, suffix) for suffix in suffixes]
+            samples = [one_run(browser, url, outbox, suffix) for suffix in suffixes]
         finally:
             browser.close()
     keys = ("interactive_ms", "interactive_page_ms", "dom_content_loaded_ms", "load_ms", "verify_ms")
@@ -248,13 +248,17 @@ def main() -> int:
         "--url", required=True, help="base URL of the running app, e.g. http://127.0.0.1:8300"
     )
     parser.add_argument("--runs", type=int, default=5, help="cold loads + verifications to time (default 5)")
+    parser.add_argument(
+        "--sandbox", help="base URL of the outbox when the sandbox runs alone (default: --url)"
+    )
     args = parser.parse_args()
     url = args.url.rstrip("/")
+    outbox = (args.sandbox or url).rstrip("/")
     if not 1 <= args.runs <= 8000:
         print(json.dumps({"error": "--runs must be 1-8000", "url": url, "runs": args.runs}))
         return 1
     try:
-        result = bench(url, args.runs)
+        result = bench(url, args.runs, outbox)
     except Exception as exc:  # noqa: BLE001 - every failure becomes the JSON error object
         print(json.dumps({"error": f"{type(exc).__name__}: {exc}", "url": url, "runs": args.runs}))
         return 1
