@@ -49,6 +49,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def run_at_once(count: int, work: Callable[[int], object]) -> list[object]:
+    """Run `work(i)` in `count` threads released together; results or exceptions, in order."""
+    barrier = threading.Barrier(count, timeout=10)
+    results: list[object] = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = work(index)
+        except BaseException as exc:  # noqa: BLE001 - the test inspects it
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    return results
+
+
 @dataclass
 class Clock:
     """A clock tests can move; serves both the service (datetime) and the sandbox (float)."""

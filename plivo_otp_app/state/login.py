@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 import reflex as rx
 
@@ -12,6 +12,8 @@ from ..errors import OtpError, from_unexpected
 from ..services import get_account_service
 from .auth import AuthState
 from .verify import VerifyState
+
+T = TypeVar("T")
 
 
 class LoginState(AuthState):
@@ -37,19 +39,16 @@ class LoginState(AuthState):
         yield
         verify = await self.get_state(VerifyState)
         accounts = get_account_service()
-        try:
-            result = await asyncio.to_thread(
-                accounts.login,
-                form_data.get("username"),
-                form_data.get("password"),
-                self._ip(),
-                self._device_token(),
-            )
-        except Exception as exc:  # noqa: BLE001 - typed errors have words; the rest a generic line
-            error = exc if isinstance(exc, OtpError) else from_unexpected(exc)
-            self.error, self.loading = error.user_message(), False
+        result = await _attempt(
+            self,
+            accounts.login,
+            form_data.get("username"),
+            form_data.get("password"),
+            self._ip(),
+            self._device_token(),
+        )
+        if result is None:
             return
-        self.loading = False
         if result.user_id is not None:
             yield await self._sign_in(result.user_id)
             return
@@ -87,13 +86,21 @@ class SignupState(AuthState):
         verify = await self.get_state(VerifyState)
         accounts = get_account_service()
         fields = [form_data.get(k) for k in ("username", "email", "password", "phone", "country", "channel")]
-        try:
-            result = await asyncio.to_thread(accounts.signup, *fields, self._ip())
-        except Exception as exc:  # noqa: BLE001 - typed errors have words; the rest a generic line
-            error = exc if isinstance(exc, OtpError) else from_unexpected(exc)
-            self.error, self.loading = error.user_message(), False
+        result = await _attempt(self, accounts.signup, *fields, self._ip())
+        if result is None:
             return
-        self.loading = False
         verify._clear(keep_phone=False)
         verify._hand_over(result.started, "signup", user_id=result.user_id)
         yield VerifyState.tick
+
+
+async def _attempt(state: LoginState | SignupState, fn: Callable[..., T], *args: Any) -> T | None:
+    """Run a blocking service call for a form; its error, in words, becomes the form's error."""
+    try:
+        return await asyncio.to_thread(fn, *args)
+    except Exception as exc:  # noqa: BLE001 - typed errors have words; the rest a generic line
+        error = exc if isinstance(exc, OtpError) else from_unexpected(exc)
+        state.error = error.user_message()
+        return None
+    finally:
+        state.loading = False

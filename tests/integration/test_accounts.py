@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import re
 import statistics
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+from conftest import run_at_once
 from sqlalchemy import func, select, text
 
 from plivo_otp_app.db import session as db_session
@@ -140,27 +140,6 @@ def locked_for(db_url: str, user_id: int, clock) -> float:
 
 def outbox(sandbox, e164: str) -> int:
     return len(sandbox.store.messages(e164))
-
-
-def run_at_once(count: int, work: Callable[[int], object]) -> list[object]:
-    """Run `work(i)` in `count` threads released together; results or exceptions, in order."""
-    barrier = threading.Barrier(count, timeout=10)
-    results: list[object] = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except BaseException as exc:  # noqa: BLE001 - the test inspects it
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return results
 
 
 # Sign-up

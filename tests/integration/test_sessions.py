@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from conftest import run_at_once
 from sqlalchemy import func, select, text
 
 from plivo_otp_app.db import session as db_session
@@ -96,27 +96,6 @@ def table_text(db_url: str, table: str) -> str:
     with db_session(db_url) as db:
         rows = db.exec(text(f"SELECT * FROM {table}")).all()
     return " ".join(str(value) for row in rows for value in row)
-
-
-def run_at_once(count: int, work: Callable[[int], object]) -> list[object]:
-    """Run `work(i)` in `count` threads released together; results or exceptions, in order."""
-    barrier = threading.Barrier(count, timeout=10)
-    results: list[object] = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except BaseException as exc:  # noqa: BLE001 - the test inspects it
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return results
 
 
 # Tickets

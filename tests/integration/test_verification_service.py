@@ -13,13 +13,11 @@ import json
 import logging
 import re
 import socket
-import threading
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from conftest import sandbox_provider
+from conftest import run_at_once, sandbox_provider
 
 from plivo_otp_app.db import session as db_session
 from plivo_otp_app.errors import (
@@ -69,27 +67,6 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def run_at_once(count: int, work: Callable[[int], object]) -> list[object]:
-    """Run `work(i)` in `count` threads released together; results or exceptions, in order."""
-    barrier = threading.Barrier(count, timeout=10)
-    results: list[object] = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except BaseException as exc:  # noqa: BLE001 - the test inspects it
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return results
 
 
 def test_wrong_codes_count_down_then_lock_even_the_right_code(service, sandbox, db_url):
