@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 PYTHON = sys.executable
 REFLEX = str(Path(sys.executable).with_name("reflex"))
+WRK = shutil.which("wrk")
 UNLIMITED = {
     "RATE_LIMIT_SEND_PER_NUMBER": "1000000/hour",
     "RATE_LIMIT_SEND_PER_IP": "1000000/hour",
@@ -99,6 +101,38 @@ def _load(*args: str) -> dict:
     return json.loads(out.stdout)
 
 
+def _measure(
+    mode: str, url: str, clients: int, duration: float, offset: int = 0, sessions: Path | None = None
+) -> dict:
+    """One load run: Debian's `wrk` (C) where installed, else the Python generator."""
+    if not WRK:
+        extra = ["--sessions", str(sessions)] if sessions else ["--offset", str(offset)]
+        return _load(mode, url, "--concurrency", str(clients), "--duration", str(duration), *extra)
+    threads = min(2, clients)
+    command = [
+        WRK,
+        f"-t{threads}",
+        f"-c{clients}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(BENCH / "wrk.lua"),
+    ]
+    script_args = [mode, str(offset)] + ([str(sessions), str(threads)] if sessions else [])
+    out = subprocess.run([*command, url, "--", *script_args], check=True, capture_output=True, text=True)
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    ok = figures["requests"] - figures["non2xx"]
+    statuses = {"2xx": ok, "non-2xx": figures["non2xx"], "socket errors": figures["socket_errors"]}
+    return {
+        "requests": figures["requests"],
+        "rps": round(figures["requests"] / figures["seconds"], 1),
+        "p50_ms": figures["p50_ms"],
+        "p99_ms": figures["p99_ms"],
+        "statuses": {k: v for k, v in statuses.items() if v},
+    }
+
+
 def _app_env(
     sandbox_url: str, database: str, port: int, extra: dict[str, str] | None = None
 ) -> dict[str, str]:
@@ -119,33 +153,22 @@ def _app_env(
 def api_figures(
     app: str, bare: str, sandbox: str, duration: float, levels: list[int], work: Path
 ) -> list[dict]:
-    """Send and verify at each concurrency, with both baselines."""
+    """Send and verify at each concurrency, with both baselines.
+
+    Each run draws its numbers from its own block of the 864,000 bench numbers, so no
+    number is sent twice (no per-number session reuse skews the sandbox).
+    """
     rows = []
-    offset = 0
-    for clients in levels:
-        common = ["--concurrency", str(clients), "--duration", str(duration)]
+    for level, clients in enumerate(levels):
         row: dict = {"clients": clients}
-        row["send"] = _load("send", app, *common, "--offset", str(offset))
-        offset += row["send"]["requests"] + 1
-        row["bare"] = _load("send", bare, *common, "--offset", str(offset))
-        row["sandbox"] = _load("sandbox", sandbox, *common, "--offset", str(offset + 500_000))
-        offset += 1000
+        row["send"] = _measure("send", app, clients, duration, level * 100_000)
+        row["bare"] = _measure("send", bare, clients, duration, 0)
+        row["sandbox"] = _measure("sandbox", sandbox, clients, duration, 300_000 + level * 100_000)
         count = int(row["send"]["rps"] * duration * 1.5) + 50
         sessions = work / f"sessions-{clients}.txt"
-        _load(
-            "prepare",
-            app,
-            "--sandbox",
-            sandbox,
-            "--count",
-            str(count),
-            "--out",
-            str(sessions),
-            "--offset",
-            str(offset),
-        )
-        offset += count
-        row["verify"] = _load("verify", app, *common, "--sessions", str(sessions))
+        prepare = ["--sandbox", sandbox, "--count", str(count), "--out", str(sessions)]
+        _load("prepare", app, *prepare, "--offset", str(600_000 + level * 50_000))
+        row["verify"] = _measure("verify", app, clients, duration, sessions=sessions)
         rows.append(row)
     return rows
 
@@ -227,7 +250,7 @@ def main() -> None:
         _server(bare_cmd, f"{bare_url}/", dict(os.environ), work / "bare.log"),
         _server(app_cmd, f"{app_url}/api/health", env, work / "app.log") as app,
     ):
-        _load("send", app_url, "--concurrency", "10", "--duration", "1", "--offset", "900000")  # warm up
+        _measure("send", app_url, 10, 1, 850_000)  # warm up
         results["rss_idle_mb"] = _rss_mb(app)
         results["api"] = api_figures(app_url, bare_url, sandbox_url, duration, levels, work)
         results["rss_after_load_mb"] = _rss_mb(app)
@@ -269,7 +292,7 @@ def render(results: dict) -> str:
     """The markdown table of one run."""
     lines = [f"Command: `{results['command']}`", ""]
     lines += [
-        "### 1. API (loopback; load from a separate process; sandbox in its own process)",
+        f"### 1. API (loopback; load from {'wrk' if WRK else 'bench/load.py'} in its own process; sandbox in its own process)",
         "",
         "| clients | route | req/s | p50 ms | p99 ms | statuses | bare endpoint req/s (ratio) | sandbox direct req/s (ratio) |",
         "|---|---|---|---|---|---|---|---|",
