@@ -113,7 +113,7 @@ def _measure(
         WRK,
         f"-t{threads}",
         f"-c{clients}",
-        f"-d{duration}s",
+        f"-d{max(1, round(duration))}s",
         "--timeout",
         "10s",
         "-s",
@@ -199,26 +199,8 @@ def scaling_figures(sandbox_url: str, duration: float, work: Path) -> dict:
             command = [REFLEX, "run", "--env", "prod", "--backend-only", "--backend-port", str(port)]
             url = f"http://127.0.0.1:{port}"
             with _server(command, f"{url}/api/health", env, work / f"scale-{workers}.log"):
-                _load(
-                    "send",
-                    url,
-                    "--concurrency",
-                    "10",
-                    "--duration",
-                    "1",
-                    "--offset",
-                    str(700_000 + workers * 50_000),
-                )
-                figures[workers] = _load(
-                    "send",
-                    url,
-                    "--concurrency",
-                    "50",
-                    "--duration",
-                    str(duration),
-                    "--offset",
-                    str(800_000 + workers * 50_000),
-                )
+                _measure("send", url, 10, 1, 750_000 + workers * 50_000)  # warm up
+                figures[workers] = _measure("send", url, 50, duration, workers * 100_000)
     finally:
         subprocess.run([str(ROOT / "scripts" / "services.sh"), "stop"], check=False)
     return figures

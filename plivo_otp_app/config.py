@@ -70,6 +70,7 @@ class Settings:
     login_limits_per_ip: str = "20/5minutes"
     login_limits_per_account: str = "10/15minutes"
     sms_source_number: str | None = None
+    send_limits_fail_open: bool = False
     db_pool_size: int = 5
     db_max_overflow: int = 10
     db_pool_timeout: float = 5.0
@@ -220,6 +221,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         login_limits_per_ip=_limits(env, "RATE_LIMIT_LOGIN_PER_IP", "20/5minutes"),
         login_limits_per_account=_limits(env, "RATE_LIMIT_LOGIN_PER_ACCOUNT", "10/15minutes"),
         sms_source_number=_get(env, "PLIVO_SMS_SOURCE"),
+        send_limits_fail_open=_flag(env, "RATE_LIMIT_SENDS_FAIL_OPEN"),
         db_pool_size=_number(env, "DB_POOL_SIZE", 5, int, 1, 200),
         db_max_overflow=_number(env, "DB_MAX_OVERFLOW", 10, int, 0, 200),
         db_pool_timeout=_number(env, "DB_POOL_TIMEOUT", 5.0, float, 0.1, 120),

@@ -34,6 +34,7 @@ class RateLimits:
 
     def __init__(self, settings: Settings) -> None:
         self._limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage_url))
+        self._sends_fail_open = settings.send_limits_fail_open
         self._send_ip = _Rule("send-ip", parse_many(settings.send_limits_per_ip))
         self._send_number = _Rule("send-number", parse_many(settings.send_limits_per_number))
         self._send_prefix = _Rule("send-prefix", parse_many(settings.send_limits_per_prefix))
@@ -46,11 +47,17 @@ class RateLimits:
 
         Raises:
             RateLimited: A send limit is used up (address, number or prefix).
-            ServiceUnavailable: The limit store cannot be reached.
+            ServiceUnavailable: The limit store cannot be reached (unless
+                `RATE_LIMIT_SENDS_FAIL_OPEN=1` chose availability over cost control).
         """
-        self._hit(self._send_ip, ip_bucket(client_ip), phone)
-        self._hit(self._send_number, phone.e164, phone)
-        self._hit(self._send_prefix, phone.prefix, phone)
+        try:
+            self._hit(self._send_ip, ip_bucket(client_ip), phone)
+            self._hit(self._send_number, phone.e164, phone)
+            self._hit(self._send_prefix, phone.prefix, phone)
+        except ServiceUnavailable:
+            if not self._sends_fail_open:
+                raise
+            log.event("ratelimit_fail_open", logging.WARNING, phone=mask(phone.e164))
 
     def check_verify(self, client_ip: str) -> None:
         """Count one code check from `client_ip`.

@@ -170,6 +170,17 @@ def test_redis_down_fails_sends_closed_and_recovers(redis_server, make_service, 
     assert _send(client, "(415) 555-2672").status_code == 200
 
 
+def test_sends_may_fail_open_by_choice_but_checks_never_do(redis_server, make_service, api, sandbox):
+    client = api(make_service(RATE_LIMIT_STORAGE_URL=redis_server.url, RATE_LIMIT_SENDS_FAIL_OPEN="1"))
+    redis_server.stop()
+    sent = _send(client)
+    assert sent.status_code == 200  # availability chosen over cost control for sends
+    code = sandbox.code_for(PHONE)
+    checked = client.post("/api/otp/verify", json={"session_uuid": sent.json()["session_uuid"], "otp": code})
+    assert checked.status_code == 503  # attempt limits are a must: checks stay closed
+    redis_server.start()
+
+
 def test_postgres_down_fails_with_503_and_recovers(postgres, make_settings, api, sandbox):
     SQLModel.metadata.create_all(engine_for(postgres.url))
     settings = make_settings()
