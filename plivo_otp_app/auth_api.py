@@ -89,23 +89,12 @@ def _complete_route(accounts: AccountsFactory) -> Route:
             fallback = safe_landing(request.query_params.get("fail", "/login"), request)
             return _no_store(RedirectResponse(fallback, status_code=303))
         response = RedirectResponse(safe_landing(redeemed.landing, request), status_code=303)
-        secure = _secure(request)
-        response.set_cookie(
-            SESSION_COOKIE,
-            redeemed.session_token,
-            max_age=sessions.settings.session_absolute_hours * 3600,
-            httponly=True,
-            samesite="lax",
-            secure=secure,
-        )
+        cookies = {SESSION_COOKIE: (redeemed.session_token, sessions.settings.session_absolute_hours * 3600)}
         if redeemed.device_token:
+            cookies[DEVICE_COOKIE] = (redeemed.device_token, sessions.settings.remember_device_days * 86400)
+        for name, (value, max_age) in cookies.items():
             response.set_cookie(
-                DEVICE_COOKIE,
-                redeemed.device_token,
-                max_age=sessions.settings.remember_device_days * 86400,
-                httponly=True,
-                samesite="lax",
-                secure=secure,
+                name, value, max_age=max_age, httponly=True, samesite="lax", secure=_secure(request)
             )
         return _no_store(response)
 
