@@ -7,9 +7,17 @@ with the pool sized by `DB_POOL_SIZE`, `DB_MAX_OVERFLOW` and `DB_POOL_TIMEOUT`.
 from __future__ import annotations
 
 import functools
+import threading
+from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
+
+# SQLite has one writer at a time, and a writer that finds it busy sleeps in steps of up
+# to 100 ms before retrying: under concurrent requests that is where the latency tail came
+# from. One process-wide lock per SQLite database queues the (sub-millisecond) sessions
+# instead. PostgreSQL has row locks and needs none.
+_SQLITE_LOCKS: dict[str, threading.RLock] = {}
 
 
 @functools.cache
@@ -51,6 +59,29 @@ def database_url() -> str:
     return url
 
 
+class _QueuedSession(Session):
+    """A session that holds its SQLite database's process lock while it is open."""
+
+    def __init__(self, engine: Engine, lock: threading.RLock, **kwargs: Any) -> None:
+        super().__init__(engine, **kwargs)
+        self._queue_lock = lock
+
+    def __enter__(self) -> _QueuedSession:
+        self._queue_lock.acquire()
+        return super().__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            super().__exit__(*exc)
+        finally:
+            self._queue_lock.release()
+
+
 def session(url: str | None = None) -> Session:
-    """A new ORM session on the configured (or given) database."""
-    return Session(engine_for(url or database_url()), expire_on_commit=False)
+    """A new ORM session on the configured (or given) database; use it as a context manager."""
+    url = url or database_url()
+    engine = engine_for(url)
+    if url.startswith("sqlite"):
+        lock = _SQLITE_LOCKS.setdefault(url, threading.RLock())
+        return _QueuedSession(engine, lock, expire_on_commit=False)
+    return Session(engine, expire_on_commit=False)
