@@ -40,6 +40,15 @@ SANDBOX_HANG_SECONDS = 3.0
 #: Set by `scripts/test` for its second run: the same tests on PostgreSQL and Redis.
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+#: Generous limits, so that only the tests about limits meet one.
+RELAXED = {
+    "RATE_LIMIT_SEND_PER_NUMBER": "1000/hour",
+    "RATE_LIMIT_SEND_PER_IP": "1000/hour",
+    "RATE_LIMIT_SEND_PER_PREFIX": "1000/hour",
+    "RATE_LIMIT_VERIFY_PER_IP": "1000/hour",
+    "RATE_LIMIT_LOGIN_PER_IP": "1000/hour",
+    "RATE_LIMIT_LOGIN_PER_ACCOUNT": "1000/hour",
+}
 
 
 def free_port() -> int:

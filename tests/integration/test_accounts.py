@@ -27,7 +27,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from conftest import run_at_once
+from conftest import RELAXED, run_at_once
 from sqlalchemy import func, select, text
 
 from plivo_otp_app.db import session as db_session
@@ -54,15 +54,6 @@ PHONE_B = "+14155552672"
 PHONE_C = "+14155552673"
 THREADS = 20
 
-#: Generous limits, so that only the tests about limits meet one.
-RELAXED = {
-    "RATE_LIMIT_SEND_PER_NUMBER": "1000/hour",
-    "RATE_LIMIT_SEND_PER_IP": "1000/hour",
-    "RATE_LIMIT_SEND_PER_PREFIX": "1000/hour",
-    "RATE_LIMIT_VERIFY_PER_IP": "1000/hour",
-    "RATE_LIMIT_LOGIN_PER_IP": "1000/hour",
-    "RATE_LIMIT_LOGIN_PER_ACCOUNT": "1000/hour",
-}
 #: Lockout after 3 failures for 30 s; 10 attempts per code so the per-code cap stays out of the way.
 LOCKOUT = {"OTP_LOCKOUT_AFTER": "3", "OTP_LOCKOUT_SECONDS": "30", "OTP_MAX_ATTEMPTS": "10"}
 

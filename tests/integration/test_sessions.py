@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from conftest import run_at_once
+from conftest import RELAXED, run_at_once
 from sqlalchemy import func, select, text
 
 from plivo_otp_app.db import session as db_session
@@ -31,15 +31,6 @@ CHROME_LINUX = (
 )
 FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:127.0) Gecko/20100101 Firefox/127.0"
 THREADS = 20
-
-RELAXED = {
-    "RATE_LIMIT_SEND_PER_NUMBER": "1000/hour",
-    "RATE_LIMIT_SEND_PER_IP": "1000/hour",
-    "RATE_LIMIT_SEND_PER_PREFIX": "1000/hour",
-    "RATE_LIMIT_VERIFY_PER_IP": "1000/hour",
-    "RATE_LIMIT_LOGIN_PER_IP": "1000/hour",
-    "RATE_LIMIT_LOGIN_PER_ACCOUNT": "1000/hour",
-}
 
 
 @pytest.fixture
