@@ -163,9 +163,7 @@ class AccountService:
             raise InvalidInput("Add a phone number first.")
         if user.is_phone_verified:
             raise InvalidInput("Your phone number is already verified.")
-        return self.verifications.start(
-            user.phone_number, self.settings.default_country, channel, client_ip, "signup", user_id
-        )
+        return self._code_to_own_phone(user, channel, client_ip, "signup")
 
     # Log-in
 
@@ -198,9 +196,7 @@ class AccountService:
         pending, user = self._pending(pending_token)
         if pending.verification_id:
             return self.verifications.resend(pending.verification_id, channel, client_ip, "login", user.id)
-        started = self.verifications.start(
-            user.phone_number, self.settings.default_country, channel, client_ip, "login", user.id
-        )
+        started = self._code_to_own_phone(user, channel, client_ip, "login")
         self._attach_verification(pending, started)
         return started
 
@@ -261,9 +257,7 @@ class AccountService:
             raise InvalidInput("Verify your phone number first.")
         if user.two_factor_enabled:
             raise InvalidInput("Two-factor login is already on.")
-        return self.verifications.start(
-            user.phone_number, self.settings.default_country, channel, client_ip, "enable-2fa", user_id
-        )
+        return self._code_to_own_phone(user, channel, client_ip, "enable-2fa")
 
     def finish_enable_2fa(self, user_id: int, verification_id: object, code: object, client_ip: str) -> None:
         """Turn 2FA on once the fresh code is right."""
@@ -277,9 +271,7 @@ class AccountService:
         user = self._reauthenticate(user_id, password, client_ip)
         if not user.two_factor_enabled or not user.phone_number:
             raise InvalidInput("Two-factor login is already off.")
-        return self.verifications.start(
-            user.phone_number, self.settings.default_country, channel, client_ip, "disable-2fa", user_id
-        )
+        return self._code_to_own_phone(user, channel, client_ip, "disable-2fa")
 
     def finish_disable_2fa(self, user_id: int, verification_id: object, code: object, client_ip: str) -> None:
         """Turn 2FA off once the code is right."""
@@ -381,9 +373,7 @@ class AccountService:
             db.refresh(pending)
         started, error = None, None
         try:
-            started = self.verifications.start(
-                user.phone_number, self.settings.default_country, "sms", client_ip, "login", user.id
-            )
+            started = self._code_to_own_phone(user, "sms", client_ip, "login")
             self._attach_verification(pending, started)
         except OtpError as exc:
             error = exc
@@ -395,6 +385,12 @@ class AccountService:
             masked_phone=_spaced_mask(user.phone_number),
             started=started,
             send_error=error,
+        )
+
+    def _code_to_own_phone(self, user: User, channel: object, client_ip: str, purpose: str) -> Started:
+        """Send a code for `purpose` to the number stored on the account (already E.164)."""
+        return self.verifications.start(
+            user.phone_number, self.settings.default_country, channel, client_ip, purpose, user.id
         )
 
     def _attach_verification(self, pending: PendingLogin, started: Started) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlmodel import Session, col, select
 
 from .. import log
@@ -136,14 +136,11 @@ class SessionService:
         if not isinstance(token, str) or not token or len(token) > 100:
             return None
         now = self._now()
-        idle_cutoff = now - timedelta(minutes=self.settings.session_idle_minutes)
         with self.db() as db:
             touched = db.exec(
                 update(AuthSession)
                 .where(col(AuthSession.token_hash) == hash_token(token))
-                .where(col(AuthSession.revoked_at).is_(None))
-                .where(col(AuthSession.expires_at) > now)
-                .where(col(AuthSession.last_seen_at) > idle_cutoff)
+                .where(*self._live_session(now))
                 .values(last_seen_at=now)
             ).rowcount
             db.commit()
@@ -187,12 +184,7 @@ class SessionService:
             rows = db.exec(
                 select(AuthSession)
                 .where(AuthSession.user_id == user_id)
-                .where(col(AuthSession.revoked_at).is_(None))
-                .where(col(AuthSession.expires_at) > now)
-                .where(
-                    col(AuthSession.last_seen_at)
-                    > now - timedelta(minutes=self.settings.session_idle_minutes)
-                )
+                .where(*self._live_session(now))
                 .order_by(col(AuthSession.created_at).desc())
             ).all()
         return [
@@ -209,8 +201,7 @@ class SessionService:
                 select(TrustedDevice)
                 .where(TrustedDevice.token_hash == hash_token(device_token))
                 .where(TrustedDevice.user_id == user_id)
-                .where(col(TrustedDevice.revoked_at).is_(None))
-                .where(col(TrustedDevice.expires_at) > self._now())
+                .where(*self._live_device())
             ).first()
         return row is not None
 
@@ -220,8 +211,7 @@ class SessionService:
             rows = db.exec(
                 select(TrustedDevice)
                 .where(TrustedDevice.user_id == user_id)
-                .where(col(TrustedDevice.revoked_at).is_(None))
-                .where(col(TrustedDevice.expires_at) > self._now())
+                .where(*self._live_device())
                 .order_by(col(TrustedDevice.created_at).desc())
             ).all()
         return [DeviceInfo(r.id or 0, r.label, r.created_at, r.expires_at) for r in rows]
@@ -233,6 +223,19 @@ class SessionService:
     def revoke_devices(self, user_id: int) -> int:
         """Forget every device of a user (password, phone or 2FA changed)."""
         return self._revoke_devices(user_id, None)
+
+    def _live_session(self, now: datetime) -> tuple[ColumnElement[bool], ...]:
+        """A session is live while not revoked, not past its absolute or idle timeout."""
+        idle_cutoff = now - timedelta(minutes=self.settings.session_idle_minutes)
+        return (
+            col(AuthSession.revoked_at).is_(None),
+            col(AuthSession.expires_at) > now,
+            col(AuthSession.last_seen_at) > idle_cutoff,
+        )
+
+    def _live_device(self) -> tuple[ColumnElement[bool], ...]:
+        """A remembered device counts while not revoked and not expired."""
+        return col(TrustedDevice.revoked_at).is_(None), col(TrustedDevice.expires_at) > self._now()
 
     def _revoke_devices(self, user_id: int, device_id: int | None) -> int:
         statement = (
