@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlmodel import Session, create_engine
 
 # SQLite has one writer at a time, and a writer that finds it busy sleeps in steps of up
@@ -77,11 +79,31 @@ class _QueuedSession(Session):
             self._queue_lock.release()
 
 
+def _sqlite_lock(url: str) -> threading.RLock:
+    return _SQLITE_LOCKS.setdefault(url, threading.RLock())
+
+
 def session(url: str | None = None) -> Session:
     """A new ORM session on the configured (or given) database; use it as a context manager."""
     url = url or database_url()
     engine = engine_for(url)
     if url.startswith("sqlite"):
-        lock = _SQLITE_LOCKS.setdefault(url, threading.RLock())
-        return _QueuedSession(engine, lock, expire_on_commit=False)
+        return _QueuedSession(engine, _sqlite_lock(url), expire_on_commit=False)
     return Session(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(url: str | None = None) -> Iterator[Connection]:
+    """One Core transaction, committed on success and rolled back on error.
+
+    For the hot paths: a Core connection with prebuilt statements costs a fraction
+    of an ORM session (no identity map, no statement building per call).
+    """
+    url = url or database_url()
+    engine = engine_for(url)
+    if not url.startswith("sqlite"):
+        with engine.begin() as connection:
+            yield connection
+        return
+    with _sqlite_lock(url), engine.begin() as connection:
+        yield connection

@@ -6,7 +6,8 @@ raises a typed error. The calls block (provider HTTP, database); callers run
 them off the event loop.
 
 Single use and the wrong-code cap are enforced with conditional UPDATEs whose
-row counts decide, so they hold under concurrency on SQLite and PostgreSQL.
+row counts decide, so they hold under concurrency on SQLite and PostgreSQL
+(the statements are in `verification_sql`).
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from sqlalchemy import update
-from sqlmodel import Session, col, func, select
+from sqlalchemy import Connection, Row
+from sqlmodel import Session
 
 from .. import log
 from ..config import Settings
 from ..db import session as db_session
+from ..db import transaction
 from ..errors import (
     CodeRejected,
     InvalidInput,
@@ -35,10 +38,10 @@ from ..errors import (
     TooManyAttempts,
     VerificationExpired,
 )
-from ..models import Verification
 from ..phone import check_channel, check_country, mask, normalise
 from ..providers import Outcome, VerifyProvider
 from ..ratelimit import RateLimits
+from . import verification_sql as sql
 
 #: The sender number the sandbox's notices come from.
 SANDBOX_SMS_SOURCE = "+15550000000"
@@ -112,40 +115,26 @@ class VerificationService:
         self.limits.check_send(phone, client_ip)
         log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip)
         session_id = self._send(phone.e164, channel)
-        record = Verification(
-            id=str(uuid.uuid4()),
-            purpose=purpose,
-            user_id=user_id,
-            phone=phone.e164,
-            channel=channel,
-            provider_session_id=session_id,
-            max_attempts=self.settings.max_attempts,
-            client_ip=client_ip[:64],
-            created_at=now,
-            expires_at=now + timedelta(seconds=self.settings.otp_expiry_seconds),
-            next_send_at=now + timedelta(seconds=self._cooldown(1)),
-        )
-        with self.db() as db:
+        record = {
+            "id": str(uuid.uuid4()),
+            "purpose": purpose,
+            "user_id": user_id,
+            "phone": phone.e164,
+            "channel": channel,
+            "provider_session_id": session_id,
+            "status": "pending",
+            "max_attempts": self.settings.max_attempts,
+            "sends": 1,
+            "client_ip": client_ip[:64],
+            "created_at": now,
+            "expires_at": now + timedelta(seconds=self.settings.otp_expiry_seconds),
+            "next_send_at": now + timedelta(seconds=self._cooldown(1)),
+            "verified_at": None,
+        }
+        with self._transaction() as db:
             # A new flow for the same number and purpose supersedes the old one,
             # so no earlier challenge stays valid on its own.
-            db.exec(
-                update(Verification)
-                .where(col(Verification.phone) == phone.e164)
-                .where(col(Verification.purpose) == record.purpose)
-                .where(col(Verification.user_id).is_not_distinct_from(user_id))
-                .where(col(Verification.status) == "pending")
-                .values(status="superseded")
-            )
-            # Plivo re-delivers the same code while its session is live, so the
-            # wrong guesses already made against that code still count (BF-01).
-            spent = db.exec(
-                select(func.max(Verification.attempts)).where(
-                    col(Verification.provider_session_id) == session_id
-                )
-            ).one()
-            record.attempts = spent or 0
-            db.add(record)
-            db.commit()
+            sql.add_superseding(db, record)
         log.event("sent", phone=phone.masked, channel=channel, sends=1)
         return self._started(record, now)
 
@@ -168,30 +157,17 @@ class VerificationService:
         if now < record.next_send_at:
             raise RateLimited((record.next_send_at - now).total_seconds(), "resend-cooldown")
         next_send_at = now + timedelta(seconds=self._cooldown(record.sends + 1))
-        with self.db() as db:
-            claimed = db.exec(
-                update(Verification)
-                .where(col(Verification.id) == record.id)
-                .where(col(Verification.status) == "pending")
-                .where(col(Verification.next_send_at) <= now)
-                .values(sends=Verification.sends + 1, next_send_at=next_send_at, channel=channel)
-            ).rowcount
-            db.commit()
-        if claimed != 1:
+        with self._transaction() as db:
+            claimed = sql.claim_resend(db, record.id, channel, now, next_send_at)
+        if not claimed:
             raise RateLimited(self.settings.resend_cooldown_seconds, "resend-cooldown")
         self.limits.check_send(phone, client_ip)
         log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip, resend=True)
         session_id = self._send(record.phone, channel)
-        with self.db() as db:
-            db.exec(
-                update(Verification)
-                .where(col(Verification.id) == record.id)
-                .values(provider_session_id=session_id)
-            )
-            db.commit()
-            record = db.get(Verification, record.id) or record
+        with self._transaction() as db:
+            record = sql.set_provider_session(db, record.id, session_id) or record
         log.event("sent", phone=phone.masked, channel=channel, sends=record.sends)
-        return self._started(record, now)
+        return self._started(record._asdict(), now)
 
     def check(
         self,
@@ -204,16 +180,15 @@ class VerificationService:
         """Check a code; succeeds at most once per verification."""
         code = self._check_code_format(code)
         self.limits.check_verify(client_ip)
-        record = self._load(verification_id, purpose, user_id)
         now = self._now()
-        self._ensure_open(record, now)
-        attempts = self._claim_attempt(record, now)
+        record = self._claim_attempt(verification_id, purpose, user_id, now)
         try:
             outcome = self.provider.validate(record.provider_session_id, code)
         except ProviderUnavailable:
-            self._refund_attempt(record)
+            with self._transaction() as db:
+                sql.refund_attempt(db, record.id)
             raise
-        return self._settle(record, outcome, attempts, now)
+        return self._settle(record, outcome, now)
 
     def refuse(
         self, verification_id: object, code: object, client_ip: str, purpose: str, user_id: int | None
@@ -224,11 +199,9 @@ class VerificationService:
         """
         self._check_code_format(code)
         self.limits.check_verify(client_ip)
-        record = self._load(verification_id, purpose, user_id)
         now = self._now()
-        self._ensure_open(record, now)
-        attempts = self._claim_attempt(record, now)
-        self._settle(record, Outcome.WRONG, attempts, now)
+        record = self._claim_attempt(verification_id, purpose, user_id, now)
+        self._settle(record, Outcome.WRONG, now)
         raise AssertionError("a wrong code always raises")
 
     def notify(self, recipient: str, text: str) -> bool:
@@ -245,10 +218,14 @@ class VerificationService:
         log.event("notified", phone=mask(recipient))
         return True
 
-    def _settle(self, record: Verification, outcome: Outcome, attempts: int, now: datetime) -> Checked:
+    def _settle(self, record: Row[Any], outcome: Outcome, now: datetime) -> Checked:
+        """Record what the provider said about a code; the attempt is already counted."""
         masked = mask(record.phone)
+        attempts = record.attempts
         if outcome is Outcome.VALID:
-            if self._transition(record, "verified", verified_at=now):
+            with self._transaction() as db:
+                verified = sql.mark_verified(db, record.id, now)
+            if verified:
                 log.event("validate_ok", phone=masked, attempts=attempts)
                 return Checked(record.id, record.phone, masked, record.purpose, record.user_id)
             log.event("validate_failed", phone=masked, reason="already-used")
@@ -257,11 +234,11 @@ class VerificationService:
             left = max(0, record.max_attempts - attempts)
             log.event("validate_failed", phone=masked, reason="wrong-code", attempts_left=left)
             if left == 0:
-                self._transition(record, "failed")
+                self._close(record.id, "failed")
                 raise TooManyAttempts("attempts used up")
             raise CodeRejected(left)
         if outcome is Outcome.EXPIRED:
-            self._transition(record, "expired")
+            self._close(record.id, "expired")
         log.event("validate_failed", phone=masked, reason=outcome.value)
         raise VerificationExpired(outcome.value)
 
@@ -271,13 +248,8 @@ class VerificationService:
         The provider re-delivers the same code until its session expires, so a
         new send before then could only deliver a code already guessed at.
         """
-        with self.db() as db:
-            locked_until = db.exec(
-                select(func.max(Verification.expires_at))
-                .where(col(Verification.phone) == e164)
-                .where(col(Verification.status) == "failed")
-                .where(col(Verification.expires_at) > now)
-            ).one()
+        with self._transaction() as db:
+            locked_until = sql.locked_until(db, e164, now)
         if locked_until is not None:
             log.event("limited", scope="verification-locked", phone=mask(e164))
             raise RateLimited((locked_until - now).total_seconds(), "verification-locked")
@@ -291,50 +263,27 @@ class VerificationService:
             )
             raise
 
-    def _claim_attempt(self, record: Verification, now: datetime) -> int:
-        """Count one attempt atomically; refuse once the cap or the expiry is reached."""
-        with self.db() as db:
-            claimed = db.exec(
-                update(Verification)
-                .where(col(Verification.id) == record.id)
-                .where(col(Verification.status) == "pending")
-                .where(col(Verification.attempts) < col(Verification.max_attempts))
-                .where(col(Verification.expires_at) > now)
-                .values(attempts=Verification.attempts + 1)
-            ).rowcount
-            # Read back before committing: our write lock still holds, so this is
-            # our own count, not one raised meanwhile by a concurrent check.
-            fresh = db.get(Verification, record.id, populate_existing=True)
-            db.commit()
-        if claimed != 1 or fresh is None:
-            self._ensure_open(fresh or record, now)
-            raise NoAttemptsLeft("attempts used up")
-        return fresh.attempts
+    def _claim_attempt(
+        self, verification_id: object, purpose: str, user_id: int | None, now: datetime
+    ) -> Row[Any]:
+        """Count one attempt atomically, in one statement; the row as counted (so its
+        attempts are ours, not raised meanwhile by a concurrent check). When nothing
+        could be counted, raise the error that says why."""
+        if not isinstance(verification_id, str) or not _ID_PATTERN.fullmatch(verification_id):
+            raise VerificationExpired("unknown verification")
+        with self._transaction() as db:
+            claimed = sql.claim_attempt(db, verification_id, purpose, user_id, now)
+        if claimed is not None:
+            return claimed
+        record = self._load(verification_id, purpose, user_id)
+        self._ensure_open(record, now)
+        raise NoAttemptsLeft("attempts used up")
 
-    def _refund_attempt(self, record: Verification) -> None:
-        """Give back an attempt the provider never judged (it was unreachable)."""
-        with self.db() as db:
-            db.exec(
-                update(Verification)
-                .where(col(Verification.id) == record.id)
-                .where(col(Verification.attempts) > 0)
-                .values(attempts=Verification.attempts - 1)
-            )
-            db.commit()
+    def _close(self, verification_id: str, status: str) -> None:
+        with self._transaction() as db:
+            sql.close(db, verification_id, status)
 
-    def _transition(self, record: Verification, status: str, **values: object) -> bool:
-        """Move a pending verification to `status`; False if it was no longer pending."""
-        with self.db() as db:
-            changed = db.exec(
-                update(Verification)
-                .where(col(Verification.id) == record.id)
-                .where(col(Verification.status) == "pending")
-                .values(status=status, **values)
-            ).rowcount
-            db.commit()
-        return changed == 1
-
-    def _ensure_open(self, record: Verification, now: datetime) -> None:
+    def _ensure_open(self, record: Row[Any], now: datetime) -> None:
         """Raise the error that fits a verification that can take no more codes."""
         if record.status == "failed" or (
             record.status == "pending" and record.attempts >= record.max_attempts
@@ -343,15 +292,15 @@ class VerificationService:
         if record.status != "pending":
             raise VerificationExpired(record.status)
         if now >= record.expires_at:
-            self._transition(record, "expired")
+            self._close(record.id, "expired")
             raise VerificationExpired("expired")
 
-    def _load(self, verification_id: object, purpose: str, user_id: int | None) -> Verification:
+    def _load(self, verification_id: object, purpose: str, user_id: int | None) -> Row[Any]:
         """The verification, if it exists for this purpose and user; unknown otherwise."""
         if not isinstance(verification_id, str) or not _ID_PATTERN.fullmatch(verification_id):
             raise VerificationExpired("unknown verification")
-        with self.db() as db:
-            record = db.get(Verification, verification_id)
+        with self._transaction() as db:
+            record = sql.get(db, verification_id)
         if record is None or record.purpose != purpose or record.user_id != user_id:
             raise VerificationExpired("unknown verification")
         return record
@@ -367,16 +316,19 @@ class VerificationService:
         base = self.settings.resend_cooldown_seconds
         return min(base * 2 ** max(0, sends - 1), self.settings.resend_cooldown_max_seconds)
 
-    def _started(self, record: Verification, now: datetime) -> Started:
+    def _started(self, record: dict[str, Any], now: datetime) -> Started:
         return Started(
-            verification_id=record.id,
-            e164=record.phone,
-            masked=mask(record.phone),
-            channel=record.channel,
-            expires_in=max(0, int((record.expires_at - now).total_seconds())),
-            resend_after=max(0, int((record.next_send_at - now).total_seconds() + 0.999)),
+            verification_id=record["id"],
+            e164=record["phone"],
+            masked=mask(record["phone"]),
+            channel=record["channel"],
+            expires_in=max(0, int((record["expires_at"] - now).total_seconds())),
+            resend_after=max(0, int((record["next_send_at"] - now).total_seconds() + 0.999)),
         )
 
+    def _transaction(self) -> AbstractContextManager[Connection]:
+        return transaction(self._db_url)
+
     def db(self) -> Session:
-        """A session on this service's database."""
+        """An ORM session on this service's database."""
         return db_session(self._db_url)
