@@ -4,13 +4,14 @@ and fail-closed behaviour when the limit store is unreachable (OPS-03)."""
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 
 from plivo_otp_app.config import load_settings
 from plivo_otp_app.errors import RateLimited, ServiceUnavailable
 from plivo_otp_app.phone import Phone, normalise
-from plivo_otp_app.ratelimit import RateLimits, client_ip, ip_bucket
+from plivo_otp_app.ratelimit import SWEEP_SECONDS, RateLimits, SweepingMemoryStorage, client_ip, ip_bucket
 
 GENEROUS = "1000/hour"
 VARIANTS = (
@@ -202,3 +203,21 @@ def test_unreachable_store_fails_closed():
 )
 def test_ports_do_not_mint_new_buckets(raw, bucket):
     assert ip_bucket(raw) == bucket
+
+
+def test_memory_store_frees_expired_entries_and_still_limits():
+    """The once-a-second sweep still frees what expired, and the limit holds meanwhile."""
+    rl = limits(RATE_LIMIT_SEND_PER_NUMBER="1/second", RATE_LIMIT_SEND_PER_PREFIX="1000/second")
+    store = rl._limiter.storage
+    assert isinstance(store, SweepingMemoryStorage)
+    for area in AREA_CODES:
+        rl.check_send(us(f"{area}-555-0100"), "10.0.0.1")
+    with pytest.raises(RateLimited):
+        rl.check_send(us("201-555-0100"), "10.0.0.2")
+    assert sum(1 for key in store.events if "send-number" in key) == len(AREA_CODES)
+    deadline = time.monotonic() + 5 * SWEEP_SECONDS
+    while any("send-number" in key for key in store.events) and time.monotonic() < deadline:
+        rl.check_verify("10.0.0.3")  # any hit keeps the sweep scheduled
+        time.sleep(0.1)
+    assert not any("send-number" in key for key in store.events)
+    rl.check_send(us("201-555-0100"), "10.0.0.2")
