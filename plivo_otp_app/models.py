@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 
@@ -93,15 +94,22 @@ class Verification(SQLModel, table=True):
     `id` is the opaque handle given to the client (the API's `session_uuid`);
     the provider's own session id never leaves the server. A verification is
     bound to its purpose and (except for the anonymous page) to its user.
+
+    Every send asks "is this number locked?" and supersedes the number's pending
+    flow: both look rows up by (phone, status). Nothing looks them up by user
+    alone, and with a `user_id` index SQLite chose it for `user_id IS NULL` and
+    walked every anonymous row (2.4 ms per send at 26,000 rows).
     """
+
+    __table_args__ = (Index("ix_verification_phone_status", "phone", "status", "expires_at"),)
 
     id: str = Field(primary_key=True, max_length=36)
     purpose: str = Field(default="verify", max_length=20)
-    user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
-    phone: str = Field(index=True, max_length=16)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    phone: str = Field(max_length=16)
     channel: str = Field(max_length=8)
     provider_session_id: str = Field(max_length=64, index=True)
-    status: str = Field(default="pending", max_length=12, index=True)
+    status: str = Field(default="pending", max_length=12)
     attempts: int = 0
     max_attempts: int = 5
     sends: int = 1
