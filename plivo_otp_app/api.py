@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlalchemy import text
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
 from . import log
 from .auth_api import auth_routes
+from .blocking import run_blocking
 from .config import get_settings
 from .errors import InvalidInput
 from .jsonhttp import error, json_route, ok, request_ip, string_field
@@ -52,14 +52,14 @@ async def _send(request: Request, body: dict[str, Any], service: VerificationSer
     recipient = string_field(body, "recipient")
     channel = string_field(body, "channel", "sms")
     country = string_field(body, "country", service.settings.default_country)
-    result = await run_in_threadpool(service.start, recipient, country, channel, request_ip(request))
+    result = await run_blocking(service.start, recipient, country, channel, request_ip(request))
     return _started(result)
 
 
 async def _resend(request: Request, body: dict[str, Any], service: VerificationService) -> JSONResponse:
     session_uuid = string_field(body, "session_uuid")
     channel = string_field(body, "channel", "sms")
-    result = await run_in_threadpool(service.resend, session_uuid, channel, request_ip(request))
+    result = await run_blocking(service.resend, session_uuid, channel, request_ip(request))
     return _started(result)
 
 
@@ -68,7 +68,7 @@ async def _verify(request: Request, body: dict[str, Any], service: VerificationS
     otp = body.get("otp")
     if not isinstance(otp, str):
         raise InvalidInput("The field 'otp' is required, as a string of digits.")
-    result: Checked = await run_in_threadpool(service.check, session_uuid, otp, request_ip(request))
+    result: Checked = await run_blocking(service.check, session_uuid, otp, request_ip(request))
     return ok({"verified": True, "recipient": result.e164})
 
 
@@ -78,7 +78,7 @@ async def _health(_request: Request, _body: dict[str, Any], service: Verificatio
             db.exec(text("SELECT 1"))
 
     try:
-        await run_in_threadpool(probe)
+        await run_blocking(probe)
     except Exception as exc:  # noqa: BLE001 - any database failure is "unhealthy"
         log.event("health_db_error", logging.ERROR, error=type(exc).__name__)
         return error(503, "The database is unreachable.", status="unavailable")

@@ -19,11 +19,11 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import urlsplit
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from .blocking import run_blocking
 from .errors import NotSignedIn
 from .jsonhttp import BadRequest, json_route, ok, request_ip, string_field
 from .services import AccountService, LoginResult, Started
@@ -78,7 +78,7 @@ def _complete_route(accounts: AccountsFactory) -> Route:
         if _cross_site(request):
             return _no_store(JSONResponse({"error": "Cross-site sign-in is refused."}, status_code=403))
         sessions = accounts().sessions
-        redeemed = await run_in_threadpool(
+        redeemed = await run_blocking(
             sessions.redeem_ticket,
             request.query_params.get("ticket"),
             request_ip(request),
@@ -105,7 +105,7 @@ def _logout_route(accounts: AccountsFactory) -> Route:
     async def logout(request: Request) -> Response:
         if _cross_site(request):
             return _no_store(JSONResponse({"error": "Cross-site sign-out is refused."}, status_code=403))
-        await run_in_threadpool(accounts().sessions.end, request.cookies.get(SESSION_COOKIE))
+        await run_blocking(accounts().sessions.end, request.cookies.get(SESSION_COOKIE))
         response = RedirectResponse(safe_landing(request.query_params.get("next", "/login"), request), 303)
         response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=_secure(request))
         return _no_store(response)
@@ -138,7 +138,7 @@ async def _login(request: Request, body: dict[str, Any], accounts: AccountServic
     def run() -> dict[str, Any]:
         return _login_body(accounts.login(username, password, request_ip(request), None), accounts, request)
 
-    return ok(await run_in_threadpool(run))
+    return ok(await run_blocking(run))
 
 
 async def _login_verify(request: Request, body: dict[str, Any], accounts: AccountService) -> JSONResponse:
@@ -155,13 +155,13 @@ async def _login_verify(request: Request, body: dict[str, Any], accounts: Accoun
             user_id = accounts.login_with_code(token, code, ip)
         return _login_body(LoginResult(user_id=user_id), accounts, request)
 
-    return ok(await run_in_threadpool(run))
+    return ok(await run_blocking(run))
 
 
 async def _login_resend(request: Request, body: dict[str, Any], accounts: AccountService) -> JSONResponse:
     token = string_field(body, "login_token")
     channel = string_field(body, "channel", "sms")
-    started: Started = await run_in_threadpool(accounts.login_resend, token, channel, request_ip(request))
+    started: Started = await run_blocking(accounts.login_resend, token, channel, request_ip(request))
     return ok(
         {"expires_in": started.expires_in, "resend_after": started.resend_after, "channel": started.channel}
     )
@@ -175,10 +175,10 @@ def _bearer(request: Request) -> str:
 
 
 async def _me(request: Request, _body: dict[str, Any], accounts: AccountService) -> JSONResponse:
-    user = await run_in_threadpool(accounts.sessions.authenticate, _bearer(request))
+    user = await run_blocking(accounts.sessions.authenticate, _bearer(request))
     if user is None or user.id is None:
         raise NotSignedIn("session not valid")
-    view = await run_in_threadpool(accounts.view, user.id)
+    view = await run_blocking(accounts.view, user.id)
     return ok(
         {
             "username": view.username,
@@ -191,9 +191,9 @@ async def _me(request: Request, _body: dict[str, Any], accounts: AccountService)
 
 async def _logout(request: Request, _body: dict[str, Any], accounts: AccountService) -> JSONResponse:
     token = _bearer(request)
-    if await run_in_threadpool(accounts.sessions.authenticate, token) is None:
+    if await run_blocking(accounts.sessions.authenticate, token) is None:
         raise NotSignedIn("session not valid")
-    await run_in_threadpool(accounts.sessions.end, token)
+    await run_blocking(accounts.sessions.end, token)
     return ok({"status": "signed_out"})
 
 

@@ -74,6 +74,7 @@ class Settings:
     db_pool_size: int = 5
     db_max_overflow: int = 10
     db_pool_timeout: float = 5.0
+    worker_threads: int = 8
 
     @property
     def is_sandbox(self) -> bool:
@@ -225,6 +226,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_pool_size=_number(env, "DB_POOL_SIZE", 5, int, 1, 200),
         db_max_overflow=_number(env, "DB_MAX_OVERFLOW", 10, int, 0, 200),
         db_pool_timeout=_number(env, "DB_POOL_TIMEOUT", 5.0, float, 0.1, 120),
+        worker_threads=_number(env, "WORKER_THREADS", 8, int, 1, 256),
     )
     if settings.allowed_countries and settings.default_country not in settings.allowed_countries:
         raise ConfigError("DEFAULT_COUNTRY must be one of ALLOWED_COUNTRIES")

@@ -44,6 +44,7 @@ def test_good_values_are_read():
             "LOG_LEVEL": "debug",
             "PLIVO_API_BASE_URL": "https://api.example.test/",
             "PLIVO_READ_TIMEOUT": "2.5",
+            "WORKER_THREADS": "3",
         }
     )
     assert settings.code_length == 8
@@ -53,6 +54,7 @@ def test_good_values_are_read():
     assert settings.log_level == "DEBUG"
     assert settings.plivo_api_base_url == "https://api.example.test"
     assert settings.plivo_read_timeout == 2.5
+    assert settings.worker_threads == 3
 
 
 @pytest.mark.parametrize(
@@ -81,6 +83,8 @@ def test_good_values_are_read():
         ({"ALLOWED_COUNTRIES": "GB,DE"}, "DEFAULT_COUNTRY"),
         ({"ALLOWED_COUNTRIES": "GB,DE"}, "ALLOWED_COUNTRIES"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"WORKER_THREADS": "0"}, "WORKER_THREADS"),
+        ({"WORKER_THREADS": "many"}, "WORKER_THREADS"),
         ({"PLIVO_API_BASE_URL": "ftp://x"}, "PLIVO_API_BASE_URL"),
         ({"PLIVO_CALLBACK_URL": "javascript:alert(1)"}, "PLIVO_CALLBACK_URL"),
         ({"PLIVO_READ_TIMEOUT": "-1"}, "PLIVO_READ_TIMEOUT"),
