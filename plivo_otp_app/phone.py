@@ -7,12 +7,14 @@ same rules apply to the UI, the JSON API and every rate-limit key.
 from __future__ import annotations
 
 import functools
+import json
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import resources
 
 import phonenumbers
-from phonenumbers import PhoneNumberFormat, PhoneNumberType, geocoder
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from .errors import InvalidInput, InvalidPhone
 
@@ -125,9 +127,15 @@ def mask(e164: str) -> str:
 
 def country_name(region: str) -> str:
     """English name of a region, or the code itself."""
-    example = phonenumbers.example_number(region)
-    name = geocoder.country_name_for_number(example, "en") if example else ""
-    return name or region
+    return _country_names().get(region, region)
+
+
+@functools.cache
+def _country_names() -> dict[str, str]:
+    """The geocoder's English region names, saved by `scripts/country_names.py`: importing
+    `phonenumbers.geocoder` itself would load ~100 MiB of prefix data into every process."""
+    text = resources.files(__package__).joinpath("data", "country-names.json").read_text("utf-8")
+    return json.loads(text)
 
 
 @functools.cache

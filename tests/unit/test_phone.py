@@ -382,3 +382,24 @@ def test_check_country_returns_a_known_region_or_refuses(country):
         return
     assert code in phonenumbers.SUPPORTED_REGIONS
     assert code == country.strip().upper()
+
+
+def test_saved_country_names_match_the_installed_phonenumbers():
+    """The app reads region names from a saved file, not from the 100 MiB geocoder; after a
+    phonenumbers upgrade this fails until `python scripts/country_names.py` is run again."""
+    from phonenumbers import geocoder
+
+    for region in REGIONS:
+        example = phonenumbers.example_number(region)
+        expected = (geocoder.country_name_for_number(example, "en") if example else "") or region
+        assert country_name(region) == expected, region
+
+
+def test_the_app_does_not_load_the_geocoder():
+    """Importing the whole app leaves the geocoder's prefix data out of the process."""
+    import subprocess
+    import sys
+
+    probe = "import sys, plivo_otp_app.plivo_otp_app; print('phonenumbers.geocoder' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "False", done.stderr
