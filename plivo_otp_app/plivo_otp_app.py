@@ -4,6 +4,7 @@ import reflex as rx
 
 from . import log
 from .api import build_api
+from .components import connection_banner
 from .config import get_settings
 from .pages import account, index, login, sandbox, signup
 from .state import AccountState, LoginState, SandboxState, SignupState, VerifyState
@@ -11,7 +12,9 @@ from .state import AccountState, LoginState, SandboxState, SignupState, VerifySt
 settings = get_settings()
 log.configure(settings.log_level)
 
-app = rx.App(api_transformer=build_api(), stylesheets=["/styles.css"])
+app = rx.App(api_transformer=build_api(), stylesheets=["/styles.css"], toaster=None)
+# Our own connection notice in place of Reflex's toast-based overlay (bench/RESULTS.md: JS size).
+app.app_wraps[5, "Overlay"] = lambda stateful: connection_banner() if stateful else None
 app.add_page(index, route="/", title="Verify your phone", on_load=VerifyState.reset_flow)
 app.add_page(
     signup, route="/signup", title="Create an account", on_load=[VerifyState.reset_flow, SignupState.load]

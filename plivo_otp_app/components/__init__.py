@@ -1,9 +1,10 @@
 """Small functions returning `rx.Component`."""
 
-from .layout import notices, page_shell, sandbox_banner
+from .layout import connection_banner, notices, page_shell, sandbox_banner
 from .verify import otp_form, phone_form, verification_flow, verified_panel
 
 __all__ = [
+    "connection_banner",
     "notices",
     "otp_form",
     "page_shell",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.components.core.banner import has_connection_errors
 
 from ..state import VerifyState
 from .fields import error_line, message_line
@@ -19,6 +20,23 @@ def sandbox_banner() -> rx.Component:
             class_name="banner",
             id="sandbox-banner",
             role="status",
+        ),
+    )
+
+
+def connection_banner() -> rx.Component:
+    """Says so while the page has lost its connection to the server.
+
+    Stands in for Reflex's default overlay (a toast and a pulsing icon), which puts a
+    toast library and an icon set into every page's JavaScript.
+    """
+    return rx.cond(
+        has_connection_errors,
+        rx.el.div(
+            "Connection to the server lost. Reconnecting…",
+            class_name="connection-lost",
+            id="connection-banner",
+            role="alert",
         ),
     )
 
