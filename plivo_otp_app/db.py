@@ -107,3 +107,18 @@ def transaction(url: str | None = None) -> Iterator[Connection]:
         return
     with _sqlite_lock(url), engine.begin() as connection:
         yield connection
+
+
+@contextmanager
+def autocommit(url: str | None = None) -> Iterator[Connection]:
+    """A connection for work that is one statement (a conditional UPDATE, a lookup), which
+    is atomic on its own: on PostgreSQL each statement commits by itself, saving the BEGIN
+    and COMMIT round trips. SQLite has no round trips to save and keeps its transaction.
+    """
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        with transaction(url) as connection:
+            yield connection
+        return
+    with engine_for(url).connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")

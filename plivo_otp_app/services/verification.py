@@ -26,8 +26,8 @@ from sqlmodel import Session
 
 from .. import log
 from ..config import Settings
+from ..db import autocommit, transaction
 from ..db import session as db_session
-from ..db import transaction
 from ..errors import (
     CodeRejected,
     InvalidInput,
@@ -157,14 +157,14 @@ class VerificationService:
         if now < record.next_send_at:
             raise RateLimited((record.next_send_at - now).total_seconds(), "resend-cooldown")
         next_send_at = now + timedelta(seconds=self._cooldown(record.sends + 1))
-        with self._transaction() as db:
+        with self._autocommit() as db:
             claimed = sql.claim_resend(db, record.id, channel, now, next_send_at)
         if not claimed:
             raise RateLimited(self.settings.resend_cooldown_seconds, "resend-cooldown")
         self.limits.check_send(phone, client_ip)
         log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip, resend=True)
         session_id = self._send(record.phone, channel)
-        with self._transaction() as db:
+        with self._autocommit() as db:
             record = sql.set_provider_session(db, record.id, session_id) or record
         log.event("sent", phone=phone.masked, channel=channel, sends=record.sends)
         return self._started(record._asdict(), now)
@@ -185,7 +185,7 @@ class VerificationService:
         try:
             outcome = self.provider.validate(record.provider_session_id, code)
         except ProviderUnavailable:
-            with self._transaction() as db:
+            with self._autocommit() as db:
                 sql.refund_attempt(db, record.id)
             raise
         return self._settle(record, outcome, now)
@@ -223,7 +223,7 @@ class VerificationService:
         masked = mask(record.phone)
         attempts = record.attempts
         if outcome is Outcome.VALID:
-            with self._transaction() as db:
+            with self._autocommit() as db:
                 verified = sql.mark_verified(db, record.id, now)
             if verified:
                 log.event("validate_ok", phone=masked, attempts=attempts)
@@ -248,7 +248,7 @@ class VerificationService:
         The provider re-delivers the same code until its session expires, so a
         new send before then could only deliver a code already guessed at.
         """
-        with self._transaction() as db:
+        with self._autocommit() as db:
             locked_until = sql.locked_until(db, e164, now)
         if locked_until is not None:
             log.event("limited", scope="verification-locked", phone=mask(e164))
@@ -271,7 +271,7 @@ class VerificationService:
         could be counted, raise the error that says why."""
         if not isinstance(verification_id, str) or not _ID_PATTERN.fullmatch(verification_id):
             raise VerificationExpired("unknown verification")
-        with self._transaction() as db:
+        with self._autocommit() as db:
             claimed = sql.claim_attempt(db, verification_id, purpose, user_id, now)
         if claimed is not None:
             return claimed
@@ -280,7 +280,7 @@ class VerificationService:
         raise NoAttemptsLeft("attempts used up")
 
     def _close(self, verification_id: str, status: str) -> None:
-        with self._transaction() as db:
+        with self._autocommit() as db:
             sql.close(db, verification_id, status)
 
     def _ensure_open(self, record: Row[Any], now: datetime) -> None:
@@ -299,7 +299,7 @@ class VerificationService:
         """The verification, if it exists for this purpose and user; unknown otherwise."""
         if not isinstance(verification_id, str) or not _ID_PATTERN.fullmatch(verification_id):
             raise VerificationExpired("unknown verification")
-        with self._transaction() as db:
+        with self._autocommit() as db:
             record = sql.get(db, verification_id)
         if record is None or record.purpose != purpose or record.user_id != user_id:
             raise VerificationExpired("unknown verification")
@@ -328,6 +328,10 @@ class VerificationService:
 
     def _transaction(self) -> AbstractContextManager[Connection]:
         return transaction(self._db_url)
+
+    def _autocommit(self) -> AbstractContextManager[Connection]:
+        """For one statement, atomic by itself: no BEGIN/COMMIT round trips."""
+        return autocommit(self._db_url)
 
     def db(self) -> Session:
         """An ORM session on this service's database."""

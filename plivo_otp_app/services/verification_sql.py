@@ -36,9 +36,13 @@ _SUPERSEDE = (
     .values(status="superseded")
 )
 
-_SPENT = select(func.max(_c.attempts)).where(_c.provider_session_id == bindparam("session_id"))
-
-_INSERT = insert(_table)
+# Plivo re-delivers the same code while its session is live, so the wrong guesses
+# already made against that code carry over to the new row (BF-01).
+_INSERT_CARRYING_ATTEMPTS = insert(_table).values(
+    attempts=select(func.coalesce(func.max(_c.attempts), 0))
+    .where(_c.provider_session_id == bindparam("b_session_id"))
+    .scalar_subquery()
+)
 
 # The columns a caller may bind to: id, purpose and user are all part of the match.
 _CLAIM_ATTEMPT = (
@@ -101,20 +105,14 @@ def locked_until(db: Connection, phone: str, now: datetime) -> datetime | None:
     return db.execute(_LOCKED_UNTIL, {"phone": phone, "now": now}).scalar()
 
 
-def add_superseding(db: Connection, values: dict[str, Any]) -> int:
+def add_superseding(db: Connection, values: dict[str, Any]) -> None:
     """Insert a new verification, superseding the pending ones for the same number,
-    purpose and user; returns the attempts carried over from the same provider session.
-
-    Plivo re-delivers the same code while its session is live, so the wrong
-    guesses already made against that code still count (BF-01).
-    """
+    purpose and user; the attempts already spent on the same provider session carry over."""
     db.execute(
         _SUPERSEDE,
         {"b_phone": values["phone"], "b_purpose": values["purpose"], "b_user_id": values["user_id"]},
     )
-    spent = db.execute(_SPENT, {"session_id": values["provider_session_id"]}).scalar() or 0
-    db.execute(_INSERT, {**values, "attempts": spent})
-    return spent
+    db.execute(_INSERT_CARRYING_ATTEMPTS, {**values, "b_session_id": values["provider_session_id"]})
 
 
 def claim_attempt(
