@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -110,9 +111,51 @@ def _load(*args: str) -> dict:
     return json.loads(out.stdout)
 
 
+def _cpu_seconds(watch: dict[str, list[psutil.Process]]) -> dict[str, dict[int, float]]:
+    """CPU seconds (user + system) so far of each watched process tree, by pid."""
+    found: dict[str, dict[int, float]] = {}
+    for name, roots in watch.items():
+        found[name] = {}
+        for root in roots:
+            with suppress(psutil.NoSuchProcess):
+                for proc in [root, *root.children(recursive=True)]:
+                    with suppress(psutil.NoSuchProcess):
+                        found[name][proc.pid] = sum(proc.cpu_times()[:2])
+    return found
+
+
 def _measure(
-    mode: str, url: str, clients: int, duration: float, offset: int = 0, sessions: Path | None = None
+    mode: str,
+    url: str,
+    clients: int,
+    duration: float,
+    offset: int = 0,
+    sessions: Path | None = None,
+    watch: dict[str, list[psutil.Process]] | None = None,
 ) -> dict:
+    """One load run, with the CPU each watched process tree (and the load generator) spent
+    per request: what the two cores went to."""
+    before, load_before = _cpu_seconds(watch or {}), resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    figures = _run_load(mode, url, clients, duration, offset, sessions)
+    elapsed = time.monotonic() - started
+    after, load_after = _cpu_seconds(watch or {}), resource.getrusage(resource.RUSAGE_CHILDREN)
+    spent = {
+        name: sum(seconds - before[name].get(pid, 0.0) for pid, seconds in after[name].items())
+        for name in after
+    }
+    spent["load"] = (load_after.ru_utime + load_after.ru_stime) - (
+        load_before.ru_utime + load_before.ru_stime
+    )
+    requests = max(1, figures["requests"])
+    figures["cpu_ms_per_request"] = {
+        name: round(seconds * 1000 / requests, 3) for name, seconds in spent.items()
+    }
+    figures["cores_busy"] = round(sum(spent.values()) / elapsed, 2)
+    return figures
+
+
+def _run_load(mode: str, url: str, clients: int, duration: float, offset: int, sessions: Path | None) -> dict:
     """One load run: Debian's `wrk` (C) where installed, else the Python generator."""
     if not WRK:
         extra = ["--sessions", str(sessions)] if sessions else ["--offset", str(offset)]
@@ -160,7 +203,13 @@ def _app_env(
 
 
 def api_figures(
-    app: str, bare: str, sandbox: str, duration: float, levels: list[int], work: Path
+    app: str,
+    bare: str,
+    sandbox: str,
+    duration: float,
+    levels: list[int],
+    work: Path,
+    watch: dict[str, list[psutil.Process]],
 ) -> list[dict]:
     """Send and verify at each concurrency, with both baselines.
 
@@ -170,19 +219,25 @@ def api_figures(
     rows = []
     for level, clients in enumerate(levels):
         row: dict = {"clients": clients}
-        row["send"] = _measure("send", app, clients, duration, level * 100_000)
+        row["send"] = _measure("send", app, clients, duration, level * 100_000, watch=watch)
         row["bare"] = _measure("send", bare, clients, duration, 0)
         row["sandbox"] = _measure("sandbox", sandbox, clients, duration, 300_000 + level * 100_000)
-        count = int(row["send"]["rps"] * duration * 1.5) + 50
+        # Checks run faster than sends: prepare enough sessions that none is used twice.
+        count = int(row["send"]["rps"] * duration * 3) + 200
         sessions = work / f"sessions-{clients}.txt"
         prepare = ["--sandbox", sandbox, "--count", str(count), "--out", str(sessions)]
         _load("prepare", app, *prepare, "--offset", str(600_000 + level * 50_000))
-        row["verify"] = _measure("verify", app, clients, duration, sessions=sessions)
+        row["verify"] = _measure("verify", app, clients, duration, sessions=sessions, watch=watch)
         rows.append(row)
     return rows
 
 
-def scaling_figures(sandbox_url: str, duration: float, work: Path) -> dict:
+def _named(*names: str) -> list[psutil.Process]:
+    """Running processes with one of these names (the loopback database servers)."""
+    return [proc for proc in psutil.process_iter(["name"]) if proc.info["name"] in names]
+
+
+def scaling_figures(sandbox_url: str, sandbox: psutil.Process, duration: float, work: Path) -> dict:
     """Send throughput at 50 clients with 1 and 2 workers on PostgreSQL + Redis."""
     services = subprocess.run(
         [str(ROOT / "scripts" / "services.sh"), "start"], check=True, capture_output=True, text=True
@@ -207,9 +262,15 @@ def scaling_figures(sandbox_url: str, duration: float, work: Path) -> dict:
             subprocess.run([REFLEX, "db", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
             command = [REFLEX, "run", "--env", "prod", "--backend-only", "--backend-port", str(port)]
             url = f"http://127.0.0.1:{port}"
-            with _server(command, f"{url}/api/health", env, work / f"scale-{workers}.log"):
+            with _server(command, f"{url}/api/health", env, work / f"scale-{workers}.log") as app:
                 _measure("send", url, 10, 1, 750_000 + workers * 50_000)  # warm up
-                figures[workers] = _measure("send", url, 50, duration, workers * 100_000)
+                watch = {
+                    "app": [app],
+                    "sandbox": [sandbox],
+                    "postgres": _named("postgres"),
+                    "redis": _named("redis-server"),
+                }
+                figures[workers] = _measure("send", url, 50, duration, workers * 100_000, watch=watch)
     finally:
         subprocess.run([str(ROOT / "scripts" / "services.sh"), "stop"], check=False)
     return figures
@@ -237,13 +298,16 @@ def main() -> None:
     bare_cmd += ["--port", str(bare_port), "--workers", "1", "--log-level", "warning", "bench.bare:app"]
     app_cmd = [REFLEX, "run", "--env", "prod", "--single-port", "--backend-port", str(app_port)]
     with (
-        _server(sandbox_cmd, f"{sandbox_url}/sandbox/messages", dict(os.environ), work / "sandbox.log"),
+        _server(
+            sandbox_cmd, f"{sandbox_url}/sandbox/messages", dict(os.environ), work / "sandbox.log"
+        ) as sandbox,
         _server(bare_cmd, f"{bare_url}/", dict(os.environ), work / "bare.log"),
         _server(app_cmd, f"{app_url}/api/health", env, work / "app.log") as app,
     ):
         _measure("send", app_url, 10, 1, 850_000)  # warm up
         results["memory_idle_mb"] = _memory_mb(app)
-        results["api"] = api_figures(app_url, bare_url, sandbox_url, duration, levels, work)
+        watch = {"app": [app], "sandbox": [sandbox]}
+        results["api"] = api_figures(app_url, bare_url, sandbox_url, duration, levels, work, watch)
         results["memory_after_load_mb"] = _memory_mb(app)
         browser = subprocess.run(
             [
@@ -270,13 +334,17 @@ def main() -> None:
             f"{sandbox_url}/sandbox/messages",
             dict(os.environ),
             work / "sandbox2.log",
-        ):
-            results["scaling"] = scaling_figures(sandbox_url, duration, work)
+        ) as sandbox:
+            results["scaling"] = scaling_figures(sandbox_url, sandbox, duration, work)
     table = render(results)
     print(table)
     (work / "results.json").write_text(json.dumps(results, indent=2))
     if args.write:
         args.write.write_text(table)
+
+
+def _cpu(figure: dict) -> str:
+    return ", ".join(f"{name} {ms}" for name, ms in figure["cpu_ms_per_request"].items())
 
 
 def render(results: dict) -> str:
@@ -285,8 +353,8 @@ def render(results: dict) -> str:
     lines += [
         f"### 1. API (loopback; load from {'wrk' if WRK else 'bench/load.py'} in its own process; sandbox in its own process)",
         "",
-        "| clients | route | req/s | p50 ms | p99 ms | statuses | bare endpoint req/s (ratio) | sandbox direct req/s (ratio) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| clients | route | req/s | p50 ms | p99 ms | statuses | bare endpoint req/s (ratio) | sandbox direct req/s (ratio) | CPU ms per request | cores busy (of 2) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in results["api"]:
         bare, sandbox = row["bare"], row["sandbox"]
@@ -295,11 +363,11 @@ def render(results: dict) -> str:
             lines.append(
                 f"| {row['clients']} | {route} | {figure['rps']} | {figure['p50_ms']} | {figure['p99_ms']} | "
                 f"{figure['statuses']} | {bare['rps']} ({figure['rps'] / bare['rps']:.2f}) | "
-                f"{sandbox['rps']} ({figure['rps'] / sandbox['rps']:.2f}) |"
+                f"{sandbox['rps']} ({figure['rps'] / sandbox['rps']:.2f}) | {_cpu(figure)} | {figure['cores_busy']} |"
             )
         lines.append(
             f"| {row['clients']} | bare p50/p99 | | {bare['p50_ms']} | {bare['p99_ms']} | "
-            f"app adds {row['send']['p50_ms'] - bare['p50_ms']:.2f} ms p50 on send | | |"
+            f"app adds {row['send']['p50_ms'] - bare['p50_ms']:.2f} ms p50 on send | | | | |"
         )
     inproc = results["inprocess"]
     sweep = inproc["sweep"]
@@ -329,6 +397,7 @@ def render(results: dict) -> str:
             f"{browser['js_bytes_gzip'] / 1024:.0f} KiB gzip (reference 109 KB gzip)",
         ]
     idle, after = results["memory_idle_mb"], results["memory_after_load_mb"]
+    brief = inproc["short_windows"]
     lines += [
         "",
         "### 4. Memory",
@@ -337,8 +406,12 @@ def render(results: dict) -> str:
         f"- whole backend (`reflex run`, which is also granian's master, plus the forked worker): "
         f"PSS idle {idle['tree_pss']} MiB, after the load runs {after['tree_pss']} MiB "
         f"(summed RSS {idle['tree_rss']} -> {after['tree_rss']} MiB counts the pages they share twice)",
-        f"- in-process over 10,000 verifications: {inproc['rss_before_mb']} -> {inproc['rss_after_10k_mb']} MiB "
+        f"- in-process over 10,000 verifications, rate-limit windows of an hour (the store keeps every hit "
+        f"for the hour by design): {inproc['rss_before_mb']} -> {inproc['rss_after_10k_mb']} MiB "
         f"({inproc['rss_growth_pct']}%)",
+        f"- the same with 2-second windows, in a fresh process (what stays is what leaks): "
+        f"{brief['rss_before_mb']} -> {brief['rss_after_10k_mb']} MiB ({brief['rss_growth_pct']}%, traced with "
+        f"tracemalloc, which slows it); Python heap once the windows passed: {brief['heap_growth_kb']:+} KiB",
     ]
     if "scaling" in results:
         one, two = results["scaling"][1], results["scaling"][2]
@@ -346,9 +419,10 @@ def render(results: dict) -> str:
             "",
             "### 5. Scaling on PostgreSQL + Redis (send, 50 clients)",
             "",
-            f"- 1 worker: {one['rps']} req/s (p50 {one['p50_ms']} ms, p99 {one['p99_ms']} ms, {one['statuses']})",
+            f"- 1 worker: {one['rps']} req/s (p50 {one['p50_ms']} ms, p99 {one['p99_ms']} ms, {one['statuses']}); "
+            f"CPU ms per request {_cpu(one)}; cores busy {one['cores_busy']} of 2",
             f"- 2 workers: {two['rps']} req/s (p50 {two['p50_ms']} ms, p99 {two['p99_ms']} ms, {two['statuses']}); "
-            f"ratio {two['rps'] / one['rps']:.2f}",
+            f"CPU ms per request {_cpu(two)}; cores busy {two['cores_busy']} of 2; ratio {two['rps'] / one['rps']:.2f}",
         ]
     return "\n".join(lines) + "\n"
 
