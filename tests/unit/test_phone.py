@@ -392,7 +392,7 @@ def test_saved_country_names_match_the_installed_phonenumbers():
     for region in REGIONS:
         example = phonenumbers.example_number(region)
         expected = (geocoder.country_name_for_number(example, "en") if example else "") or region
-        assert country_name(region) == expected, region
+        assert country_name(region) == expected, f"{region}: run python scripts/country_names.py"
 
 
 def test_the_app_does_not_load_the_geocoder():
