@@ -214,6 +214,8 @@ def test_memory_store_frees_expired_entries_and_still_limits():
         rl.check_send(us(f"{area}-555-0100"), "10.0.0.1")
     with pytest.raises(RateLimited):
         rl.check_send(us("201-555-0100"), "10.0.0.2")
+    # Our timer replaced the stock 10 ms one: this fails if a `limits` upgrade renames its internals.
+    assert store.timer.interval == SWEEP_SECONDS
     assert sum(1 for key in store.events if "send-number" in key) == len(AREA_CODES)
     deadline = time.monotonic() + 5 * SWEEP_SECONDS
     while any("send-number" in key for key in store.events) and time.monotonic() < deadline:
