@@ -39,6 +39,11 @@ class SweepingMemoryStorage(MemoryStorage):
     depends on the walk (each compares its own timestamps); it only frees memory.
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.timer.cancel()  # the stock 10 ms timer; ours starts with the first hit
+        self.timer = threading.Timer(SWEEP_SECONDS, self._MemoryStorage__expire_events)
+
     def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 - replaces the stock private timer
         if not self.timer.is_alive():
             self.timer = threading.Timer(SWEEP_SECONDS, self._MemoryStorage__expire_events)
