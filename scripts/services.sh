@@ -5,8 +5,8 @@
 #   scripts/services.sh stop
 set -euo pipefail
 BASE="${SERVICES_DIR:-/tmp/plivo-otp-services}"
-PG_PORT="${TEST_PG_PORT:-55432}"
-REDIS_PORT="${TEST_REDIS_PORT:-56379}"
+PG_PORT="${TEST_PG_PORT:-25432}"   # below the kernel's ephemeral range (32768-60999), so no
+REDIS_PORT="${TEST_REDIS_PORT:-26379}" # outgoing connection can hold the port when a server starts
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
 
 as_postgres() {

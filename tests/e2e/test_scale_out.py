@@ -38,7 +38,8 @@ def _free_port() -> int:
 
 def _services() -> tuple[dict[str, str], bool]:
     """Start the test servers (as `scripts/test` does); say whether they were already up."""
-    up = subprocess.run(["redis-cli", "-p", "56379", "ping"], capture_output=True).returncode == 0
+    port = os.environ.get("TEST_REDIS_PORT", "26379")  # scripts/services.sh's default
+    up = subprocess.run(["redis-cli", "-p", port, "ping"], capture_output=True).returncode == 0
     out = subprocess.run([str(SERVICES), "start"], check=True, capture_output=True, text=True).stdout
     return dict(line.split("=", 1) for line in out.split()), up
 
