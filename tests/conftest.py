@@ -7,7 +7,6 @@ to it through the app's wrapper: nothing in the provider path is mocked.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ for name in ("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN", "PLIVO_API_BASE_URL", "OTP_PRO
 os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
 
 import uvicorn  # noqa: E402
+from harness import free_port  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
@@ -49,13 +49,6 @@ RELAXED = {
     "RATE_LIMIT_LOGIN_PER_IP": "1000/hour",
     "RATE_LIMIT_LOGIN_PER_ACCOUNT": "1000/hour",
 }
-
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def run_at_once(count: int, work: Callable[[int], object]) -> list[object]:

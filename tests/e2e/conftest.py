@@ -8,15 +8,12 @@ the sandbox outbox over HTTP, as a person would read their phone.
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from harness import free_port, stop, wait_until_up
 from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,16 +21,10 @@ CHROMIUM = "/usr/bin/chromium"
 START_TIMEOUT = 600
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start the app once for the session; stop it (and its children) at the end."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     logs = tmp_path_factory.mktemp("app") / "reflex.log"
     env = {
@@ -65,31 +56,10 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             start_new_session=True,
         )
     try:
-        _wait_until_up(url, process, logs)
+        wait_until_up([f"{url}/api/health", url], [process], logs, START_TIMEOUT)
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], logs: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"reflex run exited:\n{logs.read_text()[-4000:]}")
-        try:
-            if (
-                httpx.get(f"{url}/api/health", timeout=2).status_code == 200
-                and httpx.get(url).status_code == 200
-            ):
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    raise RuntimeError(f"app did not start in {START_TIMEOUT}s:\n{logs.read_text()[-4000:]}")
+        stop([process])
 
 
 @pytest.fixture(scope="session")

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,17 +20,12 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+from harness import free_port, stop, wait_until_up
 from playwright.sync_api import Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ROOT / "scripts" / "services.sh"
 PASSWORD = "correct horse battery staple quietly"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _services() -> tuple[dict[str, str], bool]:
@@ -56,7 +48,7 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     for name in files.split():
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, project / name)
-    port, sandbox_port = _free_port(), _free_port()
+    port, sandbox_port = free_port(), free_port()
     app_url, sandbox_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}"
     env = {
         **os.environ,
@@ -94,36 +86,13 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         ),
     ]
     try:
-        _wait_for(f"{app_url}/api/health", processes, project / "reflex.log")
+        wait_until_up([f"{app_url}/api/health", app_url], processes, project / "reflex.log", 600)
         yield app_url, sandbox_url
     finally:
-        for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        stop(processes)
         log.close()
         if not already_up:
             subprocess.run([str(SERVICES), "stop"], check=False)
-
-
-def _wait_for(url: str, processes: list[subprocess.Popen[bytes]], log: Path) -> None:
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if any(p.poll() is not None for p in processes):
-            raise RuntimeError(f"a process exited:\n{log.read_text()[-4000:]}")
-        try:
-            if (
-                httpx.get(url, timeout=2).status_code == 200
-                and httpx.get(url.rsplit("/api", 1)[0]).status_code == 200
-            ):
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    raise RuntimeError(f"the scaled app did not start:\n{log.read_text()[-4000:]}")
 
 
 def _code(sandbox_url: str, e164: str) -> str:

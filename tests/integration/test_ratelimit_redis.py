@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from harness import free_port
 
 from plivo_otp_app.config import load_settings
 from plivo_otp_app.errors import RateLimited
@@ -25,18 +25,12 @@ GENEROUS = "1000/hour"
 _databases = itertools.count(1)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def redis_base_url() -> Iterator[str]:
     """A private redis-server on a free loopback port, without persistence."""
     if not REDIS_SERVER.exists() or shutil.which(str(REDIS_SERVER)) is None:
         pytest.skip(f"{REDIS_SERVER} is not installed")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [str(REDIS_SERVER), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,

@@ -1,0 +1,52 @@
+"""Servers the tests start: a free loopback port, waiting until a server answers, stopping it.
+
+Importable from every test folder as `harness` (pytest puts `tests/` on the path for
+`tests/conftest.py`); `conftest` itself cannot be imported from `tests/e2e`, whose own
+`conftest` shadows it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(
+    urls: list[str], processes: list[subprocess.Popen[bytes]], log: Path, seconds: float
+) -> None:
+    """Return once every URL answers 200; raise with the log's tail if a process exits or time runs out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if any(process.poll() is not None for process in processes):
+            raise RuntimeError(f"a server exited:\n{log.read_text()[-4000:]}")
+        try:
+            if all(httpx.get(url, timeout=2).status_code == 200 for url in urls):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"{urls} did not answer in {seconds:.0f}s:\n{log.read_text()[-4000:]}")
+
+
+def stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Stop each process's group (started with `start_new_session=True`): TERM, then KILL after 20 s."""
+    for process in processes:
+        os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
