@@ -170,8 +170,7 @@ class AccountState(AuthState):
         if started is None or user is None:
             return
         verify = await self.get_state(VerifyState)
-        verify._clear(keep_phone=False)
-        verify._hand_over(started, purpose, user_id=user.id)
+        verify._take_over(started, purpose, user_id=user.id)
         self.panel = ""
         yield VerifyState.tick
 

@@ -52,8 +52,7 @@ class LoginState(AuthState):
         if result.user_id is not None:
             yield await self._sign_in(result.user_id)
             return
-        verify._clear(keep_phone=False)
-        verify._hand_over(
+        verify._take_over(
             result.started,
             "login",
             pending_token=result.pending_token or "",
@@ -89,8 +88,7 @@ class SignupState(AuthState):
         result = await _attempt(self, accounts.signup, *fields, self._ip())
         if result is None:
             return
-        verify._clear(keep_phone=False)
-        verify._hand_over(result.started, "signup", user_id=result.user_id)
+        verify._take_over(result.started, "signup", user_id=result.user_id)
         yield VerifyState.tick
 
 

@@ -1,7 +1,7 @@
 """The one OTP flow's state, used by every page that sends a code.
 
 On `/` it verifies any number; sign-up, login and the account page hand it a
-verification they started (`_hand_over`), and it finishes that purpose when
+verification they started (`_take_over`), and it finishes that purpose when
 the code is right. Every public handler can be called from the browser with
 any arguments, so each checks its inputs; what a verification is for, whose it
 is and its handles live only in backend-only vars.
@@ -162,6 +162,18 @@ class VerifyState(AuthState):
             async with self:
                 self._ticking = False
 
+    def _take_over(
+        self,
+        started: Started | None,
+        purpose: str,
+        user_id: int | None = None,
+        pending_token: str = "",
+        masked_phone: str = "",
+    ) -> None:
+        """Start afresh on a verification another state started (sign-up, login, the account page)."""
+        self._clear(keep_phone=False)
+        self._hand_over(started, purpose, user_id, pending_token, masked_phone)
+
     def _hand_over(
         self,
         started: Started | None,
@@ -170,7 +182,7 @@ class VerifyState(AuthState):
         pending_token: str = "",
         masked_phone: str = "",
     ) -> None:
-        """Take over a verification another state started (or a login whose send failed)."""
+        """Take over a started verification (or a login whose send failed)."""
         self._purpose = purpose
         self.flow = purpose
         self._user_id = user_id
