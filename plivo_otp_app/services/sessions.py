@@ -94,16 +94,16 @@ class SessionService:
             return None
         now = self._now()
         with self.db() as db:
-            used = db.exec(
+            record = db.exec(
                 update(LoginTicket)
                 .where(col(LoginTicket.ticket_hash) == hash_token(ticket))
                 .where(col(LoginTicket.used_at).is_(None))
                 .where(col(LoginTicket.expires_at) > now)
                 .values(used_at=now)
-            ).rowcount
-            record = db.exec(select(LoginTicket).where(LoginTicket.ticket_hash == hash_token(ticket))).first()
+                .returning(LoginTicket.user_id, LoginTicket.remember_device, LoginTicket.landing)
+            ).first()
             db.commit()
-        if used != 1 or record is None:
+        if record is None:
             return None
         if previous_token:
             self.end(previous_token)
@@ -137,17 +137,15 @@ class SessionService:
             return None
         now = self._now()
         with self.db() as db:
-            touched = db.exec(
+            user_id = db.exec(
                 update(AuthSession)
                 .where(col(AuthSession.token_hash) == hash_token(token))
                 .where(*self._live_session(now))
                 .values(last_seen_at=now)
-            ).rowcount
+                .returning(AuthSession.user_id)
+            ).scalar()
             db.commit()
-            if touched != 1:
-                return None
-            row = db.exec(select(AuthSession).where(AuthSession.token_hash == hash_token(token))).first()
-            return db.get(User, row.user_id) if row else None
+            return db.get(User, user_id) if user_id is not None else None
 
     def end(self, token: object) -> None:
         """End one session (log out)."""
