@@ -261,10 +261,7 @@ class AccountService:
 
     def finish_enable_2fa(self, user_id: int, verification_id: object, code: object, client_ip: str) -> None:
         """Turn 2FA on once the fresh code is right."""
-        self.check_user_code(self._user(user_id), verification_id, code, client_ip, "enable-2fa")
-        self._update(user_id, two_factor_enabled=True)
-        self.sessions.revoke_devices(user_id)
-        log.event("2fa_enabled", user_id=user_id)
+        self._switch_2fa(user_id, verification_id, code, client_ip, on=True)
 
     def start_disable_2fa(self, user_id: int, password: object, channel: object, client_ip: str) -> Started:
         """Check the password, then send a code before turning 2FA off."""
@@ -275,10 +272,7 @@ class AccountService:
 
     def finish_disable_2fa(self, user_id: int, verification_id: object, code: object, client_ip: str) -> None:
         """Turn 2FA off once the code is right."""
-        self.check_user_code(self._user(user_id), verification_id, code, client_ip, "disable-2fa")
-        self._update(user_id, two_factor_enabled=False)
-        self.sessions.revoke_devices(user_id)
-        log.event("2fa_disabled", user_id=user_id)
+        self._switch_2fa(user_id, verification_id, code, client_ip, on=False)
 
     def start_change_phone(
         self, user_id: int, password: object, phone: object, country: object, channel: object, client_ip: str
@@ -463,6 +457,16 @@ class AccountService:
         if user.failed_otp_count >= SMS_FACTOR_DISABLED_AFTER:
             return True
         return user.locked_until is not None and user.locked_until > self._now()
+
+    def _switch_2fa(
+        self, user_id: int, verification_id: object, code: object, client_ip: str, on: bool
+    ) -> None:
+        """Turn 2FA on or off once the code sent for that change is right; remembered devices end."""
+        change = "enable-2fa" if on else "disable-2fa"
+        self.check_user_code(self._user(user_id), verification_id, code, client_ip, change)
+        self._update(user_id, two_factor_enabled=on)
+        self.sessions.revoke_devices(user_id)
+        log.event("2fa_enabled" if on else "2fa_disabled", user_id=user_id)
 
     def _reauthenticate(self, user_id: int, password: object, client_ip: str) -> User:
         """The user, if `password` is theirs (for changes that need a fresh password)."""
