@@ -214,15 +214,20 @@ def test_timed_out_create_is_sent_exactly_once(counting, sandbox):
     assert len(session_for(sandbox, HANG_PHONE).attempts) == 1
 
 
-def test_connection_refused_is_provider_unavailable(sandbox):
-    provider = sandbox_provider(f"http://127.0.0.1:{closed_port()}")
-    started = time.monotonic()
+def _every_call_unavailable(provider: PlivoProvider, session_id: str, code: str) -> None:
+    """Send, validate and status each fail as ProviderUnavailable."""
     with pytest.raises(ProviderUnavailable):
         provider.send(PHONE, "sms")
     with pytest.raises(ProviderUnavailable):
-        provider.validate(str(uuid.uuid4()), "123456")
+        provider.validate(session_id, code)
     with pytest.raises(ProviderUnavailable):
-        provider.status(str(uuid.uuid4()))
+        provider.status(session_id)
+
+
+def test_connection_refused_is_provider_unavailable(sandbox):
+    provider = sandbox_provider(f"http://127.0.0.1:{closed_port()}")
+    started = time.monotonic()
+    _every_call_unavailable(provider, str(uuid.uuid4()), "123456")
     assert time.monotonic() - started < 5
 
 
@@ -244,12 +249,7 @@ def test_wrong_credentials_are_provider_unavailable(sandbox, monkeypatch, auth_i
     code = sandbox.code_for(PHONE)
 
     bad = PlivoProvider(auth_id, auth_token, sandbox.base_url, 1.0, 1.0)
-    with pytest.raises(ProviderUnavailable):
-        bad.send(PHONE, "sms")
-    with pytest.raises(ProviderUnavailable):
-        bad.validate(session_id, code)
-    with pytest.raises(ProviderUnavailable):
-        bad.status(session_id)
+    _every_call_unavailable(bad, session_id, code)
     session = sandbox.store.get(session_id)
     assert len(session.attempts) == 1
     assert session.validations == 0
@@ -260,12 +260,7 @@ def test_credentials_never_reach_the_logs_on_401(sandbox, caplog):
     secret = "s3cret-token-do-not-log"
     caplog.set_level(logging.DEBUG)  # everything: the app, the SDK, urllib3
     provider = PlivoProvider(SANDBOX_AUTH_ID, secret, sandbox.base_url, 1.0, 1.0)
-    with pytest.raises(ProviderUnavailable):
-        provider.send(PHONE, "sms")
-    with pytest.raises(ProviderUnavailable):
-        provider.validate(str(uuid.uuid4()), "123456")
-    with pytest.raises(ProviderUnavailable):
-        provider.status(str(uuid.uuid4()))
+    _every_call_unavailable(provider, str(uuid.uuid4()), "123456")
 
     basic = base64.b64encode(f"{SANDBOX_AUTH_ID}:{secret}".encode()).decode()
     app_records = [r for r in caplog.records if r.name.startswith("plivo_otp_app")]
