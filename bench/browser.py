@@ -3,7 +3,7 @@
 Start the app yourself (sandbox provider, its defaults), e.g.::
 
     source scripts/env.sh
-    reflex run --env prod --single-port --backend-port 8300
+    OTP_PROVIDER=sandbox reflex run --env prod --single-port --backend-port 8300
 
 then, from the project root::
 

@@ -143,7 +143,15 @@ def _provider(env: Mapping[str, str]) -> tuple[str, str, str]:
     auth_id = _get(env, "PLIVO_AUTH_ID") or ""
     auth_token = _get(env, "PLIVO_AUTH_TOKEN") or ""
     has_credentials = bool(auth_id or auth_token)
-    provider = (_get(env, "OTP_PROVIDER") or ("plivo" if has_credentials else "sandbox")).lower()
+    chosen = _get(env, "OTP_PROVIDER")
+    if chosen is None and not has_credentials and (_get(env, "REFLEX_ENV_MODE") or "").lower() == "prod":
+        # A production secret that failed to load must not turn into a public outbox of codes.
+        raise ConfigError(
+            "OTP_PROVIDER is not set and there are no Plivo credentials: in production set "
+            "PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN, or OTP_PROVIDER=sandbox to serve the sandbox, "
+            "whose outbox shows every code to anyone"
+        )
+    provider = (chosen or ("plivo" if has_credentials else "sandbox")).lower()
     if provider not in PROVIDERS:
         raise ConfigError(f"OTP_PROVIDER must be one of {', '.join(PROVIDERS)}, got {provider!r}")
     if provider == "plivo":

@@ -154,3 +154,38 @@ def test_forced_sandbox_uses_sandbox_credentials_never_the_real_ones(force):
     assert settings.plivo_auth_token == SANDBOX_AUTH_TOKEN
     assert REAL_ID not in repr(settings)
     assert REAL_TOKEN not in repr(settings)
+
+
+@pytest.mark.parametrize("mode", [None, "dev", "preview"])
+def test_outside_production_no_credentials_mean_the_sandbox(mode):
+    env = {} if mode is None else {"REFLEX_ENV_MODE": mode}
+    assert load_settings(env).provider == "sandbox"
+
+
+@pytest.mark.parametrize("provider", [None, "", "  "])
+def test_production_without_provider_or_credentials_refuses_to_start(provider):
+    env = (
+        {"REFLEX_ENV_MODE": "prod"}
+        if provider is None
+        else {"REFLEX_ENV_MODE": "prod", "OTP_PROVIDER": provider}
+    )
+    with pytest.raises(ConfigError, match="OTP_PROVIDER"):
+        load_settings(env)
+
+
+def test_production_runs_the_sandbox_only_when_asked_to():
+    settings = load_settings({"REFLEX_ENV_MODE": "prod", "OTP_PROVIDER": "sandbox"})
+    assert settings.provider == "sandbox"
+    assert settings.plivo_auth_id == SANDBOX_AUTH_ID
+
+
+def test_production_with_credentials_selects_plivo():
+    settings = load_settings(
+        {"REFLEX_ENV_MODE": "prod", "PLIVO_AUTH_ID": REAL_ID, "PLIVO_AUTH_TOKEN": REAL_TOKEN}
+    )
+    assert settings.provider == "plivo"
+
+
+def test_production_with_half_loaded_credentials_names_the_missing_one():
+    with pytest.raises(ConfigError, match="PLIVO_AUTH_TOKEN"):
+        load_settings({"REFLEX_ENV_MODE": "prod", "PLIVO_AUTH_ID": REAL_ID})
