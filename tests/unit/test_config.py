@@ -3,10 +3,14 @@ runs with (or leaks) real Plivo credentials."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from dotenv import dotenv_values
 
 from plivo_otp_app.config import SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN, ConfigError, load_settings
 
+ROOT = Path(__file__).resolve().parents[2]
 REAL_ID = "MAREAL0000000000ABCD"
 REAL_TOKEN = "real-secret-token-value"
 
@@ -189,3 +193,21 @@ def test_production_with_credentials_selects_plivo():
 def test_production_with_half_loaded_credentials_names_the_missing_one():
     with pytest.raises(ConfigError, match="PLIVO_AUTH_TOKEN"):
         load_settings({"REFLEX_ENV_MODE": "prod", "PLIVO_AUTH_ID": REAL_ID})
+
+
+def test_env_example_sets_every_demo_limit_and_is_the_readme_snippet():
+    example = ROOT / ".env.example"
+    values = {name: value or "" for name, value in dotenv_values(example).items()}
+    defaults, relaxed = load_settings({}), load_settings(values)
+    for field in (
+        "send_limits_per_ip",
+        "send_limits_per_number",
+        "send_limits_per_prefix",
+        "verify_limits_per_ip",
+        "login_limits_per_ip",
+        "login_limits_per_account",
+        "resend_cooldown_seconds",
+    ):
+        assert getattr(relaxed, field) != getattr(defaults, field), field
+    lines = [line for line in example.read_text().splitlines() if line and not line.startswith("#")]
+    assert "\n".join(lines) in (ROOT / "README.md").read_text()
