@@ -1,8 +1,12 @@
-"""Redis and PostgreSQL going away and coming back, under the real API.
+"""A database that cannot be written, and Redis and PostgreSQL going away and coming back,
+under the real API.
 
-Each test runs its own throw-away server on a loopback port, stops it mid-test
-and starts it again: requests fail with a clear 503, no code is sent or
-accepted while a dependency is down, and the app recovers without a restart.
+The database tests open the test database read-only (SQLite `mode=ro`, PostgreSQL
+`default_transaction_read_only`), which reads it as usual and refuses every write,
+as root too. The server tests run their own throw-away server on a loopback port,
+stop it mid-test and start it again. Either way requests fail with a clear 503, no
+code is sent or accepted while a dependency is down, and the app recovers without
+a restart.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import free_port, sandbox_provider, serve
+from sqlalchemy import make_url
 from sqlmodel import SQLModel
 
 from plivo_otp_app.api import build_api
@@ -26,11 +31,20 @@ from plivo_otp_app.ratelimit import RateLimits
 from plivo_otp_app.services import VerificationService
 
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
-pytestmark = pytest.mark.skipif(
+needs_servers = pytest.mark.skipif(
     not shutil.which("redis-server") or PG_BIN is None,
     reason="needs Debian's redis-server and postgresql (scripts/test installs them)",
 )
 PHONE = "+14155552671"
+
+
+def read_only(db_url: str) -> str:
+    """The same database, opened so that it reads as usual and refuses every write."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        return f"sqlite:///file:{url.database}?mode=ro&uri=true"
+    options = "-c default_transaction_read_only=on"
+    return url.update_query_dict({"options": options}).render_as_string(hide_password=False)
 
 
 def _as_postgres(*command: str) -> list[str]:
@@ -159,6 +173,7 @@ def _send(client: httpx.Client, number: str = "(415) 555-2671") -> httpx.Respons
     return client.post("/api/otp/send", json={"recipient": number})
 
 
+@needs_servers
 def test_redis_down_fails_sends_closed_and_recovers(redis_server, make_service, api, sandbox):
     client = api(make_service(RATE_LIMIT_STORAGE_URL=redis_server.url))
     assert _send(client).status_code == 200
@@ -170,6 +185,7 @@ def test_redis_down_fails_sends_closed_and_recovers(redis_server, make_service, 
     assert _send(client, "(415) 555-2672").status_code == 200
 
 
+@needs_servers
 def test_sends_may_fail_open_by_choice_but_checks_never_do(redis_server, make_service, api, sandbox):
     client = api(make_service(RATE_LIMIT_STORAGE_URL=redis_server.url, RATE_LIMIT_SENDS_FAIL_OPEN="1"))
     redis_server.stop()
@@ -181,6 +197,7 @@ def test_sends_may_fail_open_by_choice_but_checks_never_do(redis_server, make_se
     redis_server.start()
 
 
+@needs_servers
 def test_postgres_down_fails_with_503_and_recovers(postgres, make_settings, api, sandbox):
     SQLModel.metadata.create_all(engine_for(postgres.url))
     settings = make_settings()
@@ -196,3 +213,35 @@ def test_postgres_down_fails_with_503_and_recovers(postgres, make_settings, api,
     assert client.get("/api/health").status_code == 200
     done = client.post("/api/otp/verify", json={"session_uuid": started["session_uuid"], "otp": code})
     assert done.status_code == 200 and done.json()["verified"] is True
+
+
+def _outbox(sandbox) -> list[dict]:
+    """The sandbox's outbox as a phone would see it: over HTTP."""
+    return httpx.get(f"{sandbox.base_url}/sandbox/messages").json()["messages"]
+
+
+def _service_on(url: str, make_settings, sandbox, clock) -> VerificationService:
+    settings = make_settings()
+    provider = sandbox_provider(sandbox.base_url)
+    return VerificationService(settings, provider, RateLimits(settings), db_url=url, clock=clock.now)
+
+
+def test_a_database_that_cannot_be_written_sends_no_code(db_url, make_settings, api, sandbox, clock):
+    client = api(_service_on(read_only(db_url), make_settings, sandbox, clock))
+    down = _send(client)
+    assert down.status_code == 503 and "temporarily unavailable" in down.json()["error"]
+    assert _outbox(sandbox) == []  # refused before the provider was called: no paid, useless code
+    writable = api(_service_on(db_url, make_settings, sandbox, clock))
+    assert _send(writable).status_code == 200
+    assert [m["recipient"] for m in _outbox(sandbox)] == [PHONE]
+
+
+def test_a_resend_on_a_database_that_cannot_be_written_sends_no_code(
+    db_url, make_settings, api, sandbox, clock
+):
+    started = _send(api(_service_on(db_url, make_settings, sandbox, clock))).json()
+    clock.advance(started["resend_after"])
+    client = api(_service_on(read_only(db_url), make_settings, sandbox, clock))
+    down = client.post("/api/otp/resend", json={"session_uuid": started["session_uuid"]})
+    assert down.status_code == 503  # the send slot is claimed (a write) before any send
+    assert len(_outbox(sandbox)) == 1
