@@ -350,6 +350,11 @@ class VerificationService:
         """For one statement, atomic by itself: no BEGIN/COMMIT round trips."""
         return autocommit(self._db_url)
 
+    def check_database(self) -> None:
+        """Raise unless the database can be written (for the health check)."""
+        with self._transaction() as db:
+            sql.probe_write(db)
+
     def db(self) -> Session:
         """An ORM session on this service's database."""
         return db_session(self._db_url)

@@ -26,6 +26,9 @@ _c = _table.c
 
 _GET = select(_table).where(_c.id == bindparam("id"))
 
+# Matches no row (ids are uuids), but is still a write: a read-only database refuses it.
+_PROBE_WRITE = update(_table).where(_c.id == "").values(status=_c.status)
+
 _LOCKED_UNTIL = select(func.max(_c.expires_at)).where(
     _c.phone == bindparam("phone"), _c.status == "failed", _c.expires_at > bindparam("now")
 )
@@ -114,6 +117,11 @@ _SET_PROVIDER_SESSION = (
 def get(db: Connection, verification_id: str) -> Row[Any] | None:
     """The verification row, or None."""
     return db.execute(_GET, {"id": verification_id}).first()
+
+
+def probe_write(db: Connection) -> None:
+    """Raise unless the database takes a write; changes nothing."""
+    db.execute(_PROBE_WRITE)
 
 
 def locked_until(db: Connection, phone: str, now: datetime) -> datetime | None:

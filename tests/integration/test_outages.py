@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port, sandbox_provider, serve
+from conftest import TEST_DATABASE_URL, free_port, sandbox_provider, serve
 from sqlalchemy import make_url
 from sqlmodel import SQLModel
 
@@ -245,3 +246,39 @@ def test_a_resend_on_a_database_that_cannot_be_written_sends_no_code(
     down = client.post("/api/otp/resend", json={"session_uuid": started["session_uuid"]})
     assert down.status_code == 503  # the send slot is claimed (a write) before any send
     assert len(_outbox(sandbox)) == 1
+
+
+def test_health_is_503_while_the_database_cannot_be_written(db_url, make_settings, api, sandbox, clock):
+    assert api(_service_on(db_url, make_settings, sandbox, clock)).get("/api/health").status_code == 200
+    down = api(_service_on(read_only(db_url), make_settings, sandbox, clock)).get("/api/health")
+    assert down.status_code == 503
+    assert down.json()["status"] == "unavailable" and down.json()["error"]
+
+
+@pytest.mark.skipif(TEST_DATABASE_URL is not None, reason="a SQLite file deleted under the app")
+def test_a_database_file_deleted_under_the_app_is_unhealthy_until_it_is_back(
+    db_url, make_settings, api, sandbox, clock, tmp_path
+):
+    path = Path(make_url(db_url).database)
+    client = api(_service_on(db_url, make_settings, sandbox, clock))
+    assert client.get("/api/health").status_code == 200  # the pool now holds the file open
+    backup = tmp_path / "backup.db"
+    with sqlite3.connect(path) as live, sqlite3.connect(backup) as copy:
+        live.backup(copy)
+    path.unlink()
+
+    health = client.get("/api/health")
+    assert health.status_code == 503 and health.json()["status"] == "unavailable"
+    down = _send(client)
+    assert down.status_code == 503  # not written into the deleted file, to vanish at the next restart
+    assert _outbox(sandbox) == []
+
+    shutil.copy(backup, path)  # restored: a new file where the old one was
+    assert client.get("/api/health").status_code == 200
+    sent = _send(client)
+    assert sent.status_code == 200
+    with sqlite3.connect(path) as restored:
+        rows = restored.execute(
+            "SELECT status FROM verification WHERE id = ?", (sent.json()["session_uuid"],)
+        )
+        assert rows.fetchall() == [("pending",)]
