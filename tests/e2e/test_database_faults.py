@@ -197,3 +197,16 @@ def test_an_immutable_shm_file_mid_run_does_not_kill_the_server(server):
         assert server.alive()
         _refuses_without_sending(server, PHONE)
     _recovers(server, PHONE)
+
+
+def test_a_database_directory_unwritable_at_start_is_refused_then_used_once_fixed(server):
+    """SQLite cannot create the -wal file beside the database: every statement fails, the
+    connection is dropped, and the one opened once the directory is fixed works."""
+    directory = server.database.parent
+    directory.chmod(0o555)
+    try:
+        server.start()
+        _refuses_without_sending(server, PHONE)
+    finally:
+        directory.chmod(0o755)
+    _recovers(server, PHONE)

@@ -24,10 +24,11 @@ import httpx
 import pytest
 from conftest import TEST_DATABASE_URL, free_port, sandbox_provider, serve
 from sqlalchemy import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
 from plivo_otp_app.api import build_api
-from plivo_otp_app.db import engine_for
+from plivo_otp_app.db import engine_for, transaction
 from plivo_otp_app.ratelimit import RateLimits
 from plivo_otp_app.services import VerificationService
 
@@ -282,3 +283,14 @@ def test_a_database_file_deleted_under_the_app_is_unhealthy_until_it_is_back(
             "SELECT status FROM verification WHERE id = ?", (sent.json()["session_uuid"],)
         )
         assert rows.fetchall() == [("pending",)]
+
+
+@pytest.mark.skipif(TEST_DATABASE_URL is not None, reason="SQLite's pooled connections")
+def test_a_connection_stuck_read_only_is_dropped_not_reused(db_url, make_settings, sandbox, clock):
+    service = _service_on(db_url, make_settings, sandbox, clock)
+    with transaction(db_url) as db:
+        # This pooled connection now refuses writes, as one opened on a read-only file does.
+        db.exec_driver_sql("PRAGMA query_only = ON")
+    with pytest.raises(OperationalError, match="readonly"):
+        service.check_database()
+    service.check_database()  # a new connection: the file itself was writable all along
