@@ -39,9 +39,10 @@ def _unprivileged() -> list[str]:
     if os.geteuid() != 0:
         return []
     setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("needs setpriv (util-linux) to run the server without root's file capabilities")
-    return [setpriv, "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"]
+    prefix = [str(setpriv), "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"]
+    if setpriv is None or subprocess.run([*prefix, "true"], capture_output=True).returncode != 0:
+        pytest.skip("needs setpriv (util-linux) and CAP_SETPCAP to drop root's file capabilities")
+    return prefix
 
 
 @pytest.fixture(scope="module")
