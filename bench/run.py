@@ -39,7 +39,7 @@ PYTHON = sys.executable
 REFLEX = str(Path(sys.executable).with_name("reflex"))
 WRK = shutil.which("wrk")
 #: What one start + check costs in SQL (services/verification_sql.py).
-DB_STATEMENTS = "4 statements in 2 transactions for start, 2 in 2 for check"
+DB_STATEMENTS = "5 statements in 3 transactions for start, 2 in 2 for check"
 UNLIMITED = {
     "RATE_LIMIT_SEND_PER_NUMBER": "1000000/hour",
     "RATE_LIMIT_SEND_PER_IP": "1000000/hour",

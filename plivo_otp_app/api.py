@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -73,15 +72,14 @@ async def _verify(request: Request, body: dict[str, Any], service: VerificationS
 
 
 async def _health(_request: Request, _body: dict[str, Any], service: VerificationService) -> JSONResponse:
-    def probe() -> None:
-        with service.db() as db:
-            db.exec(text("SELECT 1"))
-
+    """Healthy only if the database takes a write: one that only reads would pass a
+    read-only or deleted file, and then lose every account made after it."""
     try:
-        await run_blocking(probe)
+        await run_blocking(service.check_database)
     except Exception as exc:  # noqa: BLE001 - any database failure is "unhealthy"
-        log.event("health_db_error", logging.ERROR, error=type(exc).__name__)
-        return error(503, "The database is unreachable.", status="unavailable")
+        reason = str(getattr(exc, "orig", None) or exc)
+        log.event("health_db_error", logging.ERROR, error=type(exc).__name__, reason=reason[:200])
+        return error(503, "The database is unavailable.", status="unavailable")
     return ok({"status": "ok", "provider": service.settings.provider})
 
 

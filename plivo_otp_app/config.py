@@ -8,6 +8,7 @@ rather than on the first user.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import TypeVar
 import phonenumbers
 from dotenv import load_dotenv
 from limits import parse_many
+from limits.storage import SCHEMES, MovingWindowSupport
 
 T = TypeVar("T")
 
@@ -139,6 +141,24 @@ def _url(env: Mapping[str, str], name: str) -> str | None:
     return raw.rstrip("/") if raw else None
 
 
+def _storage_url(env: Mapping[str, str], name: str) -> str:
+    """A `limits` storage URL the moving-window limiter can use; checked without connecting.
+
+    The message names the scheme only: the URL may carry a password.
+    """
+    raw = _get(env, name) or "memory://"
+    scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
+    usable = sorted(s for s, cls in SCHEMES.items() if issubclass(cls, MovingWindowSupport))
+    if scheme not in usable:
+        raise ConfigError(
+            f"{name} must start with one of {', '.join(f'{s}://' for s in usable)}, got {scheme!r}"
+        )
+    needs = SCHEMES[scheme].DEPENDENCIES
+    if needs and not any(importlib.util.find_spec(module.split(".")[0]) for module in needs):
+        raise ConfigError(f"{name} {scheme}:// needs the {' or '.join(needs)} package")
+    return raw
+
+
 def _provider(env: Mapping[str, str]) -> tuple[str, str, str]:
     auth_id = _get(env, "PLIVO_AUTH_ID") or ""
     auth_token = _get(env, "PLIVO_AUTH_TOKEN") or ""
@@ -208,7 +228,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         resend_cooldown_max_seconds=_number(
             env, "OTP_RESEND_COOLDOWN_MAX_SECONDS", 1800, int, cooldown, 86400
         ),
-        rate_limit_storage_url=_get(env, "RATE_LIMIT_STORAGE_URL") or "memory://",
+        rate_limit_storage_url=_storage_url(env, "RATE_LIMIT_STORAGE_URL"),
         send_limits_per_number=_limits(env, "RATE_LIMIT_SEND_PER_NUMBER", "3/10minutes;5/hour;10/day"),
         send_limits_per_ip=_limits(env, "RATE_LIMIT_SEND_PER_IP", "10/hour"),
         send_limits_per_prefix=_limits(env, "RATE_LIMIT_SEND_PER_PREFIX", "10/hour"),

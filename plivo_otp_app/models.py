@@ -94,6 +94,8 @@ class Verification(SQLModel, table=True):
     `id` is the opaque handle given to the client (the API's `session_uuid`);
     the provider's own session id never leaves the server. A verification is
     bound to its purpose and (except for the anonymous page) to its user.
+    `status` is `sending` (recorded, provider not yet answered: inert), then
+    `pending`, and finally `verified`, `superseded`, `expired` or `failed`.
 
     Every send asks "is this number locked?" and supersedes the number's pending
     flow: both look rows up by (phone, status). Nothing looks them up by user

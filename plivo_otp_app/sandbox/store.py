@@ -3,6 +3,11 @@
 Follows `plivo-verify.md` §4: one session per recipient and app while it is in
 progress and unexpired; a repeat create adds an attempt and re-delivers the
 same code; codes of 4-8 digits from `secrets`; at most 10 validations.
+
+Memory stays bounded: a session is forgotten `RETAIN_SECONDS` after it expires
+(until then it answers as Plivo's would, `expired` or `verified`), at most
+`MAX_SESSIONS` are kept (the oldest go first), and the outbox keeps the newest
+`OUTBOX_SIZE` messages.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from datetime import UTC, datetime
 MAX_VALIDATIONS = 10
 MAX_DELIVERIES = 10
 OUTBOX_SIZE = 1000
+RETAIN_SECONDS = 3600
+MAX_SESSIONS = 10_000
 
 
 class SandboxError(Exception):
@@ -95,6 +102,7 @@ class SandboxStore:
         length = code_length or self.default_code_length
         now = self.clock()
         with self._lock:
+            self._forget_old(now)
             session = self._live_session(recipient, app, now)
             if session is None:
                 session = Session(
@@ -199,6 +207,20 @@ class SandboxStore:
             self._sessions.clear()
             self._latest.clear()
             self._outbox.clear()
+
+    def _forget_old(self, now: float) -> None:
+        """Drop the sessions long expired, oldest first, and any over `MAX_SESSIONS`.
+
+        Sessions are kept in creation order, which is also their expiry order.
+        """
+        while self._sessions:
+            oldest = next(iter(self._sessions.values()))
+            if oldest.expires_at + RETAIN_SECONDS > now and len(self._sessions) < MAX_SESSIONS:
+                return
+            del self._sessions[oldest.session_uuid]
+            key = (oldest.recipient, oldest.app_uuid)
+            if self._latest.get(key) is oldest:
+                del self._latest[key]
 
     def _live_session(self, recipient: str, app_uuid: str, now: float) -> Session | None:
         session = self._latest.get((recipient, app_uuid))

@@ -1,9 +1,11 @@
 """Phone verification, written once for the UI and the JSON API.
 
 One call per user intent: `start`, `resend`, `check`. Each validates its input,
-applies the limits, calls the provider, records the outcome and returns or
-raises a typed error. The calls block (provider HTTP, database); callers run
-them off the event loop.
+applies the limits, records the send it is about to make, calls the provider,
+records the outcome and returns or raises a typed error. A send is written
+before the provider is called, so a database that cannot be written costs no
+SMS. The calls block (provider HTTP, database); callers run them off the event
+loop.
 
 Single use and the wrong-code cap are enforced with conditional UPDATEs whose
 row counts decide, so they hold under concurrency on SQLite and PostgreSQL
@@ -22,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from sqlalchemy import Connection, Row
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from .. import log
@@ -114,15 +117,12 @@ class VerificationService:
         self._ensure_not_locked(phone.e164, now)
         self.limits.check_send(phone, client_ip)
         log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip)
-        session_id = self._send(phone.e164, channel)
         record = {
             "id": str(uuid.uuid4()),
             "purpose": purpose,
             "user_id": user_id,
             "phone": phone.e164,
             "channel": channel,
-            "provider_session_id": session_id,
-            "status": "pending",
             "max_attempts": self.settings.max_attempts,
             "sends": 1,
             "client_ip": client_ip[:64],
@@ -131,10 +131,19 @@ class VerificationService:
             "next_send_at": now + timedelta(seconds=self._cooldown(1)),
             "verified_at": None,
         }
+        # Recorded before the paid send: a database that cannot take the row stops
+        # here, with no code sent.
+        with self._autocommit() as db:
+            sql.reserve(db, record)
+        try:
+            session_id = self._send(phone.e164, channel)
+        except Exception:
+            self._discard(record["id"])
+            raise
         with self._transaction() as db:
             # A new flow for the same number and purpose supersedes the old one,
             # so no earlier challenge stays valid on its own.
-            sql.add_superseding(db, record)
+            sql.settle_send(db, record, session_id)
         log.event("sent", phone=phone.masked, channel=channel, sends=1)
         return self._started(record, now)
 
@@ -263,6 +272,14 @@ class VerificationService:
             )
             raise
 
+    def _discard(self, verification_id: str) -> None:
+        """Drop a reserved send the provider did not make; left `sending` (inert) if that fails too."""
+        try:
+            with self._autocommit() as db:
+                sql.discard(db, verification_id)
+        except SQLAlchemyError as exc:
+            log.event("discard_failed", logging.WARNING, error=type(exc).__name__)
+
     def _claim_attempt(
         self, verification_id: object, purpose: str, user_id: int | None, now: datetime
     ) -> Row[Any]:
@@ -332,6 +349,11 @@ class VerificationService:
     def _autocommit(self) -> AbstractContextManager[Connection]:
         """For one statement, atomic by itself: no BEGIN/COMMIT round trips."""
         return autocommit(self._db_url)
+
+    def check_database(self) -> None:
+        """Raise unless the database can be written (for the health check)."""
+        with self._transaction() as db:
+            sql.probe_write(db)
 
     def db(self) -> Session:
         """An ORM session on this service's database."""

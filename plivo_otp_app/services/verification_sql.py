@@ -5,6 +5,11 @@ a prebuilt statement with bound parameters, executed on a Core connection
 (`db.transaction`). The conditional UPDATEs are what make single use and the
 attempt cap hold under concurrency: the row count (or the returned row) decides.
 `RETURNING` works on SQLite (3.35+) and PostgreSQL alike.
+
+A send is recorded before the provider is called: `reserve` inserts the row as
+`sending` (no provider session yet), which no statement here claims, counts or
+supersedes; `settle_send` makes it the number's one `pending` flow once the
+provider has answered, and `discard` removes it when the provider refused.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
 
 from ..models import Verification
 
@@ -20,6 +25,9 @@ _table = Verification.__table__  # type: ignore[attr-defined]
 _c = _table.c
 
 _GET = select(_table).where(_c.id == bindparam("id"))
+
+# Matches no row (ids are uuids), but is still a write: a read-only database refuses it.
+_PROBE_WRITE = update(_table).where(_c.id == "").values(status=_c.status)
 
 _LOCKED_UNTIL = select(func.max(_c.expires_at)).where(
     _c.phone == bindparam("phone"), _c.status == "failed", _c.expires_at > bindparam("now")
@@ -36,13 +44,24 @@ _SUPERSEDE = (
     .values(status="superseded")
 )
 
+_INSERT = insert(_table)
+
+_other = _table.alias("other")
 # Plivo re-delivers the same code while its session is live, so the wrong guesses
 # already made against that code carry over to the new row (BF-01).
-_INSERT_CARRYING_ATTEMPTS = insert(_table).values(
-    attempts=select(func.coalesce(func.max(_c.attempts), 0))
-    .where(_c.provider_session_id == bindparam("b_session_id"))
-    .scalar_subquery()
+_SETTLE_SEND = (
+    update(_table)
+    .where(_c.id == bindparam("b_id"), _c.status == "sending")
+    .values(
+        status="pending",
+        provider_session_id=bindparam("b_session_id"),
+        attempts=select(func.coalesce(func.max(_other.c.attempts), 0))
+        .where(_other.c.provider_session_id == bindparam("b_session_id"))
+        .scalar_subquery(),
+    )
 )
+
+_DISCARD = delete(_table).where(_c.id == bindparam("b_id"), _c.status == "sending")
 
 # The columns a caller may bind to: id, purpose and user are all part of the match.
 _CLAIM_ATTEMPT = (
@@ -100,19 +119,35 @@ def get(db: Connection, verification_id: str) -> Row[Any] | None:
     return db.execute(_GET, {"id": verification_id}).first()
 
 
+def probe_write(db: Connection) -> None:
+    """Raise unless the database takes a write; changes nothing."""
+    db.execute(_PROBE_WRITE)
+
+
 def locked_until(db: Connection, phone: str, now: datetime) -> datetime | None:
     """The latest expiry of a live code for `phone` that used up its attempts."""
     return db.execute(_LOCKED_UNTIL, {"phone": phone, "now": now}).scalar()
 
 
-def add_superseding(db: Connection, values: dict[str, Any]) -> None:
-    """Insert a new verification, superseding the pending ones for the same number,
-    purpose and user; the attempts already spent on the same provider session carry over."""
+def reserve(db: Connection, values: dict[str, Any]) -> None:
+    """Record a send about to be made: the row, as `sending`, before any provider call."""
+    db.execute(_INSERT, {**values, "status": "sending", "provider_session_id": ""})
+
+
+def settle_send(db: Connection, values: dict[str, Any], session_id: str) -> None:
+    """Make a reserved send the number's live flow once the provider has sent it: supersede
+    the pending ones for the same number, purpose and user, record the provider session and
+    carry over the attempts already spent on it."""
     db.execute(
         _SUPERSEDE,
         {"b_phone": values["phone"], "b_purpose": values["purpose"], "b_user_id": values["user_id"]},
     )
-    db.execute(_INSERT_CARRYING_ATTEMPTS, {**values, "b_session_id": values["provider_session_id"]})
+    db.execute(_SETTLE_SEND, {"b_id": values["id"], "b_session_id": session_id})
+
+
+def discard(db: Connection, verification_id: str) -> None:
+    """Drop a reserved send the provider did not make."""
+    db.execute(_DISCARD, {"b_id": verification_id})
 
 
 def claim_attempt(

@@ -14,12 +14,13 @@ import logging
 import re
 import socket
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import run_at_once, sandbox_provider
 
 from plivo_otp_app.db import session as db_session
+from plivo_otp_app.db import transaction
 from plivo_otp_app.errors import (
     CodeRejected,
     InvalidInput,
@@ -33,7 +34,7 @@ from plivo_otp_app.errors import (
 from plivo_otp_app.log import JsonFormatter
 from plivo_otp_app.models import Verification
 from plivo_otp_app.ratelimit import RateLimits
-from plivo_otp_app.services import VerificationService
+from plivo_otp_app.services import VerificationService, verification_sql
 
 PHONE = "+14155552671"
 TYPED = "(415) 555-2671"
@@ -363,6 +364,38 @@ def test_new_start_supersedes_the_old_verification(service, sandbox, db_url):
     assert service.check(new.verification_id, code, IP).verification_id == new.verification_id
     with pytest.raises(VerificationExpired):
         service.check(old.verification_id, code, IP)
+
+
+def test_a_send_left_recorded_but_unsent_blocks_and_verifies_nothing(service, sandbox, db_url, clock):
+    """A process that died between recording a send and the provider's answer leaves a
+    `sending` row: it takes no code, no resend, and neither supersedes nor is superseded."""
+    live = start(service)
+    code = sandbox.code_for(PHONE)
+    stranded = {
+        "id": str(uuid.uuid4()),
+        "purpose": "verify",
+        "user_id": None,
+        "phone": PHONE,
+        "channel": "sms",
+        "max_attempts": 5,
+        "sends": 1,
+        "client_ip": IP,
+        "created_at": clock.now(),
+        "expires_at": clock.now() + timedelta(minutes=5),
+        "next_send_at": clock.now(),
+        "verified_at": None,
+    }
+    with transaction(db_url) as db:
+        verification_sql.reserve(db, stranded)
+    with pytest.raises(VerificationExpired):
+        service.check(stranded["id"], code, IP)
+    with pytest.raises(VerificationExpired):
+        service.resend(stranded["id"], "sms", IP)
+    assert row(db_url, live.verification_id).status == "pending"
+    assert service.check(live.verification_id, code, IP).e164 == PHONE
+    fresh = start(service)  # not blocked by it
+    assert row(db_url, fresh.verification_id).status == "pending"
+    assert row(db_url, stranded["id"]).status == "sending"
 
 
 def test_start_for_another_number_leaves_the_first_alone(service, sandbox):

@@ -211,3 +211,31 @@ def test_env_example_sets_every_demo_limit_and_is_the_readme_snippet():
         assert getattr(relaxed, field) != getattr(defaults, field), field
     lines = [line for line in example.read_text().splitlines() if line and not line.startswith("#")]
     assert "\n".join(lines) in (ROOT / "README.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "memory://",
+        "redis://cache.internal:6379/0",
+        "rediss://:secret@cache:6380/1",
+        "redis+sentinel://s:26379/m",
+    ],
+)
+def test_rate_limit_storage_urls_limits_can_use_are_accepted(url):
+    assert load_settings({"RATE_LIMIT_STORAGE_URL": url}).rate_limit_storage_url == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "reddis://:hunter2@cache:6379/0",  # a typo
+        "hunter2@cache.internal:6379",  # no scheme
+        "memcached://:hunter2@cache:11211",  # a limits storage without moving windows
+        "async+redis://:hunter2@cache:6379",  # the asyncio storages do not serve this limiter
+    ],
+)
+def test_rate_limit_storage_url_is_refused_at_load_without_echoing_it(url):
+    with pytest.raises(ConfigError, match="RATE_LIMIT_STORAGE_URL") as refused:
+        load_settings({"RATE_LIMIT_STORAGE_URL": url})
+    assert "hunter2" not in str(refused.value)
