@@ -16,6 +16,7 @@ import reflex as rx
 from ..auth_api import DEVICE_COOKIE, SESSION_COOKIE, read_cookie
 from ..errors import NotSignedIn
 from ..models import User
+from ..proxies import PEER_HEADER, client_address
 from ..services import get_session_service
 
 
@@ -42,7 +43,9 @@ class AuthState(rx.State):
         return user
 
     def _ip(self) -> str:
-        return self.router.session.client_ip or "unknown"
+        """From the socket's raw peer, not Reflex's `client_ip`, which believes any peer's X-Forwarded-For."""
+        headers = self.router.headers.raw_headers
+        return client_address(headers.get(PEER_HEADER), headers.get("x-forwarded-for"))
 
     def _user_agent(self) -> str:
         return self.router.headers.user_agent or ""
