@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from . import log
+from . import log, socket_origins
 from .api import build_api
 from .components import connection_banner
 from .config import get_settings
@@ -13,6 +13,7 @@ settings = get_settings()
 log.configure(settings.log_level)
 
 app = rx.App(api_transformer=build_api(), stylesheets=["/styles.css"], toaster=None)
+socket_origins.install(app)
 # Our own connection notice in place of Reflex's toast-based overlay (bench/RESULTS.md: JS size).
 app.app_wraps[5, "Overlay"] = lambda stateful: connection_banner() if stateful else None
 app.add_page(index, route="/", title="Verify your phone", on_load=VerifyState.reset_flow)
