@@ -158,3 +158,13 @@ def test_a_same_site_page_cannot_frame_the_signed_in_account(page: Page, app_url
     framed = page.locator("#app").element_handle().content_frame()
     assert framed is not None and not framed.url.startswith(app_url)
     assert framed.locator("#sign-out-everywhere").count() == 0
+
+
+def test_a_full_page_move_runs_once(page: Page, app_url, problems):
+    """The refresh <meta> that replaced `rx.call_script` is not rendered again by the page it led to."""
+    _sign_up(page, app_url, *_fresh_user())  # moved through /api/session/complete to /account
+    for _ in range(2):
+        page.wait_for_function("() => !document.querySelector('#sign-out-everywhere')?.disabled")
+        assert page.locator("#leave-page").count() == 0
+        assert page.url.rstrip("/").endswith("/account")
+        page.reload()
