@@ -186,3 +186,21 @@ def test_the_static_site_policy_lists_every_exported_pages_scripts(tmp_path):
     policy = static_site_policy(tmp_path, "https://api.example.com:443/")
     assert f"script-src 'self' {_hash(SCRIPTS[0])} {_hash(SCRIPTS[1])} {_hash('window.__c = 3;')};" in policy
     assert "connect-src 'self' https://api.example.com wss://api.example.com;" in policy
+
+
+def test_a_client_cannot_send_the_header_reflex_uses_for_the_raw_peer(edge):
+    """The page's handlers read the socket's peer from `asgi-scope-client`; a client's own copy is dropped."""
+    seen: list[list[tuple[bytes, bytes]]] = []
+
+    async def app(scope, receive, send) -> None:
+        seen.append(scope["headers"])
+        await Response("ok")(scope, receive, send)
+
+    port = free_port()
+    server = serve(SecurityHeaders(app), port)
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/", headers={"asgi-scope-client": "203.0.113.1", "X-Other": "1"})
+    finally:
+        server.should_exit = True
+    names = [name for name, _value in seen[0]]
+    assert b"asgi-scope-client" not in names and b"x-other" in names
