@@ -20,17 +20,16 @@ os.environ.setdefault(
     ":".join(str(ROOT / name) for name in ("plivo_otp_app", "assets", "rxconfig.py")),
 )
 
+#: `reflex run` in development serves the page from the frontend port (3000) and the socket from 8000.
+DEV_FRONTEND_ORIGINS = ["http://localhost:3000", "http://127.0.0.1:3000"]
+
 config = rx.Config(
     app_name="plivo_otp_app",
     db_url="sqlite:///plivo_otp.db",
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    # Only these pages may open the state socket; set your public origin in production.
-    cors_allowed_origins=[
-        "http://localhost:3000",
-        "http://127.0.0.1:3000",
-        "http://localhost:8000",
-        "http://127.0.0.1:8000",
-    ],
+    # The page's own origin may always open the state socket (plivo_otp_app/socket_origins.py);
+    # list other origins here or in REFLEX_CORS_ALLOWED_ORIGINS (a frontend served elsewhere).
+    cors_allowed_origins=[] if os.environ.get("REFLEX_ENV_MODE") == "prod" else DEV_FRONTEND_ORIGINS,
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from limits import parse_many
 from limits.storage import SCHEMES, MovingWindowSupport
 
 T = TypeVar("T")
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 #: Credentials the embedded sandbox accepts; they are never real Plivo credentials.
 SANDBOX_AUTH_ID = "MASANDBOX00000000000"
@@ -27,6 +29,8 @@ SANDBOX_AUTH_TOKEN = "sandbox-auth-token"  # noqa: S105 - a public test value
 
 PROVIDERS = ("plivo", "sandbox")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+#: Reverse proxies whose X-Forwarded-* headers are believed by default: this host only.
+DEFAULT_TRUSTED_PROXIES = "127.0.0.0/8,::1"
 
 
 class ConfigError(ValueError):
@@ -77,6 +81,10 @@ class Settings:
     db_max_overflow: int = 10
     db_pool_timeout: float = 5.0
     worker_threads: int = 8
+    trusted_proxies: tuple[Network, ...] = (
+        ipaddress.ip_network("127.0.0.0/8"),
+        ipaddress.ip_network("::1"),
+    )
 
     @property
     def is_sandbox(self) -> bool:
@@ -157,6 +165,16 @@ def _storage_url(env: Mapping[str, str], name: str) -> str:
     if needs and not any(importlib.util.find_spec(module.split(".")[0]) for module in needs):
         raise ConfigError(f"{name} {scheme}:// needs the {' or '.join(needs)} package")
     return raw
+
+
+def _networks(env: Mapping[str, str], name: str, default: str) -> tuple[Network, ...]:
+    raw = _get(env, name) or default
+    try:
+        parts = [part.strip() for part in raw.split(",") if part.strip()]
+        return tuple(ipaddress.ip_network(part, strict=False) for part in parts)
+    except ValueError:
+        message = f"{name} must be addresses or networks such as '10.0.0.0/8,::1', got {raw!r}"
+        raise ConfigError(message) from None
 
 
 def _provider(env: Mapping[str, str]) -> tuple[str, str, str]:
@@ -255,6 +273,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_max_overflow=_number(env, "DB_MAX_OVERFLOW", 10, int, 0, 200),
         db_pool_timeout=_number(env, "DB_POOL_TIMEOUT", 5.0, float, 0.1, 120),
         worker_threads=_number(env, "WORKER_THREADS", 8, int, 1, 256),
+        trusted_proxies=_networks(env, "TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES),
     )
     if settings.allowed_countries and settings.default_country not in settings.allowed_countries:
         raise ConfigError("DEFAULT_COUNTRY must be one of ALLOWED_COUNTRIES")

@@ -26,7 +26,7 @@ from .errors import (
     VerificationExpired,
     from_unexpected,
 )
-from .ratelimit import client_ip
+from .proxies import client_address
 
 S = TypeVar("S")
 
@@ -91,11 +91,9 @@ def string_field(body: dict[str, Any], name: str, default: str | None = None) ->
 
 
 def request_ip(request: Request) -> str:
-    """The client address, honouring Reflex's `trusted_proxy_hops` like the UI does."""
-    from reflex.config import get_config  # noqa: PLC0415 - Reflex's own proxy setting
-
+    """The client address, by the same rule as the page's state handlers (`proxies.client_address`)."""
     peer = request.client.host if request.client else None
-    return client_ip(peer, request.headers.get("x-forwarded-for"), get_config().trusted_proxy_hops)
+    return client_address(peer, request.headers.get("x-forwarded-for"))
 
 
 def json_route(

@@ -2,25 +2,39 @@
 
 import reflex as rx
 
-from . import log
+from . import log, socket_origins
 from .api import build_api
 from .components import connection_banner
 from .config import get_settings
 from .pages import account, index, login, sandbox, signup
-from .state import AccountState, LoginState, SandboxState, SignupState, VerifyState
+from .security_headers import security_headers
+from .state import AccountState, AuthState, LoginState, SandboxState, SignupState, VerifyState
 
 settings = get_settings()
 log.configure(settings.log_level)
 
-app = rx.App(api_transformer=build_api(), stylesheets=["/styles.css"], toaster=None)
+# Outermost: the security headers on every response (pages, API, cookie routes, sandbox).
+app = rx.App(api_transformer=[build_api(), security_headers], stylesheets=["/styles.css"], toaster=None)
+socket_origins.install(app)
 # Our own connection notice in place of Reflex's toast-based overlay (bench/RESULTS.md: JS size).
 app.app_wraps[5, "Overlay"] = lambda stateful: connection_banner() if stateful else None
-app.add_page(index, route="/", title="Verify your phone", on_load=VerifyState.reset_flow)
+# Every page's on_load starts with AuthState.arrive: a full-page move already made is not repeated.
+app.add_page(index, route="/", title="Verify your phone", on_load=[AuthState.arrive, VerifyState.reset_flow])
 app.add_page(
-    signup, route="/signup", title="Create an account", on_load=[VerifyState.reset_flow, SignupState.load]
+    signup,
+    route="/signup",
+    title="Create an account",
+    on_load=[AuthState.arrive, VerifyState.reset_flow, SignupState.load],
 )
-app.add_page(login, route="/login", title="Log in", on_load=[VerifyState.reset_flow, LoginState.load])
 app.add_page(
-    account, route="/account", title="Your account", on_load=[VerifyState.reset_flow, AccountState.load]
+    login, route="/login", title="Log in", on_load=[AuthState.arrive, VerifyState.reset_flow, LoginState.load]
 )
-app.add_page(sandbox, route="/sandbox", title="Sandbox outbox", on_load=SandboxState.refresh)
+app.add_page(
+    account,
+    route="/account",
+    title="Your account",
+    on_load=[AuthState.arrive, VerifyState.reset_flow, AccountState.load],
+)
+app.add_page(
+    sandbox, route="/sandbox", title="Sandbox outbox", on_load=[AuthState.arrive, SandboxState.refresh]
+)

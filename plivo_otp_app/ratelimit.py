@@ -175,17 +175,3 @@ def ip_bucket(client_ip: str) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)
-
-
-def client_ip(peer: str | None, forwarded_for: str | None, trusted_hops: int) -> str:
-    """The client address, trusting `X-Forwarded-For` only behind `trusted_hops` proxies.
-
-    Mirrors how Reflex resolves `router.session.client_ip`, so the UI and the
-    JSON API count the same address for the same client.
-    """
-    ip = peer or "unknown"
-    if trusted_hops > 0 and forwarded_for:
-        hops = [part.strip() for part in forwarded_for.split(",") if part.strip()]
-        if len(hops) >= trusted_hops:
-            ip = hops[-trusted_hops]
-    return ip

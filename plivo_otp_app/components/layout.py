@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.components.core.banner import has_connection_errors
 
-from ..state import VerifyState
+from ..state import AuthState, VerifyState
 from .fields import error_line, message_line
 
 
@@ -41,9 +41,22 @@ def connection_banner() -> rx.Component:
     )
 
 
+def leave_page() -> rx.Component:
+    """Loads `AuthState.leaving_to` as a whole page (a cookie route), with no script to evaluate.
+
+    Only once the page is hydrated: every page's `on_load` clears the var first, so a
+    move that already happened is not repeated by the next page of the same tab.
+    """
+    return rx.cond(
+        rx.State.is_hydrated & (AuthState.leaving_to != ""),
+        rx.el.meta(http_equiv="refresh", content=f"0;url={AuthState.leaving_to}", id="leave-page"),
+    )
+
+
 def page_shell(title: str, *children: rx.Component) -> rx.Component:
     """A centred card with a heading and the sandbox banner."""
     return rx.el.main(
+        leave_page(),
         sandbox_banner(),
         rx.el.section(rx.el.h1(title), *children, class_name="card"),
         class_name="page",

@@ -3,12 +3,15 @@
 The session cookie is HttpOnly, so only the socket handshake's headers carry
 it to the backend (the browser never gets it back in state). Every privileged
 handler calls `_current_user()`, which checks the session in the database.
+
+A full-page move to a cookie route sets `leaving_to`, which the page renders as
+a refresh `<meta>` (`components.leave_page`): `rx.call_script` would need
+`eval`, which the page's Content-Security-Policy refuses.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from urllib.parse import quote
 
 import reflex as rx
@@ -16,11 +19,20 @@ import reflex as rx
 from ..auth_api import DEVICE_COOKIE, SESSION_COOKIE, read_cookie
 from ..errors import NotSignedIn
 from ..models import User
+from ..proxies import PEER_HEADER, client_address
 from ..services import get_session_service
 
 
 class AuthState(rx.State):
-    """Helpers only; no vars. Feature states inherit from it."""
+    """Helpers, and the one var of a full-page move. Feature states inherit from it."""
+
+    #: A URL on the backend the browser is to load as a whole page; empty once a page has loaded.
+    leaving_to: str = ""
+
+    @rx.event
+    def arrive(self) -> None:
+        """On every page load (before the page counts as hydrated): no move is pending here."""
+        self.leaving_to = ""
 
     def _session_token(self) -> str | None:
         return read_cookie(self.router.headers.cookie, SESSION_COOKIE)
@@ -42,7 +54,9 @@ class AuthState(rx.State):
         return user
 
     def _ip(self) -> str:
-        return self.router.session.client_ip or "unknown"
+        """From the socket's raw peer, not Reflex's `client_ip`, which believes any peer's X-Forwarded-For."""
+        headers = self.router.headers.raw_headers
+        return client_address(headers.get(PEER_HEADER), headers.get("x-forwarded-for"))
 
     def _user_agent(self) -> str:
         return self.router.headers.user_agent or ""
@@ -56,23 +70,16 @@ class AuthState(rx.State):
         scheme = "https" if self.router.url.origin.startswith("https") else "http"
         return f"{scheme}://{self.router.headers.host}{path}"
 
-    async def _sign_in(
-        self, user_id: int, remember_device: bool = False, landing: str = "/account"
-    ) -> rx.event.EventSpec:
+    async def _sign_in(self, user_id: int, remember_device: bool = False, landing: str = "/account") -> None:
         """A full page load through the cookie route, which starts the session."""
         ticket = await asyncio.to_thread(
             get_session_service().issue_ticket, user_id, remember_device, self._page_url(landing)
         )
         fail = quote(self._page_url("/login"), safe="")
-        return _navigate(self._backend_url(f"/api/session/complete?ticket={ticket}&fail={fail}"))
+        self.leaving_to = self._backend_url(f"/api/session/complete?ticket={ticket}&fail={fail}")
 
-    async def _sign_out(self, landing: str = "/login") -> rx.event.EventSpec:
+    async def _sign_out(self, landing: str = "/login") -> None:
         """End the session here, then a full page load through the route that clears the cookie."""
         await asyncio.to_thread(get_session_service().end, self._session_token())
         target = quote(self._page_url(landing), safe="")
-        return _navigate(self._backend_url(f"/api/session/logout?next={target}"))
-
-
-def _navigate(url: str) -> rx.event.EventSpec:
-    """`window.location.assign`, not `rx.redirect`: the route must be hit by the browser itself."""
-    return rx.call_script(f"window.location.assign({json.dumps(url)})")
+        self.leaving_to = self._backend_url(f"/api/session/logout?next={target}")

@@ -19,6 +19,10 @@ from playwright.sync_api import Page
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 START_TIMEOUT = 600
+#: The frontend of a split deployment, served elsewhere: listed in REFLEX_CORS_ALLOWED_ORIGINS.
+EXTRA_ORIGIN = "http://frontend.example:5173"
+#: The only address whose X-Forwarded-* headers the app believes.
+PROXY_ADDRESS = "127.0.0.2"
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +34,11 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {
         **os.environ,
         "REFLEX_DB_URL": f"sqlite:///{tmp_path_factory.mktemp('db') / 'e2e.db'}",
-        "REFLEX_CORS_ALLOWED_ORIGINS": f"{url},http://localhost:{port}",
+        # Not the app's own origin: the page may open its socket on any port without being listed.
+        "REFLEX_CORS_ALLOWED_ORIGINS": EXTRA_ORIGIN,
+        # The browser (127.0.0.1) is a client that reaches the app port directly; only 127.0.0.2 is a proxy.
+        "REFLEX_TRUSTED_PROXY_HOPS": "1",
+        "TRUSTED_PROXIES": PROXY_ADDRESS,
         "OTP_RESEND_COOLDOWN_SECONDS": "3",
         "PLIVO_READ_TIMEOUT": "2",
         "SANDBOX_HANG_SECONDS": "4",

@@ -60,7 +60,6 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         "PLIVO_AUTH_ID": "MASANDBOX00000000000",
         "PLIVO_AUTH_TOKEN": "sandbox-auth-token",
         "PLIVO_API_BASE_URL": sandbox_url,
-        "REFLEX_CORS_ALLOWED_ORIGINS": f"{app_url},http://localhost:{port}",
         "RATE_LIMIT_SEND_PER_IP": "1000/hour",
         "RATE_LIMIT_SEND_PER_PREFIX": "1000/hour",
         "RATE_LIMIT_SEND_PER_NUMBER": "5/hour",

@@ -30,7 +30,9 @@ def _drain(handler: AsyncIterator[Any]) -> list[Any]:
 def state(service, monkeypatch) -> VerifyState:
     monkeypatch.setattr(verify_module, "get_verification_service", lambda: service)
     state = VerifyState()
-    state.router = RouterData.from_router_data({"ip": "198.51.100.7", "token": "tab-1"})
+    state.router = RouterData.from_router_data(
+        {"ip": "198.51.100.7", "token": "tab-1", "headers": {"asgi-scope-client": "198.51.100.7"}}
+    )
     return state
 
 
@@ -148,9 +150,47 @@ def test_client_cannot_choose_the_verification(state, sandbox):
     """A client-set public var cannot point the check at another verification."""
     _send(state)
     other = VerifyState()
-    other.router = RouterData.from_router_data({"ip": "198.51.100.8", "token": "tab-2"})
+    other.router = RouterData.from_router_data(
+        {"ip": "198.51.100.8", "token": "tab-2", "headers": {"asgi-scope-client": "198.51.100.8"}}
+    )
     other.code_sent = True  # as if a hostile client flipped the visible flag
     _drain(other.verify_code({"otp": sandbox.code_for(NUMBER)}))
     assert not other.verified
     _drain(state.verify_code({"otp": sandbox.code_for(NUMBER)}))
     assert state.verified
+
+
+def _tab(peer: str, forwarded_for: str, reflex_ip: str) -> VerifyState:
+    """A tab whose socket came from `peer` with `X-Forwarded-For`; `reflex_ip` is what Reflex made of it."""
+    state = VerifyState()
+    headers = {"asgi-scope-client": peer, "x-forwarded-for": forwarded_for}
+    state.router = RouterData.from_router_data({"ip": reflex_ip, "token": forwarded_for, "headers": headers})
+    return state
+
+
+def _sends_from(peer: str, make_service, monkeypatch) -> list[str]:
+    """Three sends to three numbers over one proxy hop, each with a fresh forged X-Forwarded-For."""
+    from reflex.config import get_config
+
+    service = make_service(RATE_LIMIT_SEND_PER_IP="2/hour")
+    monkeypatch.setattr(verify_module, "get_verification_service", lambda: service)
+    monkeypatch.setattr(get_config(), "trusted_proxy_hops", 1)
+    errors = []
+    for index, phone in enumerate(("(415) 555-2671", "(415) 555-2672", "(415) 555-2673")):
+        forged = f"203.0.113.{index + 1}"
+        state = _tab(peer, forged, reflex_ip=forged)  # Reflex believes any peer's X-Forwarded-For
+        _send(state, phone)
+        errors.append(state.error)
+    return errors
+
+
+def test_forwarded_for_from_a_peer_that_is_no_proxy_does_not_escape_the_address_limit(
+    make_service, monkeypatch
+):
+    errors = _sends_from("198.51.100.7", make_service, monkeypatch)
+    assert errors[:2] == ["", ""]
+    assert "wait" in errors[2]
+
+
+def test_forwarded_for_from_a_trusted_proxy_names_the_client(make_service, monkeypatch):
+    assert _sends_from("127.0.0.1", make_service, monkeypatch) == ["", "", ""]
