@@ -81,7 +81,7 @@ async def _health(_request: Request, _body: dict[str, Any], service: Verificatio
         await run_blocking(probe)
     except Exception as exc:  # noqa: BLE001 - any database failure is "unhealthy"
         log.event("health_db_error", logging.ERROR, error=type(exc).__name__)
-        return error(503, "The database is unreachable.", status="unavailable")
+        return error(503, "The database is unreachable.", code="unavailable", status="unavailable")
     return ok({"status": "ok", "provider": service.settings.provider})
 
 
