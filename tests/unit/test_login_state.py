@@ -17,7 +17,10 @@ from reflex.state import State
 
 from plivo_otp_app.errors import OtpError, ServiceUnavailable
 from plivo_otp_app.models import User
+from plivo_otp_app.state import account as account_module
+from plivo_otp_app.state import auth as auth_module
 from plivo_otp_app.state import login as login_module
+from plivo_otp_app.state.account import AccountState
 from plivo_otp_app.state.login import LoginState, SignupState
 
 PASSWORD = "correct horse battery staple quietly"
@@ -96,3 +99,42 @@ def test_signup_with_a_surrogate_in_the_email_is_refused_in_words(root, accounts
     form = {"username": "alice", "email": "a\ud800@example.org", "password": PASSWORD}
     _drain(state.submit({**form, "phone": "+14155552671", "country": "US", "channel": "sms"}))
     assert state.error == "Enter a valid email address, or leave it empty."
+
+
+@pytest.fixture
+def account_page(root, accounts, sandbox, monkeypatch) -> AccountState:
+    """The account page of a signed-in user with a verified phone."""
+    monkeypatch.setattr(account_module, "get_account_service", lambda: accounts)
+    monkeypatch.setattr(auth_module, "get_session_service", lambda: accounts.sessions)
+    result = accounts.signup("alice", "alice@example.org", PASSWORD, "+14155552671", "US", "sms", "192.0.2.1")
+    assert result.user_id is not None
+    code = sandbox.code_for("+14155552671")
+    accounts.finish_signup(result.user_id, result.started.verification_id, code, "192.0.2.1")
+    token = accounts.sessions.create_session(result.user_id, "192.0.2.1", "test")
+    state = root.get_substate(AccountState.get_full_name().split("."))
+    state.router = RouterData.from_router_data(
+        {"ip": "198.51.100.7", "token": "tab-1", "headers": {"cookie": f"otp_session={token}"}}
+    )
+    return state
+
+
+@pytest.mark.parametrize("device_id", ["²", "١", "9" * 5000, "99999999999999999999999", "\ud800", "\x00"])
+def test_revoking_a_hostile_device_id_changes_nothing_and_says_nothing_went_wrong(account_page, device_id):
+    _drain(account_page.revoke_device(device_id))
+    assert account_page.error not in GENERIC, account_page.error
+
+
+@pytest.mark.parametrize("field", ["password", "phone", "country", "channel"])
+@pytest.mark.parametrize("text", [*HOSTILE_TEXT, ["x"], 12])
+def test_change_phone_with_hostile_text_is_explained(account_page, sandbox, field, text):
+    form = {"password": PASSWORD, "phone": "+14155550123", "country": "US", "channel": "sms"}
+    _drain(account_page.change_phone({**form, field: text}))
+    assert account_page.error and account_page.error not in GENERIC, account_page.error
+
+
+@pytest.mark.parametrize("text", [*HOSTILE_TEXT, ["x"], 12])
+def test_password_forms_with_hostile_text_are_explained(account_page, text):
+    _drain(account_page.generate_backup_codes({"password": text}))
+    assert account_page.error and account_page.error not in GENERIC, account_page.error
+    _drain(account_page.disable_2fa({"password": text}))
+    assert account_page.error and account_page.error not in GENERIC, account_page.error
