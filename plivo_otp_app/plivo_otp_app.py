@@ -13,6 +13,8 @@ settings = get_settings()
 log.configure(settings.log_level)
 
 app = rx.App(api_transformer=build_api(), stylesheets=["/styles.css"], toaster=None)
+# The server (granian, uvicorn) sets up its own loggers after this import: capture them again at start.
+app.register_lifespan_task(log.capture_foreign)
 # Our own connection notice in place of Reflex's toast-based overlay (bench/RESULTS.md: JS size).
 app.app_wraps[5, "Overlay"] = lambda stateful: connection_banner() if stateful else None
 app.add_page(index, route="/", title="Verify your phone", on_load=VerifyState.reset_flow)
