@@ -47,8 +47,8 @@ REDACTED = "[redacted]"
 _SECRETS = re.compile(
     r"""(?ix)
     (?P<key>[\w-]*(?:password|passwd|secret|token|ticket|otp|code|session|cookie|authorization)[\w-]*)
-    (?P<sep>['"]?\s*[:=]\s*['"]?)
-    (?P<value>[^'",;}&\s]+)
+    (?P<sep>['"]?\s*[:=]\s*)
+    (?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^'",;}&\s]+)
     """
 )
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)
@@ -59,10 +59,15 @@ _DIGITS = re.compile(r"\d{4,}")
 
 def scrub(text: str) -> str:
     """`text` with secrets, tokens, ids and digit runs replaced by `[redacted]`."""
-    text = _SECRETS.sub(lambda m: f"{m['key']}{m['sep']}{REDACTED}", text)
+    text = _SECRETS.sub(_redact_value, text)
     text = _UUID.sub(REDACTED, text)
     text = _OPAQUE.sub(REDACTED, text)
     return _DIGITS.sub(REDACTED, text)
+
+
+def _redact_value(match: re.Match[str]) -> str:
+    quote = match["value"][0] if match["value"][0] in "'\"" else ""
+    return f"{match['key']}{match['sep']}{quote}{REDACTED}{quote}"
 
 
 def _timestamp(record: logging.LogRecord) -> str:

@@ -35,6 +35,8 @@ def _record(message: str, name: str = "reflex.app", level: int = logging.WARNING
         ("session token Ab3dEfGh1jKlMn0pQrStUvWxYz_-12345678901234", "Ab3dEfGh1jKlMn0p"),
         ("Event data: {'otp': '482915'}", "482915"),
         ("{'password': 'correct horse battery', 'x': 1}", "correct"),
+        ("{'password': 'hunter2 correct horse', 'x': 1}", "horse"),
+        ('{"password": "a \\" quoted \\" phrase"}', "phrase"),
         ("cookie otp_session=QWxhZGRpbjpvcGVuIHNlc2FtZQ; path=/", "QWxhZGRpbjpv"),
         ("/api/session/complete?ticket=abcDEF123ghiJKL456mnoPQR789&fail=%2F", "abcDEF123"),
         ("recipient +14155552671", "4155552671"),
