@@ -14,8 +14,7 @@ comes back in the body and goes in `Authorization: Bearer ...`.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,10 +23,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import log
 from .blocking import run_blocking
-from .errors import NotSignedIn, OtpError, from_unexpected
-from .jsonhttp import BadRequest, error, json_route, ok, otp_error, request_ip, string_field
+from .errors import NotSignedIn
+from .jsonhttp import BadRequest, error, guarded_route, json_route, ok, request_ip, string_field
 from .services import AccountService, LoginResult, Started
 
 SESSION_COOKIE = "otp_session"
@@ -80,24 +78,6 @@ def _requested_landing(request: Request, name: str, default: str) -> str:
     return safe_landing(value, request)
 
 
-def _cookie_route(path: str, handler: Callable[[Request], Awaitable[Response]]) -> Route:
-    """A browser route whose every refusal or failure is a JSON error body, never a 500 page."""
-
-    async def endpoint(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except BadRequest as exc:
-            response: Response = error(exc.status, exc.message, code=exc.code)
-        except OtpError as exc:
-            response = otp_error(exc)
-        except Exception as exc:  # noqa: BLE001 - last resort: a typed answer, the detail in the log
-            log.event("internal_error", logging.ERROR, path=path, error=type(exc).__name__)
-            response = otp_error(from_unexpected(exc))
-        return _no_store(response)
-
-    return Route(path, endpoint, methods=["GET"])
-
-
 def _secure(request: Request) -> bool:
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
 
@@ -137,7 +117,7 @@ def _complete_route(accounts: AccountsFactory) -> Route:
             )
         return _no_store(response)
 
-    return _cookie_route("/api/session/complete", complete)
+    return guarded_route("/api/session/complete", "GET", complete)
 
 
 def _logout_route(accounts: AccountsFactory) -> Route:
@@ -150,7 +130,7 @@ def _logout_route(accounts: AccountsFactory) -> Route:
         response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=_secure(request))
         return _no_store(response)
 
-    return _cookie_route("/api/session/logout", logout)
+    return guarded_route("/api/session/logout", "GET", logout)
 
 
 def _login_body(result: LoginResult, accounts: AccountService, request: Request) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -111,18 +111,30 @@ def json_route(
     handler: Callable[[Request, dict[str, Any], S], Awaitable[JSONResponse]],
     service: Callable[[], S],
 ) -> Route:
-    """A route that answers every method (405 in JSON) and maps every typed error."""
+    """A JSON route: the body parsed strictly (for POST), every method and typed error mapped."""
 
+    async def run(request: Request) -> Response:
+        body = await json_object(request) if method == "POST" else {}
+        return await handler(request, body, service())
+
+    return guarded_route(path, method, run)
+
+
+def guarded_route(path: str, method: str, run: Callable[[Request], Awaitable[Response]]) -> Route:
+    """A route that answers every other method with a JSON 405, and every failure of `run` in JSON.
+
+    `BadRequest` and the typed errors get their status and code; anything else is
+    logged and answered as `from_unexpected` says, never as a 500 page.
+    """
     allowed = (method, "HEAD") if method == "GET" else (method,)
 
-    async def endpoint(request: Request) -> JSONResponse:
+    async def endpoint(request: Request) -> Response:
         if request.method not in allowed:
             return error(
                 405, f"Use {method} for {path}.", code="method_not_allowed", allow=", ".join(allowed)
             )
         try:
-            body = await json_object(request) if method == "POST" else {}
-            return await handler(request, body, service())
+            return await run(request)
         except BadRequest as exc:
             return error(exc.status, exc.message, code=exc.code)
         except OtpError as exc:

@@ -178,6 +178,9 @@ def test_every_error_path_has_a_code_and_a_message_and_the_codes_are_the_documen
     seen.check(api.get("/api/session/complete", params={"ticket": "x"}, headers=cross_site), "cross_site")
     seen.check(api.get("/api/session/logout", headers=cross_site), "cross_site")
     seen.check(api.get("/api/session/logout", params={"next": "http://[::1"}), "invalid_input")
+    for path in ("/api/session/complete", "/api/session/logout"):
+        refused = seen.check(api.post(path), "method_not_allowed")
+        assert refused["message"] and api.post(path).headers["allow"] == "GET, HEAD"
     seen.check(api.get("/api/session/complete", params={"fail": "http://[::1"}), "invalid_input")
 
     # A database that is gone: health and the routes answer 503.
