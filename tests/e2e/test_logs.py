@@ -1,7 +1,7 @@
 """The running app's log under a hostile state socket: no forged lines, no flood, no tokens.
 
-A raw Socket.IO client (engine.io over a WebSocket, as the page's own client
-speaks it) connects to the app that `reflex run --env prod --single-port`
+A raw Socket.IO client (engine.io text packets over a WebSocket, as the page's
+own client speaks them) connects to the app that `reflex run --env prod --single-port`
 serves, and sends what no page would: events whose payload is a string. The
 app's output is read back as an operator's log collector gets it.
 """
@@ -9,13 +9,15 @@ app's output is read back as an operator's log collector gets it.
 from __future__ import annotations
 
 import json
+import socket
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import simple_websocket
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import AcceptConnection, Message, Request, TextMessage
 
 from plivo_otp_app.state.verify import VerifyState
 
@@ -26,31 +28,57 @@ OUTPUT_BOUND = 8 * 1024
 HANG_NUMBER = "+12025550104"  # the sandbox hangs past PLIVO_READ_TIMEOUT
 
 
+class StateSocket:
+    """A minimal WebSocket client (wsproto over a plain socket) speaking engine.io text packets."""
+
+    def __init__(self, app_url: str, token: str) -> None:
+        host, port = app_url.removeprefix("http://").split(":")
+        self.sock = socket.create_connection((host, int(port)), timeout=30)
+        self.ws = WSConnection(ConnectionType.CLIENT)
+        self.packets: list[str] = []
+        target = f"/_event/?EIO=4&transport=websocket&token={token}"
+        origin = [("Origin", app_url)]
+        self._send(Request(host=f"{host}:{port}", target=target, extra_headers=origin))
+
+    def _send(self, event: object) -> None:
+        self.sock.sendall(self.ws.send(event))
+
+    def send(self, text: str) -> None:
+        self._send(Message(data=text))
+
+    def receive(self) -> str:
+        """The next text packet; pings are answered on the way."""
+        while not self.packets:
+            self.ws.receive_data(self.sock.recv(65536) or None)
+            for event in self.ws.events():
+                if isinstance(event, TextMessage) and event.data == "2":
+                    self.send("3")
+                elif isinstance(event, TextMessage):
+                    self.packets.append(event.data)
+                elif isinstance(event, AcceptConnection):
+                    continue
+                else:
+                    raise AssertionError(f"unexpected {event!r}")
+        return self.packets.pop(0)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 @contextmanager
-def state_socket(app_url: str, token: str) -> Iterator[simple_websocket.Client]:
+def state_socket(app_url: str, token: str) -> Iterator[StateSocket]:
     """A socket on the state namespace `/_event`, as a tab with client token `token` opens it."""
-    ws_url = app_url.replace("http://", "ws://") + f"/_event/?EIO=4&transport=websocket&token={token}"
-    ws = simple_websocket.Client.connect(ws_url, headers={"Origin": app_url})
+    ws = StateSocket(app_url, token)
     try:
-        assert _packet(ws).startswith("0")  # engine.io open
+        assert ws.receive().startswith("0")  # engine.io open
         ws.send("40/_event,")
-        assert _packet(ws).startswith("40/_event,")  # namespace joined
+        assert ws.receive().startswith("40/_event,")  # namespace joined
         yield ws
     finally:
         ws.close()
 
 
-def _packet(ws: simple_websocket.Client) -> str:
-    """The next text packet (the client reports the upgrade itself as an empty receive first)."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        data = ws.receive(timeout=1)
-        if isinstance(data, str) and data:
-            return data
-    raise AssertionError("no packet from the state socket")
-
-
-def emit(ws: simple_websocket.Client, payload: object) -> None:
+def emit(ws: StateSocket, payload: object) -> None:
     ws.send("42/_event," + json.dumps(["event", payload]))
 
 
