@@ -79,7 +79,7 @@ async def _health(_request: Request, _body: dict[str, Any], service: Verificatio
     except Exception as exc:  # noqa: BLE001 - any database failure is "unhealthy"
         reason = str(getattr(exc, "orig", None) or exc)
         log.event("health_db_error", logging.ERROR, error=type(exc).__name__, reason=reason[:200])
-        return error(503, "The database is unavailable.", status="unavailable")
+        return error(503, "The database is unavailable.", code="unavailable", status="unavailable")
     return ok({"status": "ok", "provider": service.settings.provider})
 
 

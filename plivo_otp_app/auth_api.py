@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Route
 
 from .blocking import run_blocking
 from .errors import NotSignedIn
-from .jsonhttp import BadRequest, json_route, ok, request_ip, string_field
+from .jsonhttp import BadRequest, error, guarded_route, json_route, ok, request_ip, string_field
 from .services import AccountService, LoginResult, Started
 
 SESSION_COOKIE = "otp_session"
@@ -50,13 +50,32 @@ def safe_landing(landing: str, request: Request) -> str:
     """`landing` if it is a path or a URL on this request's host; otherwise `/`.
 
     Keeps the cookie routes from redirecting anywhere else (no open redirect).
+    A URL that cannot be parsed (`http://[::1`) is not on this host either.
     """
-    parts = urlsplit(landing)
+    try:
+        parts = urlsplit(landing)
+        host = parts.hostname
+    except ValueError:
+        return "/"
     if not parts.scheme and not parts.netloc and landing.startswith("/") and not landing.startswith("//"):
         return landing
-    if parts.scheme in ("http", "https") and parts.hostname == request.url.hostname:
+    if parts.scheme in ("http", "https") and host == request.url.hostname:
         return landing
     return "/"
+
+
+def _requested_landing(request: Request, name: str, default: str) -> str:
+    """The landing named by query parameter `name`, checked before the route does anything.
+
+    Raises:
+        BadRequest: The parameter is not a parsable URL; the route then changes nothing.
+    """
+    value = request.query_params.get(name, default)
+    try:
+        urlsplit(value).hostname  # noqa: B018 - parsing the host is the check
+    except ValueError:
+        raise BadRequest(400, "invalid_input", f"The '{name}' address is not a valid link.") from None
+    return safe_landing(value, request)
 
 
 def _secure(request: Request) -> bool:
@@ -76,7 +95,8 @@ def _no_store(response: Response) -> Response:
 def _complete_route(accounts: AccountsFactory) -> Route:
     async def complete(request: Request) -> Response:
         if _cross_site(request):
-            return _no_store(JSONResponse({"error": "Cross-site sign-in is refused."}, status_code=403))
+            return _no_store(error(403, "Cross-site sign-in is refused.", code="cross_site"))
+        fallback = _requested_landing(request, "fail", "/login")
         sessions = accounts().sessions
         redeemed = await run_blocking(
             sessions.redeem_ticket,
@@ -86,7 +106,6 @@ def _complete_route(accounts: AccountsFactory) -> Route:
             request.cookies.get(SESSION_COOKIE),
         )
         if redeemed is None:
-            fallback = safe_landing(request.query_params.get("fail", "/login"), request)
             return _no_store(RedirectResponse(fallback, status_code=303))
         response = RedirectResponse(safe_landing(redeemed.landing, request), status_code=303)
         cookies = {SESSION_COOKIE: (redeemed.session_token, sessions.settings.session_absolute_hours * 3600)}
@@ -98,19 +117,20 @@ def _complete_route(accounts: AccountsFactory) -> Route:
             )
         return _no_store(response)
 
-    return Route("/api/session/complete", complete, methods=["GET"])
+    return guarded_route("/api/session/complete", "GET", complete)
 
 
 def _logout_route(accounts: AccountsFactory) -> Route:
     async def logout(request: Request) -> Response:
         if _cross_site(request):
-            return _no_store(JSONResponse({"error": "Cross-site sign-out is refused."}, status_code=403))
+            return _no_store(error(403, "Cross-site sign-out is refused.", code="cross_site"))
+        landing = _requested_landing(request, "next", "/login")
         await run_blocking(accounts().sessions.end, request.cookies.get(SESSION_COOKIE))
-        response = RedirectResponse(safe_landing(request.query_params.get("next", "/login"), request), 303)
+        response = RedirectResponse(landing, 303)
         response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=_secure(request))
         return _no_store(response)
 
-    return Route("/api/session/logout", logout, methods=["GET"])
+    return guarded_route("/api/session/logout", "GET", logout)
 
 
 def _login_body(result: LoginResult, accounts: AccountService, request: Request) -> dict[str, Any]:
@@ -128,6 +148,7 @@ def _login_body(result: LoginResult, accounts: AccountService, request: Request)
         body |= {"expires_in": result.started.expires_in, "resend_after": result.started.resend_after}
     if result.send_error is not None:
         body["send_error"] = result.send_error.user_message()
+        body["send_error_code"] = result.send_error.code
     return body
 
 
@@ -145,7 +166,7 @@ async def _login_verify(request: Request, body: dict[str, Any], accounts: Accoun
     token = string_field(body, "login_token")
     code, backup = body.get("otp"), body.get("backup_code")
     if (code is None) == (backup is None):
-        raise BadRequest(400, "Send either 'otp' or 'backup_code'.")
+        raise BadRequest(400, "invalid_input", "Send either 'otp' or 'backup_code'.")
 
     def run() -> dict[str, Any]:
         ip = request_ip(request)

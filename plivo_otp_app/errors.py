@@ -15,6 +15,8 @@ class OtpError(Exception):
     """Base class of every failure a user can be told about."""
 
     status = 400
+    #: The stable machine name of the failure class in the JSON API's error bodies.
+    code = "internal"
 
     def user_message(self) -> str:
         """The sentence shown to the user."""
@@ -23,6 +25,8 @@ class OtpError(Exception):
 
 class InvalidInput(OtpError):
     """A request field is missing or malformed (not a phone rule)."""
+
+    code = "invalid_input"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -34,6 +38,8 @@ class InvalidInput(OtpError):
 
 class InvalidPhone(OtpError):
     """The number cannot be parsed, is not a real number, or cannot get codes."""
+
+    code = "invalid_phone"
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -47,6 +53,7 @@ class RateLimited(OtpError):
     """Too many requests for this number, address or verification."""
 
     status = 429
+    code = "rate_limited"
 
     def __init__(self, retry_after: float, scope: str = "") -> None:
         super().__init__(f"rate limited ({scope}), retry after {retry_after:.0f}s")
@@ -60,6 +67,8 @@ class RateLimited(OtpError):
 class CodeRejected(OtpError):
     """The code was wrong; `attempts_left` more tries remain."""
 
+    code = "code_incorrect"
+
     def __init__(self, attempts_left: int) -> None:
         super().__init__(f"code rejected, {attempts_left} attempts left")
         self.attempts_left = attempts_left
@@ -71,6 +80,8 @@ class CodeRejected(OtpError):
 
 class TooManyAttempts(OtpError):
     """The verification used up its wrong-code attempts and is dead."""
+
+    code = "too_many_attempts"
 
     def user_message(self) -> str:
         return "Too many wrong codes. Wait a few minutes, then request a new code."
@@ -88,6 +99,7 @@ class InvalidCredentials(OtpError):
     """Wrong username or password; the same words whether or not the user exists."""
 
     status = 401
+    code = "invalid_credentials"
 
     def user_message(self) -> str:
         return "Incorrect username or password."
@@ -97,6 +109,7 @@ class NotSignedIn(OtpError):
     """The session is missing, expired or revoked."""
 
     status = 401
+    code = "not_signed_in"
 
     def user_message(self) -> str:
         return "Please sign in again."
@@ -104,6 +117,8 @@ class NotSignedIn(OtpError):
 
 class VerificationExpired(OtpError):
     """The verification expired, was already used, or is unknown."""
+
+    code = "expired"
 
     def user_message(self) -> str:
         return "This code has expired. Request a new code."
@@ -113,6 +128,7 @@ class ServiceUnavailable(OtpError):
     """A service we depend on (rate-limit store, database) is unreachable."""
 
     status = 503
+    code = "unavailable"
 
     def user_message(self) -> str:
         return "The service is temporarily unavailable. Please try again in a minute."
@@ -121,12 +137,16 @@ class ServiceUnavailable(OtpError):
 class ProviderUnavailable(ServiceUnavailable):
     """The SMS provider timed out, failed or is rate limiting us."""
 
+    code = "provider_unavailable"
+
     def user_message(self) -> str:
         return "We could not reach the SMS service. Please try again in a minute."
 
 
 class ProviderRejected(OtpError):
     """The provider refused the request (number not served, blocked country)."""
+
+    code = "provider_rejected"
 
     def user_message(self) -> str:
         return "We cannot send a code to this number. Please use another number."

@@ -3,6 +3,11 @@
 Every route answers every method (a JSON 405 for the wrong ones), reads at most
 4 KiB of `application/json`, and turns the services' typed errors into one
 status each, so no request body, however hostile, reaches a 500.
+
+Every error body is `{"code", "message", "error"}`: `code` is the stable machine
+name of the failure (a typed error's `code`, or the transport's own for a `BadRequest`),
+`message` the sentence a user may read, and `error` the same sentence, kept for
+clients written before `message` existed (deprecated).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -36,18 +41,20 @@ MAX_BODY_BYTES = 4096
 class BadRequest(Exception):
     """A request the route refuses before any service sees it."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code
         self.message = message
 
 
-def error(status: int, message: str, /, **extra: Any) -> JSONResponse:
-    """A JSON error body `{"error": message, ...}` that is never cached."""
+def error(status: int, message: str, /, *, code: str, **extra: Any) -> JSONResponse:
+    """A JSON error body `{"code", "message", "error", ...}` that is never cached."""
     headers = {"Cache-Control": "no-store"}
     if status == 405:
         headers["Allow"] = extra.pop("allow")
-    return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
+    body = {"code": code, "message": message, "error": message, **extra}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def ok(body: dict[str, Any]) -> JSONResponse:
@@ -59,24 +66,24 @@ async def json_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, or `BadRequest` with the right status."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
-        raise BadRequest(415, "Send the body as application/json.")
+        raise BadRequest(415, "unsupported_media_type", "Send the body as application/json.")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise BadRequest(413, "The request body is too large.")
+        raise BadRequest(413, "body_too_large", "The request body is too large.")
     raw = bytearray()
     try:
         async for chunk in request.stream():
             raw.extend(chunk)
             if len(raw) > MAX_BODY_BYTES:
-                raise BadRequest(413, "The request body is too large.")
+                raise BadRequest(413, "body_too_large", "The request body is too large.")
     except ClientDisconnect:
-        raise BadRequest(400, "The request body was cut off.") from None
+        raise BadRequest(400, "invalid_json", "The request body was cut off.") from None
     try:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise BadRequest(400, "The request body is not valid JSON.") from None
+        raise BadRequest(400, "invalid_json", "The request body is not valid JSON.") from None
     if not isinstance(body, dict):
-        raise BadRequest(400, "The request body must be a JSON object.")
+        raise BadRequest(400, "invalid_json", "The request body must be a JSON object.")
     return body
 
 
@@ -84,9 +91,9 @@ def string_field(body: dict[str, Any], name: str, default: str | None = None) ->
     """A required (or defaulted) string field, or `BadRequest` naming it."""
     value = body.get(name, default)
     if value is None:
-        raise BadRequest(400, f"The field '{name}' is required.")
+        raise BadRequest(400, "invalid_input", f"The field '{name}' is required.")
     if not isinstance(value, str):
-        raise BadRequest(400, f"The field '{name}' must be a string.")
+        raise BadRequest(400, "invalid_input", f"The field '{name}' must be a string.")
     return value
 
 
@@ -102,18 +109,32 @@ def json_route(
     handler: Callable[[Request, dict[str, Any], S], Awaitable[JSONResponse]],
     service: Callable[[], S],
 ) -> Route:
-    """A route that answers every method (405 in JSON) and maps every typed error."""
+    """A JSON route: the body parsed strictly (for POST), every method and typed error mapped."""
 
+    async def run(request: Request) -> Response:
+        body = await json_object(request) if method == "POST" else {}
+        return await handler(request, body, service())
+
+    return guarded_route(path, method, run)
+
+
+def guarded_route(path: str, method: str, run: Callable[[Request], Awaitable[Response]]) -> Route:
+    """A route that answers every other method with a JSON 405, and every failure of `run` in JSON.
+
+    `BadRequest` and the typed errors get their status and code; anything else is
+    logged and answered as `from_unexpected` says, never as a 500 page.
+    """
     allowed = (method, "HEAD") if method == "GET" else (method,)
 
-    async def endpoint(request: Request) -> JSONResponse:
+    async def endpoint(request: Request) -> Response:
         if request.method not in allowed:
-            return error(405, f"Use {method} for {path}.", allow=", ".join(allowed))
+            return error(
+                405, f"Use {method} for {path}.", code="method_not_allowed", allow=", ".join(allowed)
+            )
         try:
-            body = await json_object(request) if method == "POST" else {}
-            return await handler(request, body, service())
+            return await run(request)
         except BadRequest as exc:
-            return error(exc.status, exc.message)
+            return error(exc.status, exc.message, code=exc.code)
         except OtpError as exc:
             return otp_error(exc)
         except Exception as exc:  # noqa: BLE001 - last resort: a typed answer, the detail in the log
@@ -136,12 +157,15 @@ class _AnyMethod:
 
 
 def otp_error(exc: OtpError) -> JSONResponse:
+    """The one mapping from a typed error to its answer: its class's `status` and `code`."""
+    extra: dict[str, Any] = {}
     if isinstance(exc, RateLimited):
-        response = error(429, exc.user_message(), retry_after=exc.retry_after)
+        extra["retry_after"] = exc.retry_after
+    elif isinstance(exc, CodeRejected):
+        extra |= {"verified": False, "attempts_left": exc.attempts_left}
+    elif isinstance(exc, (TooManyAttempts, VerificationExpired)):
+        extra |= {"verified": False, "attempts_left": 0}
+    response = error(exc.status, exc.user_message(), code=exc.code, **extra)
+    if isinstance(exc, RateLimited):
         response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-    if isinstance(exc, CodeRejected):
-        return error(400, exc.user_message(), verified=False, attempts_left=exc.attempts_left)
-    if isinstance(exc, (TooManyAttempts, VerificationExpired)):
-        return error(400, exc.user_message(), verified=False, attempts_left=0)
-    return error(exc.status, exc.user_message())
+    return response

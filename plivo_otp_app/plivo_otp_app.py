@@ -16,6 +16,8 @@ log.configure(settings.log_level)
 # Outermost: the security headers on every response (pages, API, cookie routes, sandbox).
 app = rx.App(api_transformer=[build_api(), security_headers], stylesheets=["/styles.css"], toaster=None)
 socket_origins.install(app)
+# The server (granian, uvicorn) sets up its own loggers after this import: capture them again at start.
+app.register_lifespan_task(log.capture_foreign)
 # Our own connection notice in place of Reflex's toast-based overlay (bench/RESULTS.md: JS size).
 app.app_wraps[5, "Overlay"] = lambda stateful: connection_banner() if stateful else None
 # Every page's on_load starts with AuthState.arrive: a full-page move already made is not repeated.

@@ -59,7 +59,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[...", nested too deep
         raise SandboxError(400, "request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise SandboxError(400, "request body must be a JSON object")
@@ -71,7 +71,9 @@ def _recipient(value: object) -> str:
     if not digits:
         raise SandboxError(400, "recipient is required")
     if not (digits.isascii() and digits.isdigit() and 8 <= len(digits) <= 15):
-        raise SandboxError(400, "invalid recipient", invalid_number=str(value)[:32])
+        # Echoed as Plivo does, with what cannot be encoded (a lone surrogate) replaced.
+        echo = str(value)[:32].encode("utf-8", "replace").decode("utf-8")
+        raise SandboxError(400, "invalid recipient", invalid_number=echo)
     return digits
 
 

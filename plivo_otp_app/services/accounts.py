@@ -54,6 +54,8 @@ SMS_FACTOR_DISABLED_AFTER = 100
 class BackupCodeRejected(CodeRejected):
     """A backup code that is wrong, used, or tried while the account is locked."""
 
+    code = "backup_code_incorrect"
+
     def __init__(self) -> None:
         super().__init__(0)
 
@@ -174,6 +176,8 @@ class AccountService:
         name = identifier.strip().casefold()[:254] if isinstance(identifier, str) else ""
         if not name or not isinstance(password, str) or not password or len(password) > 1024:
             raise InvalidCredentials("missing credentials")
+        if not name.isprintable():  # no account has a NUL, a control character or a lone surrogate
+            raise InvalidInput("Enter your username or email address as it was registered.")
         with self.db() as db:
             user = db.exec(select(User).where(or_(User.username == name, User.email == name))).first()
         # One bucket per account whether it is named by username or email; unknown names count too.
@@ -528,7 +532,7 @@ def _check_email(value: object) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     address = value.strip().casefold() if isinstance(value, str) else ""
-    if len(address) > 254 or not _EMAIL.fullmatch(address):
+    if len(address) > 254 or not address.isprintable() or not _EMAIL.fullmatch(address):
         raise InvalidInput("Enter a valid email address, or leave it empty.")
     return address
 

@@ -135,7 +135,9 @@ class AccountState(AuthState):
     @rx.event
     async def revoke_device(self, device_id: str) -> AsyncIterator[Any]:
         """Forget one remembered device."""
-        if not isinstance(device_id, str) or not device_id.isdigit():
+        # ASCII digits, few enough for a database integer: "²" and "9" * 5000 also pass isdigit().
+        usable = isinstance(device_id, str) and device_id.isascii() and device_id.isdigit()
+        if not usable or len(device_id) > 18:
             return
         done = await self._act(lambda a, uid: a.sessions.revoke_device(uid, int(device_id)))
         if done is not None:

@@ -26,8 +26,8 @@ PROXY_ADDRESS = "127.0.0.2"
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start the app once for the session; stop it (and its children) at the end."""
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """Start the app once for the session; its URL and the file of its output (stdout and stderr)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     logs = tmp_path_factory.mktemp("app") / "reflex.log"
@@ -67,9 +67,21 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
     try:
         wait_until_up([f"{url}/api/health", url], [process], logs, START_TIMEOUT)
-        yield url
+        yield url, logs
     finally:
         stop([process])
+
+
+@pytest.fixture(scope="session")
+def app_url(app_server: tuple[str, Path]) -> str:
+    """The running app's URL."""
+    return app_server[0]
+
+
+@pytest.fixture(scope="session")
+def app_log(app_server: tuple[str, Path]) -> Path:
+    """Everything the running app writes, as an operator's log collector would get it."""
+    return app_server[1]
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from urllib.parse import quote_from_bytes
 
 import httpx
 import pytest
@@ -20,14 +21,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plivo_otp_app.api import build_api
+from plivo_otp_app.config import SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN
 from plivo_otp_app.jsonhttp import MAX_BODY_BYTES
 
-ROUTES = ("/api/otp/send", "/api/otp/resend", "/api/otp/verify")
+OTP_ROUTES = ("/api/otp/send", "/api/otp/resend", "/api/otp/verify")
+AUTH_ROUTES = ("/api/auth/login", "/api/auth/login/verify", "/api/auth/login/resend", "/api/auth/logout")
+ROUTES = OTP_ROUTES + AUTH_ROUTES
+COOKIE_ROUTES = ("/api/session/complete", "/api/session/logout")
 HIGH_LIMITS = {
     "RATE_LIMIT_SEND_PER_IP": "100000/minute",
     "RATE_LIMIT_SEND_PER_NUMBER": "100000/minute",
     "RATE_LIMIT_SEND_PER_PREFIX": "100000/minute",
     "RATE_LIMIT_VERIFY_PER_IP": "100000/minute",
+    "RATE_LIMIT_LOGIN_PER_IP": "100000/minute",
+    "RATE_LIMIT_LOGIN_PER_ACCOUNT": "100000/minute",
 }
 FUZZ = settings(
     max_examples=150,
@@ -44,13 +51,17 @@ def not_a_fault_number(text: str) -> bool:
     return "202555010" not in re.sub(r"\D", "", text)
 
 
+#: Any code point, lone surrogates and NUL included (`json.dumps` writes them as "\\ud800", "\\u0000").
+any_text = st.text(st.characters(exclude_categories=()), max_size=50) | st.sampled_from(
+    ["\ud800", "a\udfffb", "\x00", "al\x00ice", "x" * 3000, "\u202e", "a\r\nb"]
+)
 scalars = (
     st.none()
     | st.booleans()
     | st.integers()
     | st.integers(min_value=-(10**300), max_value=10**300)
     | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=50)
+    | any_text
 )
 json_values = st.recursive(
     scalars,
@@ -87,10 +98,10 @@ content_types = (
 
 
 @pytest.fixture
-def api(make_service, sandbox) -> Iterator[httpx.Client]:
-    """The API on a service whose limits never trigger, and one real session on it."""
-    service = make_service(**HIGH_LIMITS)
-    server = serve(build_api(lambda: service), free_port())
+def api(make_accounts, sandbox) -> Iterator[httpx.Client]:
+    """The API (OTP, login and cookie routes) on services whose limits never trigger."""
+    accounts = make_accounts(**HIGH_LIMITS)
+    server = serve(build_api(lambda: accounts.verifications, lambda: accounts), free_port())
     port = server.config.port
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=httpx.Timeout(10.0)) as client:
         yield client
@@ -105,13 +116,15 @@ def live_session(api) -> str:
 
 
 def assert_handled(response: httpx.Response) -> dict:
-    """No server error, and the answer is a JSON object."""
+    """No server error, and the answer is a JSON object; an error has a code and a sentence."""
     assert response.status_code < 500, (response.status_code, response.text, response.request.content[:200])
     assert response.headers["content-type"].startswith("application/json"), response.text
     body = response.json()
     assert isinstance(body, dict)
     if response.status_code != 200:
-        assert isinstance(body.get("error"), str)
+        assert isinstance(body.get("code"), str) and body["code"], body
+        assert isinstance(body.get("message"), str) and body["message"].strip(), body
+        assert body.get("error") == body["message"]
     return body
 
 
@@ -130,7 +143,7 @@ def test_any_bytes_are_handled(api, path, content):
 
 
 @FUZZ
-@given(path=st.sampled_from(ROUTES), text=st.text(max_size=300))
+@given(path=st.sampled_from(ROUTES), text=st.text(st.characters(exclude_categories=()), max_size=300))
 def test_any_text_is_handled(api, path, text):
     post(api, path, text.encode("utf-8", "surrogatepass"))
 
@@ -196,6 +209,10 @@ HOSTILE = [
     pytest.param(
         b'{"recipient": "\\ud800", "session_uuid": "\\udfff", "otp": "\\ud800"}', id="lone-surrogates"
     ),
+    pytest.param(b'{"username": "\\ud800", "password": "\\ud800"}', id="surrogate-login"),
+    pytest.param(b'{"username": "a\\u0000", "password": "p\\u0000"}', id="nul-login"),
+    pytest.param(b'{"login_token": "\\ud800", "otp": "\\udfff"}', id="surrogate-login-code"),
+    pytest.param(b'{"login_token": "\\u0000", "backup_code": "\\ud800"}', id="surrogate-backup-code"),
     pytest.param(b"NaN", id="nan"),
     pytest.param(b"-Infinity", id="infinity"),
     pytest.param(b'{"recipient": NaN, "session_uuid": Infinity, "otp": -Infinity}', id="nan-fields"),
@@ -254,3 +271,120 @@ def test_hostile_forwarded_for_is_handled(api, forwarded_for):
         "/api/otp/send", json={"recipient": "+14155552671"}, headers={"x-forwarded-for": forwarded_for}
     )
     assert response.status_code == 200, response.text
+
+
+@FUZZ
+@given(username=json_values | any_text, password=json_values | any_text)
+def test_login_with_any_field_types_is_handled(api, username, password):
+    post(api, "/api/auth/login", dumps({"username": username, "password": password}))
+
+
+@FUZZ
+@given(
+    token=json_values | any_text,
+    code=st.none() | codes | any_text,
+    backup=st.none() | json_values | any_text,
+    channel=channels,
+)
+def test_login_code_steps_with_any_field_types_are_handled(api, token, code, backup, channel):
+    post(api, "/api/auth/login/verify", dumps({"login_token": token, "otp": code, "backup_code": backup}))
+    post(api, "/api/auth/login/resend", dumps({"login_token": token, "channel": channel}))
+
+
+MALFORMED_LINKS = ["http://[::1", "http://[", "//[", "http://[x]/", "https://[::1]:99999/", "http://%00/"]
+query_values = (
+    st.sampled_from([*MALFORMED_LINKS, "/account", "//evil.example", "javascript:alert(1)", ""])
+    | st.binary(max_size=80).map(quote_from_bytes)
+    | st.sampled_from(["http%3A%2F%2F%5B%3A%3A1", "%ED%A0%80", "%00", "%2F%2Fevil.example"])
+)
+
+
+@FUZZ
+@given(
+    path=st.sampled_from(COOKIE_ROUTES),
+    params=st.dictionaries(st.sampled_from(["next", "fail", "ticket"]), query_values, max_size=3),
+    cookie=st.none() | st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=60),
+)
+def test_cookie_routes_with_any_query_are_handled(api, path, params, cookie):
+    """Never a 5xx; a redirect only to this host; every refusal a JSON error with a code."""
+    query = "&".join(f"{name}={value}" for name, value in params.items())
+    headers = {"cookie": f"otp_session={cookie}"} if cookie is not None else {}
+    response = api.get(f"{path}?{query}", headers=headers)
+    if response.status_code == 303:
+        location = response.headers["location"]
+        assert location.startswith("/") and not location.startswith("//"), location
+    else:
+        assert_handled(response)
+
+
+SANDBOX_SESSIONS = f"/v1/Account/{SANDBOX_AUTH_ID}/Verify/Session/"
+SANDBOX_POSTS = (
+    SANDBOX_SESSIONS,
+    f"{SANDBOX_SESSIONS}6b1f7e0a-8c2d-4e5f-9a1b-2c3d4e5f6a7b/",
+    f"/v1/Account/{SANDBOX_AUTH_ID}/Message/",
+    "/sandbox/expire",
+)
+
+
+@pytest.fixture
+def sandbox_client(sandbox) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=sandbox.base_url, auth=(SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN), timeout=10
+    ) as client:
+        yield client
+
+
+def assert_sandbox_handled(response: httpx.Response) -> None:
+    """The sandbox mimics Plivo: never a 5xx of its own, errors as `{"error": ...}`."""
+    assert response.status_code < 500, (response.status_code, response.text, response.request.content[:200])
+    body = response.json()
+    assert isinstance(body, dict)
+    if response.status_code >= 400:
+        assert isinstance(body.get("error"), str) and body["error"]
+
+
+@FUZZ
+@given(
+    path=st.sampled_from(SANDBOX_POSTS),
+    value=json_values
+    | st.fixed_dictionaries(
+        {"recipient": recipients, "dst": recipients},
+        optional={"channel": channels, "code_length": json_values, "otp": codes, "text": json_values},
+    ),
+)
+def test_sandbox_with_any_json_is_handled(sandbox_client, path, value):
+    assert_sandbox_handled(sandbox_client.post(path, content=dumps(value), headers=JSON))
+
+
+@FUZZ
+@given(path=st.sampled_from(SANDBOX_POSTS), content=st.binary(max_size=600))
+def test_sandbox_with_any_bytes_is_handled(sandbox_client, path, content):
+    assert_sandbox_handled(sandbox_client.post(path, content=content, headers=JSON))
+
+
+@FUZZ
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["limit", "offset", "status", "recipient", "app_uuid"]), any_text, max_size=4
+    ).map(lambda d: {k: v.encode("utf-8", "surrogatepass") for k, v in d.items()})
+)
+def test_sandbox_listings_with_any_query_are_handled(sandbox_client, params):
+    query = "&".join(f"{name}={quote_from_bytes(value)}" for name, value in params.items())
+    assert_sandbox_handled(sandbox_client.get(f"{SANDBOX_SESSIONS}?{query}"))
+    assert_sandbox_handled(sandbox_client.get(f"/sandbox/messages?{query}"))
+
+
+@pytest.mark.parametrize("path", SANDBOX_POSTS)
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(b"[" * 8000 + b"]" * 8000, id="8000-nested-arrays"),
+        pytest.param(b'{"a":' * 2500 + b"1" + b"}" * 2500, id="2500-nested-objects"),
+        pytest.param(b'{"recipient": "\\ud800", "dst": "\\u0000", "text": "\\udfff"}', id="surrogates"),
+    ],
+)
+def test_sandbox_deeply_nested_json_is_400(sandbox_client, path, content):
+    response = sandbox_client.post(path, content=content, headers=JSON)
+    assert_sandbox_handled(response)
+    if content.startswith((b"[[", b'{"a":{')):
+        assert response.status_code == 400

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 from conftest import free_port, serve
 
 from plivo_otp_app.api import build_api
+from plivo_otp_app.errors import InvalidInput
 from plivo_otp_app.services import AccountService
 
 PASSWORD = "correct horse battery staple quietly"
@@ -156,7 +158,9 @@ def test_json_login_answers_the_same_for_unknown_users(client, accounts, sandbox
     known = client.post("/api/auth/login", json={"username": "alice", "password": "wrong " * 4})
     unknown = client.post("/api/auth/login", json={"username": "nobody", "password": "wrong " * 4})
     assert known.status_code == unknown.status_code == 401
-    assert known.json() == unknown.json() == {"error": "Incorrect username or password."}
+    sentence = "Incorrect username or password."
+    expected = {"code": "invalid_credentials", "message": sentence, "error": sentence}
+    assert known.json() == unknown.json() == expected
 
 
 @pytest.mark.parametrize(
@@ -174,3 +178,67 @@ def test_json_login_refuses_malformed_bodies(client, body):
         response = client.post(path, json=body)
         assert 400 <= response.status_code < 500, (path, body, response.text)
         assert "error" in response.json()
+
+
+MALFORMED_LINKS = ["http://[::1", "https://[::1/account", "//[", "http://[x]/"]
+
+
+@pytest.mark.parametrize("link", MALFORMED_LINKS)
+def test_logout_with_a_malformed_next_is_400_and_changes_nothing(client, accounts, sandbox, link):
+    user_id = _user(accounts, sandbox, two_factor=False)
+    token = accounts.sessions.create_session(user_id, "192.0.2.1", "test")
+    response = client.get(
+        "/api/session/logout", params={"next": link}, headers={"Cookie": f"otp_session={token}"}
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalid_input" and "not a valid link" in response.json()["message"]
+    assert "set-cookie" not in response.headers
+    assert accounts.sessions.authenticate(token).id == user_id  # not ended: nothing half done
+
+
+@pytest.mark.parametrize("link", MALFORMED_LINKS)
+def test_complete_with_a_malformed_fail_is_400_and_keeps_the_ticket(client, accounts, sandbox, link):
+    user_id = _user(accounts, sandbox, two_factor=False)
+    ticket = accounts.sessions.issue_ticket(user_id)
+    response = client.get("/api/session/complete", params={"ticket": ticket, "fail": link})
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalid_input"
+    assert "set-cookie" not in response.headers
+    unused = client.get("/api/session/complete", params={"ticket": ticket})
+    assert unused.status_code == 303 and "otp_session=" in unused.headers["set-cookie"]
+
+
+@pytest.mark.parametrize("landing", MALFORMED_LINKS)
+def test_a_ticket_with_a_malformed_landing_signs_in_to_the_home_page(client, accounts, sandbox, landing):
+    """The landing comes from the page's origin, which the browser reports: it may be anything."""
+    user_id = _user(accounts, sandbox, two_factor=False)
+    ticket = accounts.sessions.issue_ticket(user_id, landing=landing)
+    response = client.get("/api/session/complete", params={"ticket": ticket})
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert "otp_session=" in response.headers["set-cookie"]
+
+
+@pytest.mark.parametrize("username", ["\ud800", "a\udfffb", "al\x00ice"])
+def test_json_login_with_unusable_characters_is_400_and_not_counted(make_accounts, sandbox, username):
+    accounts = make_accounts(RATE_LIMIT_LOGIN_PER_IP="2/hour")
+    _user(accounts, sandbox, two_factor=False)
+    port = free_port()
+    app_server = serve(build_api(lambda: accounts.verifications, lambda: accounts), port)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            for _ in range(3):
+                body = json.dumps({"username": username, "password": PASSWORD}).encode()  # "\\ud800"
+                hostile = http.post(
+                    "/api/auth/login", content=body, headers={"content-type": "application/json"}
+                )
+                assert hostile.status_code == 400, hostile.text
+                assert hostile.json()["code"] == "invalid_input" and hostile.json()["message"]
+            real = http.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
+            assert real.status_code == 200, real.text
+    finally:
+        app_server.should_exit = True
+
+
+def test_json_sign_up_email_with_a_surrogate_is_refused(accounts):
+    with pytest.raises(InvalidInput, match="valid email"):
+        accounts.signup("alice", "a\ud800@example.org", PASSWORD, PHONE, "US", "sms", "192.0.2.1")

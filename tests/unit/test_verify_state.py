@@ -194,3 +194,25 @@ def test_forwarded_for_from_a_peer_that_is_no_proxy_does_not_escape_the_address_
 
 def test_forwarded_for_from_a_trusted_proxy_names_the_client(make_service, monkeypatch):
     assert _sends_from("127.0.0.1", make_service, monkeypatch) == ["", "", ""]
+
+
+GENERIC_ERRORS = ("Something went wrong. Please try again.",)
+HOSTILE_TEXT = ["\ud800", "4\udfff15", "\x00", "+1415\x005552671", "9" * 100_000]
+
+
+@pytest.mark.parametrize("field", ["phone", "country", "channel"])
+@pytest.mark.parametrize("text", HOSTILE_TEXT)
+def test_send_with_hostile_text_is_explained_and_sends_nothing(state, sandbox, field, text):
+    form = {"phone": "(415) 555-2671", "country": "US", "channel": "sms"}
+    _drain(state.send_code({**form, field: text}))
+    assert not state.code_sent and not state.loading
+    assert state.error and state.error not in GENERIC_ERRORS, state.error
+    assert sandbox.store.messages() == []
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXT)
+def test_verify_with_hostile_text_is_explained_and_never_verifies(state, sandbox, text):
+    _send(state)
+    _drain(state.verify_code({"otp": text}))
+    assert not state.verified and not state.loading
+    assert state.error and state.error not in GENERIC_ERRORS, state.error

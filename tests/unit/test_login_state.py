@@ -1,0 +1,140 @@
+"""The sign-up and log-in forms' State handlers with hostile text, on the real services and sandbox.
+
+A browser can send any value in any form field (a lone surrogate, NUL, a megabyte,
+a list): each gets a sentence that says what to fix, never the generic "Something
+went wrong", and nothing is created or sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from reflex.istate.data import RouterData
+from reflex.state import State
+
+from plivo_otp_app.errors import OtpError, ServiceUnavailable
+from plivo_otp_app.models import User
+from plivo_otp_app.state import account as account_module
+from plivo_otp_app.state import auth as auth_module
+from plivo_otp_app.state import login as login_module
+from plivo_otp_app.state.account import AccountState
+from plivo_otp_app.state.login import LoginState, SignupState
+
+PASSWORD = "correct horse battery staple quietly"
+GENERIC = (OtpError("x").user_message(), ServiceUnavailable("x").user_message())
+HOSTILE_TEXT = ["\ud800", "a\udfffb", "al\x00ice", "\x00", "a" * 100_000, "\u202ealice", "alice\r\nbob"]
+
+
+def _drain(handler: AsyncIterator[Any]) -> None:
+    async def collect() -> None:
+        async for _ in handler:
+            pass
+
+    asyncio.run(collect())
+
+
+@pytest.fixture
+def root(accounts, monkeypatch) -> State:
+    """A whole state tree, as the socket has it, on the test's account service."""
+    monkeypatch.setattr(login_module, "get_account_service", lambda: accounts)
+    return State(_reflex_internal_init=True)
+
+
+def _form(root: State, cls: type[LoginState] | type[SignupState]) -> LoginState | SignupState:
+    state = root.get_substate(cls.get_full_name().split("."))
+    state.router = RouterData.from_router_data({"ip": "198.51.100.7", "token": "tab-1"})
+    return state
+
+
+def _users(accounts) -> list[User]:
+    with accounts.db() as db:
+        return list(db.query(User).all())
+
+
+def _assert_explained(state: LoginState | SignupState) -> None:
+    assert state.error and state.error not in GENERIC, state.error
+    assert not state.loading
+
+
+@pytest.mark.parametrize("username", HOSTILE_TEXT)
+def test_login_with_hostile_username_is_explained(root, accounts, username):
+    state = _form(root, LoginState)
+    _drain(state.submit({"username": username, "password": PASSWORD}))
+    _assert_explained(state)
+
+
+@pytest.mark.parametrize("password", ["\ud800" * 20, "\x00" * 20, "p" * 100_000])
+def test_login_with_hostile_password_is_explained(root, accounts, password):
+    state = _form(root, LoginState)
+    _drain(state.submit({"username": "alice", "password": password}))
+    _assert_explained(state)
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["username", "email", "password", "phone", "country", "channel"],
+)
+@pytest.mark.parametrize("text", [*HOSTILE_TEXT, ["x"], {"a": 1}, 12])
+def test_signup_with_hostile_field_is_explained_and_creates_nothing(root, accounts, sandbox, field, text):
+    form = {
+        "username": "alice",
+        "email": "alice@example.org",
+        "password": PASSWORD,
+        "phone": "+14155552671",
+        "country": "US",
+        "channel": "sms",
+    }
+    state = _form(root, SignupState)
+    _drain(state.submit({**form, field: text}))
+    _assert_explained(state)
+    assert _users(accounts) == []
+    assert sandbox.store.messages() == []
+
+
+def test_signup_with_a_surrogate_in_the_email_is_refused_in_words(root, accounts, sandbox):
+    state = _form(root, SignupState)
+    form = {"username": "alice", "email": "a\ud800@example.org", "password": PASSWORD}
+    _drain(state.submit({**form, "phone": "+14155552671", "country": "US", "channel": "sms"}))
+    assert state.error == "Enter a valid email address, or leave it empty."
+
+
+@pytest.fixture
+def account_page(root, accounts, sandbox, monkeypatch) -> AccountState:
+    """The account page of a signed-in user with a verified phone."""
+    monkeypatch.setattr(account_module, "get_account_service", lambda: accounts)
+    monkeypatch.setattr(auth_module, "get_session_service", lambda: accounts.sessions)
+    result = accounts.signup("alice", "alice@example.org", PASSWORD, "+14155552671", "US", "sms", "192.0.2.1")
+    assert result.user_id is not None
+    code = sandbox.code_for("+14155552671")
+    accounts.finish_signup(result.user_id, result.started.verification_id, code, "192.0.2.1")
+    token = accounts.sessions.create_session(result.user_id, "192.0.2.1", "test")
+    state = root.get_substate(AccountState.get_full_name().split("."))
+    state.router = RouterData.from_router_data(
+        {"ip": "198.51.100.7", "token": "tab-1", "headers": {"cookie": f"otp_session={token}"}}
+    )
+    return state
+
+
+@pytest.mark.parametrize("device_id", ["²", "١", "9" * 5000, "99999999999999999999999", "\ud800", "\x00"])
+def test_revoking_a_hostile_device_id_changes_nothing_and_says_nothing_went_wrong(account_page, device_id):
+    _drain(account_page.revoke_device(device_id))
+    assert account_page.error not in GENERIC, account_page.error
+
+
+@pytest.mark.parametrize("field", ["password", "phone", "country", "channel"])
+@pytest.mark.parametrize("text", [*HOSTILE_TEXT, ["x"], 12])
+def test_change_phone_with_hostile_text_is_explained(account_page, sandbox, field, text):
+    form = {"password": PASSWORD, "phone": "+14155550123", "country": "US", "channel": "sms"}
+    _drain(account_page.change_phone({**form, field: text}))
+    assert account_page.error and account_page.error not in GENERIC, account_page.error
+
+
+@pytest.mark.parametrize("text", [*HOSTILE_TEXT, ["x"], 12])
+def test_password_forms_with_hostile_text_are_explained(account_page, text):
+    _drain(account_page.generate_backup_codes({"password": text}))
+    assert account_page.error and account_page.error not in GENERIC, account_page.error
+    _drain(account_page.disable_2fa({"password": text}))
+    assert account_page.error and account_page.error not in GENERIC, account_page.error
