@@ -81,9 +81,7 @@ def login_code_step() -> rx.Component:
     """The second step of a login: the SMS code, or a backup code."""
     return rx.el.div(
         rx.el.p("Enter the code we sent to ", rx.el.strong(VerifyState.masked_phone), "."),
-        rx.cond(
-            VerifyState.backup_mode, backup_code_form(), otp_form(remember_device(), change_number=False)
-        ),
+        rx.cond(VerifyState.backup_mode, backup_code_form(), otp_form(remember_device())),
         rx.el.button(
             rx.cond(VerifyState.backup_mode, "Use the SMS code instead", "Use a backup code"),
             id="use-backup-code",
@@ -99,7 +97,7 @@ def login_code_step() -> rx.Component:
 def code_step() -> rx.Component:
     """The code step of a sign-up or an account change; its result once done."""
     return rx.el.div(
-        rx.cond(VerifyState.verified, rx.fragment(), otp_form(change_number=False)),
+        rx.cond(VerifyState.verified, rx.fragment(), otp_form()),
         notices(),
         class_name="stack",
     )

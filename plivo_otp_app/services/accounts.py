@@ -30,6 +30,7 @@ from ..errors import (
     CodeRejected,
     InvalidCredentials,
     InvalidInput,
+    LoginExpired,
     NoAttemptsLeft,
     NotSignedIn,
     OtpError,
@@ -192,10 +193,14 @@ class AccountService:
         return self._pending_login(user, client_ip)
 
     def login_resend(self, pending_token: object, channel: object, client_ip: str) -> Started:
-        """Send the login code again (or by voice); starts one if the first send failed."""
+        """Send the login code again (or by voice); a fresh one if none was sent or it is dead."""
         pending, user = self._pending(pending_token)
         if pending.verification_id:
-            return self.verifications.resend(pending.verification_id, channel, client_ip, "login", user.id)
+            # A code that expired or used up its attempts is replaced by a fresh one.
+            started = self.verifications.renew(pending.verification_id, channel, client_ip, "login", user.id)
+            if started.verification_id != pending.verification_id:
+                self._attach_verification(pending, started)
+            return started
         started = self._code_to_own_phone(user, channel, client_ip, "login")
         self._attach_verification(pending, started)
         return started
@@ -399,7 +404,7 @@ class AccountService:
     def _pending(self, token: object) -> tuple[PendingLogin, User]:
         """The live pending login for a token; the same refusal for anything else."""
         if not isinstance(token, str) or not token or len(token) > 100:
-            raise VerificationExpired("no pending login")
+            raise LoginExpired("no pending login")
         with self.db() as db:
             pending = db.exec(
                 select(PendingLogin).where(PendingLogin.token_hash == hash_token(token))
@@ -411,7 +416,7 @@ class AccountService:
             or pending.completed_at is not None
             or pending.expires_at <= self._now()
         ):
-            raise VerificationExpired("no pending login")
+            raise LoginExpired("no pending login")
         return pending, user
 
     def _complete(self, pending: PendingLogin) -> int:
@@ -425,7 +430,7 @@ class AccountService:
             ).rowcount
             db.commit()
         if done != 1:
-            raise VerificationExpired("login already completed")
+            raise LoginExpired("login already completed")
         log.event("login_ok", user_id=pending.user_id, factor="sms")
         return pending.user_id
 

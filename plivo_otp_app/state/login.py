@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import reflex as rx
 
-from ..errors import OtpError, from_unexpected
+from ..errors import OtpError, from_unexpected, send_failed_at_login
 from ..services import get_account_service
 from .auth import AuthState
 from .verify import VerifyState
@@ -38,19 +38,15 @@ class LoginState(AuthState):
         self.loading, self.error = True, ""
         yield
         verify = await self.get_state(VerifyState)
-        accounts = get_account_service()
-        result = await _attempt(
-            self,
-            accounts.login,
-            form_data.get("username"),
-            form_data.get("password"),
-            self._ip(),
-            self._device_token(),
-        )
+        verify.notice = ""
+        fields = (form_data.get("username"), form_data.get("password"), self._ip(), self._device_token())
+        result = await _attempt(self, lambda: get_account_service().login(*fields))
         if result is None:
             return
         if result.user_id is not None:
-            yield await self._sign_in(result.user_id)
+            follow_up = await _attempt(self, None, self._sign_in(result.user_id))
+            if follow_up is not None:
+                yield follow_up
             return
         verify._take_over(
             result.started,
@@ -59,7 +55,7 @@ class LoginState(AuthState):
             masked_phone=result.masked_phone,
         )
         if result.send_error is not None:
-            verify.error = f"{result.send_error.user_message()} You can use a backup code."
+            verify.error = send_failed_at_login(result.send_error)
         yield VerifyState.tick
 
 
@@ -83,19 +79,25 @@ class SignupState(AuthState):
         self.loading, self.error = True, ""
         yield
         verify = await self.get_state(VerifyState)
-        accounts = get_account_service()
+        verify.notice = ""
         fields = [form_data.get(k) for k in ("username", "email", "password", "phone", "country", "channel")]
-        result = await _attempt(self, accounts.signup, *fields, self._ip())
+        result = await _attempt(self, lambda: get_account_service().signup(*fields, self._ip()))
         if result is None:
             return
         verify._take_over(result.started, "signup", user_id=result.user_id)
         yield VerifyState.tick
 
 
-async def _attempt(state: LoginState | SignupState, fn: Callable[..., T], *args: Any) -> T | None:
-    """Run a blocking service call for a form; its error, in words, becomes the form's error."""
+async def _attempt(
+    state: LoginState | SignupState, call: Callable[[], T] | None, work: Awaitable[T] | None = None
+) -> T | None:
+    """Run a blocking service call (or await `work`) for a form; its error, in words, becomes
+    the form's error, and the form is never left busy."""
     try:
-        return await asyncio.to_thread(fn, *args)
+        if work is not None:
+            return await work
+        assert call is not None
+        return await asyncio.to_thread(call)
     except Exception as exc:  # noqa: BLE001 - typed errors have words; the rest a generic line
         error = exc if isinstance(exc, OtpError) else from_unexpected(exc)
         state.error = error.user_message()
