@@ -10,6 +10,20 @@ import math
 
 from sqlalchemy.exc import SQLAlchemyError
 
+#: What the pages say when a step worked, by what was done.
+DONE = {
+    "login": "Signed in.",
+    "backup-code": "Signed in with a backup code.",
+    "signup": "Phone number verified. Your account is ready.",
+    "enable-2fa": "Two-factor login is on.",
+    "disable-2fa": "Two-factor login is off.",
+    "change-phone": "Your phone number was changed. Not you everywhere? Sign out your other sessions below.",
+    "backup-codes": "Save these codes now. Each works once; they will not be shown again.",
+    "device-forgotten": "The device will be asked for a code again.",
+}
+#: A sign-up whose phone is verified, but whose name or email was taken meanwhile or before.
+NAME_TAKEN = "This username or email is already taken. Choose another, or log in if the account is yours."
+
 #: The one sentence for "something on our side is down", on every page and in the API.
 OUTAGE = "The service is temporarily unavailable. Please try again in a minute."
 
@@ -166,6 +180,17 @@ def from_unexpected(exc: Exception) -> OtpError:
     error = OtpError(type(exc).__name__)
     error.status = 500
     return error
+
+
+def code_on_its_way(channel: str, length: int, masked_phone: str) -> str:
+    """The code step's first line: how the code comes, and to which number."""
+    how = "calling" if channel == "voice" else "texting"
+    return f"We are {how} a {length}-digit code to {masked_phone}."
+
+
+def signed_out_others(count: int) -> str:
+    """After "Sign out other sessions"."""
+    return f"Signed out {count} other session{'s' if count != 1 else ''}."
 
 
 def send_failed_at_login(error: OtpError) -> str:

@@ -157,6 +157,25 @@ class AccountService:
         self._set_phone(user_id, checked)
         return True
 
+    def change_signup_phone(
+        self, user_id: int | None, phone: object, country: object, channel: object, client_ip: str
+    ) -> Started:
+        """Send the sign-up's code to another number (the first was mistyped).
+
+        `user_id` is the account this sign-up created (None when its name was taken,
+        so the flow looks the same); only a still unverified phone can be replaced.
+        """
+        channel = check_channel(channel)
+        country = check_country(country, self.settings.allowed_countries)
+        e164 = normalise(phone, country, channel, self.settings.allowed_countries).e164
+        if user_id is not None and self._user(user_id).is_phone_verified:
+            raise InvalidInput("Your phone number is already verified.")
+        started = self.verifications.start(e164, country, channel, client_ip, "signup", user_id)
+        if user_id is not None:
+            self._update(user_id, phone_number=e164)
+        log.event("signup_phone_changed", user_id=user_id, phone=started.masked)
+        return started
+
     def start_phone_verification(self, user_id: int, channel: object, client_ip: str) -> Started:
         """Send a code to an account's still unverified phone (finishing a sign-up later)."""
         user = self._user(user_id)

@@ -12,7 +12,7 @@ from typing import Any
 
 import reflex as rx
 
-from ..errors import SESSION_ENDED, NotSignedIn, OtpError, from_unexpected
+from ..errors import DONE, SESSION_ENDED, NotSignedIn, OtpError, from_unexpected, signed_out_others
 from ..services import Started, get_account_service
 from .auth import AuthState
 from .verify import VerifyState
@@ -39,6 +39,7 @@ class AccountState(AuthState):
     @rx.event
     async def load(self) -> AsyncIterator[Any]:
         """Fill the page from the database, or send the browser to the login page."""
+        self.error = ""
         try:
             user = await self._current_user()
             if user is None or user.id is None:
@@ -127,7 +128,7 @@ class AccountState(AuthState):
         if codes is not None:
             self.new_backup_codes = codes
             self.panel = ""
-            self.message = "Save these codes now. Each works once; they will not be shown again."
+            self.message = DONE["backup-codes"]
             yield AccountState.load
 
     @rx.event
@@ -143,7 +144,7 @@ class AccountState(AuthState):
             return
         done = await self._act(lambda a, uid: a.sessions.revoke_device(uid, int(device_id)))
         if done is not None:
-            self.message = "The device will be asked for a code again."
+            self.message = DONE["device-forgotten"]
             yield AccountState.load
 
     @rx.event
@@ -152,7 +153,7 @@ class AccountState(AuthState):
         token = self._session_token()
         count = await self._act(lambda a, uid: a.sessions.end_all(uid, keep_token=token))
         if count is not None:
-            self.message = f"Signed out {count} other session{'s' if count != 1 else ''}."
+            self.message = signed_out_others(count)
             yield AccountState.load
 
     @rx.event

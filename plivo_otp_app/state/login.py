@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import reflex as rx
 
-from ..errors import OtpError, from_unexpected, send_failed_at_login
+from ..errors import NAME_TAKEN, OtpError, from_unexpected, send_failed_at_login
 from ..services import get_account_service
 from .auth import AuthState
 from .verify import VerifyState
@@ -60,23 +60,41 @@ class LoginState(AuthState):
 
 
 class SignupState(AuthState):
-    """Username, optional email, password and phone; then the phone's code."""
+    """Username, optional email, password and phone; then the phone's code.
+
+    What was typed (not the password) is kept, so that the form comes back filled in
+    when the name turns out to be taken.
+    """
 
     loading: bool = False
     error: str = ""
+    taken: bool = False
+    username: str = ""
+    email: str = ""
+    phone: str = ""
 
     @rx.event
     def load(self) -> None:
         """Start clean on page load."""
         self.error = ""
         self.loading = False
+        self.taken = False
+        self.username = self.email = self.phone = ""
+
+    def name_taken(self) -> None:
+        """The phone is verified, but the name or email cannot be used: say so on the form."""
+        self.taken = True
+        self.error = NAME_TAKEN
 
     @rx.event
     async def submit(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
         """Create the account and send its phone a code."""
         if self.loading or not isinstance(form_data, dict):
             return
-        self.loading, self.error = True, ""
+        self.loading, self.error, self.taken = True, "", False
+        for name in ("username", "email", "phone"):
+            value = form_data.get(name)
+            setattr(self, name, value[:254] if isinstance(value, str) else "")
         yield
         verify = await self.get_state(VerifyState)
         verify.notice = ""
@@ -85,6 +103,7 @@ class SignupState(AuthState):
         if result is None:
             return
         verify._take_over(result.started, "signup", user_id=result.user_id)
+        verify.phone = self.phone
         yield VerifyState.tick
 
 

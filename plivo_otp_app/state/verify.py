@@ -21,12 +21,14 @@ import reflex as rx
 from .. import log
 from ..config import get_settings
 from ..errors import (
+    DONE,
     LoginExpired,
     NotSignedIn,
     OtpError,
     RateLimited,
     TooManyAttempts,
     VerificationExpired,
+    code_on_its_way,
     duration,
     from_unexpected,
     interrupted_message,
@@ -38,11 +40,6 @@ from .auth import AuthState
 
 T = TypeVar("T")
 ACCOUNT_PURPOSES = ("enable-2fa", "disable-2fa", "change-phone")
-_DONE = {
-    "enable-2fa": "Two-factor login is on.",
-    "disable-2fa": "Two-factor login is off.",
-    "change-phone": "Your phone number was changed. Not you everywhere? Sign out your other sessions below.",
-}
 
 
 class VerifyState(AuthState):
@@ -98,9 +95,16 @@ class VerifyState(AuthState):
 
     @rx.event
     def change_number(self) -> None:
-        """Go back to the phone form, keeping what was typed."""
+        """Go back to the phone form, keeping what was typed; a sign-up keeps its account."""
         if self._purpose == "verify":
             self._clear(keep_phone=True)
+        elif self._purpose == "signup" and self.flow == "signup" and self.code_sent and not self.verified:
+            self.code_sent = False
+            self.code_dead = False
+            self.error = self.message = ""
+            self._verification_id = ""
+            self._resend_at = 0.0
+            self.resend_in = 0
 
     @rx.event
     def toggle_backup_mode(self) -> None:
@@ -111,8 +115,10 @@ class VerifyState(AuthState):
 
     @rx.event
     async def send_code(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
-        """Start a verification for the number in the phone form (the `/` page)."""
-        if self.loading or self.code_sent or self._purpose != "verify" or not isinstance(form_data, dict):
+        """Start a verification for the number in the phone form (`/`, or a sign-up's new number)."""
+        if self.loading or self.code_sent or not isinstance(form_data, dict):
+            return
+        if self._purpose != "verify" and not (self._purpose == "signup" and self.flow == "signup"):
             return
         phone, country, channel = (form_data.get(k) for k in ("phone", "country", "channel"))
         if isinstance(phone, str):
@@ -128,7 +134,7 @@ class VerifyState(AuthState):
         finally:
             self.loading = False
         if started is not None:
-            self._hand_over(started, "verify")
+            self._hand_over(started, self._purpose, self._user_id)
         yield VerifyState.tick
 
     @rx.event
@@ -164,7 +170,7 @@ class VerifyState(AuthState):
         finally:
             self.loading = False
         if follow_up is not None:
-            self._succeeded("Signed in with a backup code.")
+            self._succeeded(DONE["backup-code"])
             yield follow_up
         yield VerifyState.tick
 
@@ -254,7 +260,7 @@ class VerifyState(AuthState):
             accounts = get_account_service()
             user_id = await asyncio.to_thread(accounts.login_with_code, self._pending_token, code, ip)
             follow_up = await self._sign_in(user_id, remember)
-            self._succeeded("Signed in.")
+            self._succeeded(DONE["login"])
             return follow_up
         if self._purpose == "signup":
             user_id = self._user_id
@@ -263,12 +269,14 @@ class VerifyState(AuthState):
                 accounts.finish_signup, user_id, self._verification_id, code, ip
             )
             if created and user_id is not None:
-                self._succeeded("Phone number verified. Your account is ready.")
-                return await self._sign_in(user_id)
-            self._succeeded(
-                "Your phone number is verified, but this username or email cannot be used. "
-                "Log in if the account is yours, or sign up with another name."
-            )
+                follow_up = await self._sign_in(user_id)
+                self._succeeded(DONE["signup"])
+                return follow_up
+            # The name was taken: back to the form, with its fields, to choose another.
+            from .login import SignupState  # noqa: PLC0415 - the sign-up state imports this module
+
+            (await self.get_state(SignupState)).name_taken()
+            self._clear(keep_phone=False)
             return None
         if self._purpose in ACCOUNT_PURPOSES:
             return await self._finish_account(code, ip)
@@ -290,7 +298,7 @@ class VerifyState(AuthState):
             "change-phone": accounts.finish_change_phone,
         }[self._purpose]
         await asyncio.to_thread(finish, user.id, self._verification_id, code, ip)
-        self._succeeded(_DONE[self._purpose])
+        self._succeeded(DONE[self._purpose])
         from .account import AccountState  # noqa: PLC0415 - the account page imports this module
 
         return AccountState.load
@@ -319,6 +327,11 @@ class VerifyState(AuthState):
         yield VerifyState.tick
 
     async def _start(self, phone: object, country: object, channel: object, ip: str) -> Started:
+        if self._purpose == "signup":
+            accounts = get_account_service()
+            return await asyncio.to_thread(
+                accounts.change_signup_phone, self._user_id, phone, country, channel, ip
+            )
         service = get_verification_service()
         return await asyncio.to_thread(service.start, phone, country, channel, ip)
 
@@ -339,8 +352,7 @@ class VerifyState(AuthState):
 
     def _on_sent(self, started: Started) -> None:
         self.masked_phone = self.masked_phone or started.masked
-        how = "calling" if started.channel == "voice" else "texting"
-        self.message = f"We are {how} a {self.code_length}-digit code to {self.masked_phone}."
+        self.message = code_on_its_way(started.channel, self.code_length, self.masked_phone)
         self._set_resend_after(started.resend_after)
 
     def _set_resend_after(self, seconds: float) -> None:

@@ -277,3 +277,11 @@ def test_a_reload_during_a_flow_says_nothing_about_a_restart(state, sandbox):
     assert state.flow_in_progress == "verify"
     state.reset_flow()  # the server still had the flow: a reload, not a restart
     assert state.notice == "" and not state.code_sent and state.flow_in_progress == ""
+
+
+def test_a_login_that_timed_out_goes_back_to_the_password_step(state, accounts, monkeypatch):
+    monkeypatch.setattr(verify_module, "get_account_service", lambda: accounts)
+    state._take_over(None, "login", pending_token="a-pending-login-the-server-no-longer-has")
+    _drain(state.verify_code({"otp": "123456"}))
+    assert not state.code_sent and state.flow == "verify" and not state.loading  # the password form again
+    assert state.notice == "Your login timed out. Please enter your password again."
