@@ -131,7 +131,7 @@ def code_step(change_number: object = None) -> rx.Component:
 def signup_number_step() -> rx.Component:
     """A sign-up's code step with the number mistyped: the account waits for another number."""
     return rx.el.div(
-        rx.el.p("Which number should get the code? Your account waits for its phone.", class_name="muted"),
+        rx.el.p("Your account is saved. Which number should get its code?", class_name="muted"),
         phone_form(),
         notices(),
         class_name="stack",

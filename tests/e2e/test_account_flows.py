@@ -272,7 +272,6 @@ def test_sign_up_with_a_mistyped_number_can_change_it(app: Page, app_url: str):
     app.fill("#phone", right_typed)
     app.click("#send-otp")
     expect(app.locator("#message")).to_contain_text(f"+1******{right_e164[-4:]}")
-    app.screenshot(path="/tmp/signup-changed-number.png")
     app.fill("#otp", _code(app_url, right_e164))
     app.click("#verify-otp")
     app.wait_for_url(ACCOUNT)
@@ -295,7 +294,6 @@ def test_a_taken_username_brings_the_form_back_with_a_way_to_log_in(app: Page, a
     expect(app.locator("#username")).to_have_value(username)
     expect(app.locator("#phone")).to_have_value(other_typed)
     expect(app.locator("#signup-submit")).to_be_enabled()
-    app.screenshot(path="/tmp/signup-taken.png", full_page=True)
     app.click("#taken-login")
     app.wait_for_url(LOGIN)
 
@@ -396,7 +394,6 @@ def test_a_restart_of_the_server_is_explained_and_a_code_from_before_harms_nothi
             timeout=30_000,
         )
         expect(page.locator("#login-submit")).to_be_enabled()
-        page.screenshot(path="/tmp/restart-login.png")
 
         page.fill("#username", username)
         page.fill("#password", PASSWORD)
@@ -424,6 +421,5 @@ def test_a_restart_of_the_server_is_explained_and_a_code_from_before_harms_nothi
             "Your session was interrupted (the server restarted). Please request a new code.", timeout=30_000
         )
         expect(page.locator("#send-otp")).to_be_enabled()
-        page.screenshot(path="/tmp/restart-verify.png")
     finally:
         stop([server])

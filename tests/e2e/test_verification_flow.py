@@ -130,7 +130,6 @@ def test_too_many_wrong_codes_turn_verify_off_and_count_down_to_a_new_code(app: 
     shown = error.inner_text()
     expect(error).not_to_have_text(shown, timeout=3_000)  # a live countdown, not a fixed sentence
     expect(error).to_have_text(TOO_MANY)
-    app.screenshot(path="/tmp/too-many-wrong-codes.png")
     # The same number again waits for the same end: no paid send of a code already guessed at.
     app.click("#change-number")
     _send(app, "(415) 555-2605")
