@@ -27,7 +27,7 @@ class LoginState(AuthState):
         """On page load: a signed-in browser goes to its account; others start clean."""
         self.error = ""
         self.loading = False
-        if await self._current_user() is not None:
+        if await _attempt(self, None, self._current_user()) is not None:
             yield rx.redirect("/account")
 
     @rx.event
