@@ -158,6 +158,23 @@ def test_a_code_typed_or_pasted_as_the_sms_shows_it(app: Page, app_url: str):
         expect(app.locator("#verified")).to_be_visible()
 
 
+def test_a_send_limit_says_too_many_codes_sent_and_counts_down(app: Page, app_url: str):
+    # RATE_LIMIT_SEND_PER_NUMBER is 50/hour in this run: use them up through the JSON API.
+    with httpx.Client(base_url=app_url, timeout=10) as client:
+        sends = [client.post("/api/otp/send", json={"recipient": "+14155552612"}) for _ in range(51)]
+    answers = {response.status_code for response in sends}
+    assert 429 in answers
+    _send(app, "(415) 555-2612")
+    error = app.locator("#error")
+    expect(error).to_have_text(
+        re.compile(r"Too many codes sent\. You can request a new code in (59 min [0-9]+ s|1 h)\.")
+    )
+    shown = error.inner_text()
+    expect(error).not_to_have_text(shown, timeout=3_000)  # counting down live
+    expect(app.locator("#otp")).to_have_count(0)
+    expect(app.locator("#send-otp")).to_be_enabled()  # another number can still get a code
+
+
 def test_invalid_and_landline_numbers_are_explained(app: Page):
     _send(app, "12345")
     expect(app.locator("#error")).to_contain_text("phone number")
