@@ -40,6 +40,8 @@ from .auth import AuthState
 
 T = TypeVar("T")
 ACCOUNT_PURPOSES = ("enable-2fa", "disable-2fa", "change-phone")
+#: When this server process started: a flow older than that was cut by a restart.
+_PROCESS_STARTED = time.time()
 
 
 class VerifyState(AuthState):
@@ -74,6 +76,7 @@ class VerifyState(AuthState):
     _resend_at: float = 0.0
     _wait_scope: str = ""
     _wait_until: float = 0.0
+    _flow_since: float = 0.0
     _ticking: bool = False
 
     @rx.var
@@ -85,10 +88,12 @@ class VerifyState(AuthState):
     def reset_flow(self) -> None:
         """Start over on page load: a reload must not resume a half-done flow.
 
-        A tab that had a flow in progress the server no longer knows (it restarted)
-        is told so, with the next step.
+        A tab whose flow was cut by a restart of the server is told so, with the next
+        step: the server no longer has the flow (memory state), or has it back from
+        before this process started (disk or Redis state, reconnecting after the restart).
         """
-        lost = self.flow_in_progress if not (self.code_sent or self.verified) else ""
+        restarted = not self.code_sent or self._flow_since < _PROCESS_STARTED
+        lost = self.flow_in_progress if restarted else ""
         self._clear(keep_phone=False)
         if lost in _PAGES:
             self.notice = interrupted_message(lost)
@@ -250,6 +255,7 @@ class VerifyState(AuthState):
         self.notice = ""
         self.masked_phone = masked_phone
         self.flow_in_progress = page or purpose
+        self._flow_since = time.time()
         if started is not None:
             self._verification_id = started.verification_id
             self._on_sent(started)

@@ -384,6 +384,7 @@ def test_a_restart_of_the_server_is_explained_and_a_code_from_before_harms_nothi
         _log_out(page)
         _password_step(page, url, username)
         before = _code(url, e164)
+        page.wait_for_timeout(3_000)  # the disk state manager has written the tab's state (2 s debounce)
 
         stop([server])
         expect(page.locator("#connection-banner")).to_be_visible()

@@ -272,6 +272,13 @@ def test_a_flow_the_server_forgot_is_explained_on_load(state):
     assert state.flow_in_progress == ""
 
 
+def test_a_flow_from_before_the_server_started_is_explained_on_load(state, sandbox):
+    _send(state)
+    state._flow_since = verify_module._PROCESS_STARTED - 60  # as a disk or Redis state manager restores it
+    state.reset_flow()
+    assert state.notice == interrupted_message("verify") and not state.code_sent
+
+
 def test_a_reload_during_a_flow_says_nothing_about_a_restart(state, sandbox):
     _send(state)
     assert state.flow_in_progress == "verify"
