@@ -10,6 +10,23 @@ import math
 
 from sqlalchemy.exc import SQLAlchemyError
 
+#: What the pages say when a step worked, by what was done.
+DONE = {
+    "login": "Signed in.",
+    "backup-code": "Signed in with a backup code.",
+    "signup": "Phone number verified. Your account is ready.",
+    "enable-2fa": "Two-factor login is on.",
+    "disable-2fa": "Two-factor login is off.",
+    "change-phone": "Your phone number was changed. Not you everywhere? Sign out your other sessions below.",
+    "backup-codes": "Save these codes now. Each works once; they will not be shown again.",
+    "device-forgotten": "The device will be asked for a code again.",
+}
+#: A sign-up whose phone is verified, but whose name or email was taken meanwhile or before.
+NAME_TAKEN = "This username or email is already taken. Choose another, or log in if the account is yours."
+
+#: The one sentence for "something on our side is down", on every page and in the API.
+OUTAGE = "The service is temporarily unavailable. Please try again in a minute."
+
 
 class OtpError(Exception):
     """Base class of every failure a user can be told about."""
@@ -61,7 +78,7 @@ class RateLimited(OtpError):
         self.scope = scope
 
     def user_message(self) -> str:
-        return f"Too many attempts. Please wait {_duration(self.retry_after)} and try again."
+        return wait_message(self.scope, self.retry_after)
 
 
 class CodeRejected(OtpError):
@@ -79,12 +96,20 @@ class CodeRejected(OtpError):
 
 
 class TooManyAttempts(OtpError):
-    """The verification used up its wrong-code attempts and is dead."""
+    """The verification used up its wrong-code attempts and is dead.
+
+    `retry_after` is how long until a new code can be sent to the number (the
+    burnt code's provider session must expire first); 0 when not known.
+    """
+
+    def __init__(self, reason: str = "attempts used up", retry_after: float = 0) -> None:
+        super().__init__(reason)
+        self.retry_after = max(0, math.ceil(retry_after))
 
     code = "too_many_attempts"
 
     def user_message(self) -> str:
-        return "Too many wrong codes. Wait a few minutes, then request a new code."
+        return wait_message("verification-locked", self.retry_after)
 
 
 class NoAttemptsLeft(TooManyAttempts):
@@ -105,6 +130,10 @@ class InvalidCredentials(OtpError):
         return "Incorrect username or password."
 
 
+#: The account page, when the session it was opened with has ended.
+SESSION_ENDED = "Your session has ended. Please sign in again."
+
+
 class NotSignedIn(OtpError):
     """The session is missing, expired or revoked."""
 
@@ -121,7 +150,14 @@ class VerificationExpired(OtpError):
     code = "expired"
 
     def user_message(self) -> str:
-        return "This code has expired. Request a new code."
+        return "This code has expired. Send a new code to continue."
+
+
+class LoginExpired(VerificationExpired):
+    """The login waiting for its second factor is gone (timed out, finished, or unknown)."""
+
+    def user_message(self) -> str:
+        return "Your login timed out. Please enter your password again."
 
 
 class ServiceUnavailable(OtpError):
@@ -131,7 +167,7 @@ class ServiceUnavailable(OtpError):
     code = "unavailable"
 
     def user_message(self) -> str:
-        return "The service is temporarily unavailable. Please try again in a minute."
+        return OUTAGE
 
 
 class ProviderUnavailable(ServiceUnavailable):
@@ -166,15 +202,77 @@ def from_unexpected(exc: Exception) -> OtpError:
     return error
 
 
+def code_on_its_way(channel: str, length: int, masked_phone: str) -> str:
+    """The code step's first line: how the code comes, and to which number."""
+    how = "calling" if channel == "voice" else "texting"
+    return f"We are {how} a {length}-digit code to {masked_phone}."
+
+
+def signed_out_others(count: int) -> str:
+    """After "Sign out other sessions"."""
+    return f"Signed out {count} other session{'s' if count != 1 else ''}."
+
+
+def send_failed_at_login(error: OtpError) -> str:
+    """The login's code step when its code could not be sent: the cause, and the way on."""
+    return f"{error.user_message()} You can use a backup code."
+
+
 def user_message(error: OtpError) -> str:
     """The words a user sees for `error`."""
     return error.user_message()
 
 
-def _duration(seconds: int) -> str:
-    if seconds < 90:
-        return f"{seconds} seconds"
-    minutes = math.ceil(seconds / 60)
-    if minutes < 90:
-        return f"{minutes} minutes"
-    return f"{math.ceil(minutes / 60)} hours"
+#: Limits by kind: what was counted, and the sentence with and without a wait left.
+_WAITS = {
+    "send": (
+        "Too many codes sent. You can request a new code in {wait}.",
+        "You can request a new code now.",
+    ),
+    "verification-locked": (
+        "Too many wrong codes. You can request a new code in {wait}.",
+        "Too many wrong codes. You can request a new code now.",
+    ),
+    "resend-cooldown": ("Please wait {wait} before requesting another code.", ""),
+    "verify": ("Too many codes checked. Please wait {wait} and try again.", "You can try again now."),
+    "login": ("Too many sign-in attempts. Please wait {wait} and try again.", "You can try again now."),
+}
+_KINDS = {
+    "send-ip": "send",
+    "send-number": "send",
+    "send-prefix": "send",
+    "verify-ip": "verify",
+    "login-ip": "login",
+    "login-account": "login",
+}
+
+
+def wait_message(scope: str, seconds: float) -> str:
+    """The sentence for a limit of `scope` with `seconds` left (live countdowns call it each second)."""
+    waiting, done = _WAITS.get(_KINDS.get(scope, scope), _WAITS["verify"])
+    left = max(0, math.ceil(seconds))
+    return waiting.format(wait=duration(left)) if left > 0 else done
+
+
+#: After a restart of the server, a flow in progress is gone: what to do next, by flow.
+_INTERRUPTED = "Your session was interrupted (the server restarted)."
+_NEXT_AFTER_RESTART = {
+    "login": "Please enter your password again.",
+    "signup": "If your account was created, log in to finish verifying your phone; if not, sign up again.",
+}
+
+
+def interrupted_message(purpose: str) -> str:
+    """What a page says when the flow this tab had in progress is gone from the server."""
+    return f"{_INTERRUPTED} {_NEXT_AFTER_RESTART.get(purpose, 'Please request a new code.')}"
+
+
+def duration(seconds: int) -> str:
+    """`4 min 29 s`, `45 s`, `1 h 5 min`: exact enough to wait for, short enough for a button."""
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, rest = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"

@@ -39,10 +39,13 @@ def phone_section() -> rx.Component:
             rx.el.span(AccountState.masked_phone, class_name="masked", id="account-phone"),
             rx.cond(AccountState.is_phone_verified, " (verified)", " (not verified)"),
         ),
-        rx.cond(
-            AccountState.is_phone_verified,
+        rx.el.div(
+            rx.cond(
+                ~AccountState.is_phone_verified,
+                _action("Verify this number", "verify-phone", AccountState.verify_phone),
+            ),
             _action("Change phone number", "change-phone", AccountState.open_panel("change-phone")),
-            _action("Verify this number", "verify-phone", AccountState.verify_phone),
+            class_name="row wrap",
         ),
         rx.cond(
             AccountState.panel == "change-phone",

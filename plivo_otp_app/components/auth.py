@@ -8,22 +8,43 @@ from ..config import get_settings
 from ..state import LoginState, SignupState, VerifyState
 from .fields import error_line, field, password_field, submit_button
 from .layout import notices
-from .verify import channel_select, country_select, otp_form
+from .verify import channel_select, country_select, otp_form, phone_form
 
 
 def signup_form() -> rx.Component:
     """Username, optional email, password and phone."""
     minimum = get_settings().password_min_length
     return rx.el.form(
-        field("Username", "username", auto_complete="username", max_length=32, required=True),
-        field("Email (optional)", "email", type="email", auto_complete="email", max_length=254),
+        field(
+            "Username",
+            "username",
+            auto_complete="username",
+            max_length=32,
+            required=True,
+            default_value=SignupState.username,
+            aria_invalid=rx.cond(SignupState.taken, "true", "false"),
+        ),
+        field(
+            "Email (optional)",
+            "email",
+            type="email",
+            auto_complete="email",
+            max_length=254,
+            default_value=SignupState.email,
+        ),
         password_field(new=True),
         rx.el.p(f"At least {minimum} characters: a few unrelated words work well.", class_name="muted"),
         rx.el.label("Phone number", html_for="phone"),
         rx.el.div(
             country_select(),
             rx.el.input(
-                id="phone", name="phone", type="tel", auto_complete="tel", max_length=40, required=True
+                id="phone",
+                name="phone",
+                type="tel",
+                auto_complete="tel",
+                max_length=40,
+                required=True,
+                default_value=SignupState.phone,
             ),
             class_name="row",
         ),
@@ -31,6 +52,10 @@ def signup_form() -> rx.Component:
         channel_select(),
         submit_button("Create account", "Creating…", SignupState.loading, id="signup-submit"),
         error_line(SignupState.error),
+        rx.cond(
+            SignupState.taken,
+            rx.el.a("Log in to your account", href="/login", id="taken-login", class_name="notice-link"),
+        ),
         on_submit=SignupState.submit,
         class_name="stack",
     )
@@ -81,9 +106,7 @@ def login_code_step() -> rx.Component:
     """The second step of a login: the SMS code, or a backup code."""
     return rx.el.div(
         rx.el.p("Enter the code we sent to ", rx.el.strong(VerifyState.masked_phone), "."),
-        rx.cond(
-            VerifyState.backup_mode, backup_code_form(), otp_form(remember_device(), change_number=False)
-        ),
+        rx.cond(VerifyState.backup_mode, backup_code_form(), otp_form(remember_device())),
         rx.el.button(
             rx.cond(VerifyState.backup_mode, "Use the SMS code instead", "Use a backup code"),
             id="use-backup-code",
@@ -96,10 +119,20 @@ def login_code_step() -> rx.Component:
     )
 
 
-def code_step() -> rx.Component:
+def code_step(change_number: object = None) -> rx.Component:
     """The code step of a sign-up or an account change; its result once done."""
     return rx.el.div(
-        rx.cond(VerifyState.verified, rx.fragment(), otp_form(change_number=False)),
+        rx.cond(VerifyState.verified, rx.fragment(), otp_form(change_number=change_number)),
+        notices(),
+        class_name="stack",
+    )
+
+
+def signup_number_step() -> rx.Component:
+    """A sign-up's code step with the number mistyped: the account waits for another number."""
+    return rx.el.div(
+        rx.el.p("Your account is saved. Which number should get its code?", class_name="muted"),
+        phone_form(),
         notices(),
         class_name="stack",
     )
@@ -117,7 +150,11 @@ def login_flow() -> rx.Component:
 def signup_flow() -> rx.Component:
     """The account form, then the phone's code."""
     return rx.cond(
-        VerifyState.code_sent & (VerifyState.flow == "signup"),
-        code_step(),
+        VerifyState.flow == "signup",
+        rx.cond(
+            VerifyState.code_sent,
+            code_step(change_number=VerifyState.change_number),
+            signup_number_step(),
+        ),
         signup_form(),
     )

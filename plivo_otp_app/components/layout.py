@@ -54,11 +54,13 @@ def leave_page() -> rx.Component:
 
 
 def page_shell(title: str, *children: rx.Component) -> rx.Component:
-    """A centred card with a heading and the sandbox banner."""
+    """A centred card with a heading, the sandbox banner, and why a flow started over (`#notice`)."""
     return rx.el.main(
         leave_page(),
         sandbox_banner(),
-        rx.el.section(rx.el.h1(title), *children, class_name="card"),
+        rx.el.section(
+            rx.el.h1(title), message_line(VerifyState.notice, "notice"), *children, class_name="card"
+        ),
         class_name="page",
     )
 

@@ -67,31 +67,42 @@ def _secondary(
     return rx.el.button(label, id=element_id, type="button", disabled=disabled, on_click=handler, **props)
 
 
-def resend_controls(change_number: bool = True) -> rx.Component:
-    """Resend (with its countdown), call me instead, and optionally use a different number."""
+def resend_controls(change_number: object = None) -> rx.Component:
+    """Resend (with its countdown), call me instead, and optionally `change_number` (a handler).
+
+    Once the code is dead (expired, too many wrong tries) the resend button offers a new
+    code instead, counting down the wait there is before one can be sent.
+    """
     waiting = (VerifyState.resend_in > 0) | VerifyState.loading
+    countdown = f" in {VerifyState.resend_wait}"
+    label = rx.cond(
+        VerifyState.code_dead,
+        rx.cond(VerifyState.resend_in > 0, "Send a new code" + countdown, "Send a new code"),
+        rx.cond(VerifyState.resend_in > 0, "Resend code" + countdown, "Resend code"),
+    )
     other_number = _secondary(
-        "Use a different number",
-        "change-number",
-        VerifyState.change_number,
-        VerifyState.loading,
-        class_name="link",
+        "Use a different number", "change-number", change_number, VerifyState.loading, class_name="link"
     )
     return rx.el.div(
         _secondary(
-            rx.cond(VerifyState.resend_in > 0, f"Resend code in {VerifyState.resend_in}s", "Resend code"),
+            label,
             "resend-otp",
             VerifyState.resend_code,
             waiting,
+            class_name=rx.cond(VerifyState.code_dead & ~waiting, "primary", ""),
         ),
         _secondary("Call me instead", "call-me", VerifyState.call_me, waiting),
-        *([other_number] if change_number else []),
+        *([other_number] if change_number is not None else []),
         class_name="row wrap",
     )
 
 
-def otp_form(*extras: rx.Component, change_number: bool = True) -> rx.Component:
-    """One code field made for autofill and paste, `extras` (e.g. "remember this device"), then "Verify"."""
+def otp_form(*extras: rx.Component, change_number: object = None) -> rx.Component:
+    """One code field made for autofill and paste, `extras` (e.g. "remember this device"), then "Verify".
+
+    The field takes the code as an SMS shows it ("117 763", "117-763"): room for the
+    separators, which the service drops.
+    """
     length = get_settings().code_length
     return rx.el.div(
         rx.el.form(
@@ -102,16 +113,23 @@ def otp_form(*extras: rx.Component, change_number: bool = True) -> rx.Component:
                 type="text",
                 auto_complete="one-time-code",
                 input_mode="numeric",
-                pattern=f"[0-9]{{{length}}}",
-                max_length=length,
+                pattern=f"[0-9]([ \\-]?[0-9]){{{length - 1}}}",
+                max_length=2 * length - 1,
                 min_length=length,
                 placeholder="•" * length,
                 required=True,
                 auto_focus=True,
+                disabled=VerifyState.code_dead,
                 class_name="otp",
             ),
             *extras,
-            submit_button("Verify", "Verifying…", VerifyState.loading, id="verify-otp"),
+            rx.el.button(
+                rx.cond(VerifyState.loading, "Verifying…", "Verify"),
+                type="submit",
+                disabled=VerifyState.loading | VerifyState.code_dead | ~rx.State.is_hydrated,
+                class_name=rx.cond(VerifyState.code_dead, "", "primary"),
+                id="verify-otp",
+            ),
             on_submit=VerifyState.verify_code,
             class_name="stack",
         ),
@@ -143,7 +161,7 @@ def verification_flow() -> rx.Component:
         rx.cond(
             VerifyState.verified,
             verified_panel(),
-            rx.cond(VerifyState.code_sent, otp_form(), phone_form()),
+            rx.cond(VerifyState.code_sent, otp_form(change_number=VerifyState.change_number), phone_form()),
         ),
         notices(),
         class_name="stack",

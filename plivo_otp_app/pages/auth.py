@@ -7,6 +7,7 @@ import reflex as rx
 from ..components import page_shell
 from ..components.account import account_view
 from ..components.auth import login_flow, signup_flow
+from ..components.fields import error_line
 from ..state import AccountState
 
 
@@ -29,6 +30,12 @@ def account() -> rx.Component:
     return page_shell(
         "Your account",
         rx.cond(
-            AccountState.signed_in, account_view(), rx.el.p("Checking your session…", class_name="muted")
+            AccountState.signed_in,
+            account_view(),
+            rx.cond(
+                AccountState.error != "",
+                error_line(AccountState.error),
+                rx.el.p("Checking your session…", class_name="muted"),
+            ),
         ),
     )

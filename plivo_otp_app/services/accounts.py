@@ -30,6 +30,7 @@ from ..errors import (
     CodeRejected,
     InvalidCredentials,
     InvalidInput,
+    LoginExpired,
     NoAttemptsLeft,
     NotSignedIn,
     OtpError,
@@ -158,6 +159,25 @@ class AccountService:
         self._set_phone(user_id, checked)
         return True
 
+    def change_signup_phone(
+        self, user_id: int | None, phone: object, country: object, channel: object, client_ip: str
+    ) -> Started:
+        """Send the sign-up's code to another number (the first was mistyped).
+
+        `user_id` is the account this sign-up created (None when its name was taken,
+        so the flow looks the same); only a still unverified phone can be replaced.
+        """
+        channel = check_channel(channel)
+        country = check_country(country, self.settings.allowed_countries)
+        e164 = normalise(phone, country, channel, self.settings.allowed_countries).e164
+        if user_id is not None and self._user(user_id).is_phone_verified:
+            raise InvalidInput("Your phone number is already verified.")
+        started = self.verifications.start(e164, country, channel, client_ip, "signup", user_id)
+        if user_id is not None:
+            self._update(user_id, phone_number=e164)
+        log.event("signup_phone_changed", user_id=user_id, phone=started.masked)
+        return started
+
     def start_phone_verification(self, user_id: int, channel: object, client_ip: str) -> Started:
         """Send a code to an account's still unverified phone (finishing a sign-up later)."""
         user = self._user(user_id)
@@ -196,10 +216,14 @@ class AccountService:
         return self._pending_login(user, client_ip)
 
     def login_resend(self, pending_token: object, channel: object, client_ip: str) -> Started:
-        """Send the login code again (or by voice); starts one if the first send failed."""
+        """Send the login code again (or by voice); a fresh one if none was sent or it is dead."""
         pending, user = self._pending(pending_token)
         if pending.verification_id:
-            return self.verifications.resend(pending.verification_id, channel, client_ip, "login", user.id)
+            # A code that expired or used up its attempts is replaced by a fresh one.
+            started = self.verifications.renew(pending.verification_id, channel, client_ip, "login", user.id)
+            if started.verification_id != pending.verification_id:
+                self._attach_verification(pending, started)
+            return started
         started = self._code_to_own_phone(user, channel, client_ip, "login")
         self._attach_verification(pending, started)
         return started
@@ -403,7 +427,7 @@ class AccountService:
     def _pending(self, token: object) -> tuple[PendingLogin, User]:
         """The live pending login for a token; the same refusal for anything else."""
         if not isinstance(token, str) or not token or len(token) > 100:
-            raise VerificationExpired("no pending login")
+            raise LoginExpired("no pending login")
         with self.db() as db:
             pending = db.exec(
                 select(PendingLogin).where(PendingLogin.token_hash == hash_token(token))
@@ -415,7 +439,7 @@ class AccountService:
             or pending.completed_at is not None
             or pending.expires_at <= self._now()
         ):
-            raise VerificationExpired("no pending login")
+            raise LoginExpired("no pending login")
         return pending, user
 
     def _complete(self, pending: PendingLogin) -> int:
@@ -429,7 +453,7 @@ class AccountService:
             ).rowcount
             db.commit()
         if done != 1:
-            raise VerificationExpired("login already completed")
+            raise LoginExpired("login already completed")
         log.event("login_ok", user_id=pending.user_id, factor="sms")
         return pending.user_id
 

@@ -48,6 +48,7 @@ from . import verification_sql as sql
 
 #: The sender number the sandbox's notices come from.
 SANDBOX_SMS_SOURCE = "+15550000000"
+_SEPARATORS = re.compile(r"[\s-]+")
 _ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
@@ -178,6 +179,30 @@ class VerificationService:
         log.event("sent", phone=phone.masked, channel=channel, sends=record.sends)
         return self._started(record._asdict(), now)
 
+    def renew(
+        self,
+        verification_id: object,
+        channel: object,
+        client_ip: str,
+        purpose: str = "verify",
+        user_id: int | None = None,
+    ) -> Started:
+        """Send the code again while the verification is open; once it expired or used up its
+        attempts, start a fresh one to the same number (for the same purpose and user).
+
+        The fresh start applies every rule of a first send: the send limits, and the wait
+        until a code that used up its attempts has expired.
+        """
+        record = self._load(verification_id, purpose, user_id)
+        try:
+            self._ensure_open(record, self._now())
+        except (VerificationExpired, TooManyAttempts):
+            if record.status in ("verified", "superseded"):
+                raise
+            country = self.settings.default_country
+            return self.start(record.phone, country, channel, client_ip, purpose, user_id)
+        return self.resend(verification_id, channel, client_ip, purpose, user_id)
+
     def check(
         self,
         verification_id: object,
@@ -244,7 +269,7 @@ class VerificationService:
             log.event("validate_failed", phone=masked, reason="wrong-code", attempts_left=left)
             if left == 0:
                 self._close(record.id, "failed")
-                raise TooManyAttempts("attempts used up")
+                raise TooManyAttempts("attempts used up", _seconds_until(record.expires_at, now))
             raise CodeRejected(left)
         if outcome is Outcome.EXPIRED:
             self._close(record.id, "expired")
@@ -294,7 +319,7 @@ class VerificationService:
             return claimed
         record = self._load(verification_id, purpose, user_id)
         self._ensure_open(record, now)
-        raise NoAttemptsLeft("attempts used up")
+        raise NoAttemptsLeft("attempts used up", _seconds_until(record.expires_at, now))
 
     def _close(self, verification_id: str, status: str) -> None:
         with self._autocommit() as db:
@@ -305,7 +330,7 @@ class VerificationService:
         if record.status == "failed" or (
             record.status == "pending" and record.attempts >= record.max_attempts
         ):
-            raise NoAttemptsLeft("attempts used up")
+            raise NoAttemptsLeft("attempts used up", _seconds_until(record.expires_at, now))
         if record.status != "pending":
             raise VerificationExpired(record.status)
         if now >= record.expires_at:
@@ -323,10 +348,12 @@ class VerificationService:
         return record
 
     def _check_code_format(self, code: object) -> str:
+        """The code's digits; spaces and dashes, as an SMS shows a code ("117 763"), are dropped."""
         length = self.settings.code_length
-        if not isinstance(code, str) or not re.fullmatch(f"[0-9]{{{length}}}", code.strip()):
+        digits = _SEPARATORS.sub("", code[: length * 4]) if isinstance(code, str) else ""
+        if not re.fullmatch(f"[0-9]{{{length}}}", digits):
             raise InvalidInput(f"Enter the {length}-digit code.")
-        return code.strip()
+        return digits
 
     def _cooldown(self, sends: int) -> int:
         """Seconds before the next send: the base cooldown doubling with each send."""
@@ -358,3 +385,8 @@ class VerificationService:
     def db(self) -> Session:
         """An ORM session on this service's database."""
         return db_session(self._db_url)
+
+
+def _seconds_until(moment: datetime, now: datetime) -> float:
+    """Seconds from `now` to `moment`, never negative."""
+    return max(0.0, (moment - now).total_seconds())

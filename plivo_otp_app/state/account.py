@@ -12,7 +12,7 @@ from typing import Any
 
 import reflex as rx
 
-from ..errors import NotSignedIn, OtpError, from_unexpected
+from ..errors import DONE, SESSION_ENDED, NotSignedIn, OtpError, from_unexpected, signed_out_others
 from ..services import Started, get_account_service
 from .auth import AuthState
 from .verify import VerifyState
@@ -39,16 +39,21 @@ class AccountState(AuthState):
     @rx.event
     async def load(self) -> AsyncIterator[Any]:
         """Fill the page from the database, or send the browser to the login page."""
-        user = await self._current_user()
-        if user is None or user.id is None:
-            self.signed_in = False
-            yield rx.redirect("/login")
+        self.error = ""
+        try:
+            user = await self._current_user()
+            if user is None or user.id is None:
+                self.signed_in = False
+                yield rx.redirect("/login")
+                return
+            accounts = get_account_service()
+            view = await asyncio.to_thread(accounts.view, user.id)
+            token = self._session_token()
+            devices = await asyncio.to_thread(accounts.sessions.list_devices, user.id)
+            sessions = await asyncio.to_thread(accounts.sessions.list_sessions, user.id, token)
+        except Exception as exc:  # noqa: BLE001 - typed errors have words; the rest a generic line
+            self.error = (exc if isinstance(exc, OtpError) else from_unexpected(exc)).user_message()
             return
-        accounts = get_account_service()
-        view = await asyncio.to_thread(accounts.view, user.id)
-        token = self._session_token()
-        devices = await asyncio.to_thread(accounts.sessions.list_devices, user.id)
-        sessions = await asyncio.to_thread(accounts.sessions.list_sessions, user.id, token)
         self.signed_in = True
         self.username, self.email = view.username, view.email or ""
         self.masked_phone, self.is_phone_verified = view.masked_phone, view.is_phone_verified
@@ -123,7 +128,7 @@ class AccountState(AuthState):
         if codes is not None:
             self.new_backup_codes = codes
             self.panel = ""
-            self.message = "Save these codes now. Each works once; they will not be shown again."
+            self.message = DONE["backup-codes"]
             yield AccountState.load
 
     @rx.event
@@ -141,7 +146,7 @@ class AccountState(AuthState):
             return
         done = await self._act(lambda a, uid: a.sessions.revoke_device(uid, int(device_id)))
         if done is not None:
-            self.message = "The device will be asked for a code again."
+            self.message = DONE["device-forgotten"]
             yield AccountState.load
 
     @rx.event
@@ -150,7 +155,7 @@ class AccountState(AuthState):
         token = self._session_token()
         count = await self._act(lambda a, uid: a.sessions.end_all(uid, keep_token=token))
         if count is not None:
-            self.message = f"Signed out {count} other session{'s' if count != 1 else ''}."
+            self.message = signed_out_others(count)
             yield AccountState.load
 
     @rx.event
@@ -167,12 +172,14 @@ class AccountState(AuthState):
 
     async def _start_code(self, start: Callable[[Any, int], Started], purpose: str) -> AsyncIterator[Any]:
         """Start a verification for an account change and hand it to the OTP flow."""
-        user = await self._current_user()
-        started = await self._act(start)
-        if started is None or user is None:
+        self.loading = True
+        yield
+        started = await self._act(lambda accounts, user_id: (user_id, start(accounts, user_id)))
+        if started is None:
             return
+        user_id, sent = started
         verify = await self.get_state(VerifyState)
-        verify._take_over(started, purpose, user_id=user.id)
+        verify._take_over(sent, purpose, user_id=user_id, page="account")
         self.panel = ""
         yield VerifyState.tick
 
@@ -184,9 +191,11 @@ class AccountState(AuthState):
             return await asyncio.to_thread(action, get_account_service(), user.id)
         except NotSignedIn:
             self.signed_in = False
-            self.error = "Your session has ended. Please sign in again."
+            self.error = SESSION_ENDED
         except OtpError as exc:
             self.error = exc.user_message()
         except Exception as exc:  # noqa: BLE001 - last resort: never show a traceback
             self.error = from_unexpected(exc).user_message()
+        finally:
+            self.loading = False
         return None

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import reflex as rx
 
-from ..errors import OtpError, from_unexpected
+from ..errors import NAME_TAKEN, OtpError, from_unexpected, send_failed_at_login
 from ..services import get_account_service
 from .auth import AuthState
 from .verify import VerifyState
@@ -27,7 +27,7 @@ class LoginState(AuthState):
         """On page load: a signed-in browser goes to its account; others start clean."""
         self.error = ""
         self.loading = False
-        if await self._current_user() is not None:
+        if await _attempt(self, None, self._current_user()) is not None:
             yield rx.redirect("/account")
 
     @rx.event
@@ -38,19 +38,15 @@ class LoginState(AuthState):
         self.loading, self.error = True, ""
         yield
         verify = await self.get_state(VerifyState)
-        accounts = get_account_service()
-        result = await _attempt(
-            self,
-            accounts.login,
-            form_data.get("username"),
-            form_data.get("password"),
-            self._ip(),
-            self._device_token(),
-        )
+        verify.notice = ""
+        fields = (form_data.get("username"), form_data.get("password"), self._ip(), self._device_token())
+        result = await _attempt(self, lambda: get_account_service().login(*fields))
         if result is None:
             return
         if result.user_id is not None:
-            yield await self._sign_in(result.user_id)
+            follow_up = await _attempt(self, None, self._sign_in(result.user_id))
+            if follow_up is not None:
+                yield follow_up
             return
         verify._take_over(
             result.started,
@@ -59,43 +55,68 @@ class LoginState(AuthState):
             masked_phone=result.masked_phone,
         )
         if result.send_error is not None:
-            verify.error = f"{result.send_error.user_message()} You can use a backup code."
+            verify.error = send_failed_at_login(result.send_error)
         yield VerifyState.tick
 
 
 class SignupState(AuthState):
-    """Username, optional email, password and phone; then the phone's code."""
+    """Username, optional email, password and phone; then the phone's code.
+
+    What was typed (not the password) is kept, so that the form comes back filled in
+    when the name turns out to be taken.
+    """
 
     loading: bool = False
     error: str = ""
+    taken: bool = False
+    username: str = ""
+    email: str = ""
+    phone: str = ""
 
     @rx.event
     def load(self) -> None:
         """Start clean on page load."""
         self.error = ""
         self.loading = False
+        self.taken = False
+        self.username = self.email = self.phone = ""
+
+    def name_taken(self) -> None:
+        """The phone is verified, but the name or email cannot be used: say so on the form."""
+        self.taken = True
+        self.error = NAME_TAKEN
 
     @rx.event
     async def submit(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
         """Create the account and send its phone a code."""
         if self.loading or not isinstance(form_data, dict):
             return
-        self.loading, self.error = True, ""
+        self.loading, self.error, self.taken = True, "", False
+        for name in ("username", "email", "phone"):
+            value = form_data.get(name)
+            setattr(self, name, value[:254] if isinstance(value, str) else "")
         yield
         verify = await self.get_state(VerifyState)
-        accounts = get_account_service()
+        verify.notice = ""
         fields = [form_data.get(k) for k in ("username", "email", "password", "phone", "country", "channel")]
-        result = await _attempt(self, accounts.signup, *fields, self._ip())
+        result = await _attempt(self, lambda: get_account_service().signup(*fields, self._ip()))
         if result is None:
             return
         verify._take_over(result.started, "signup", user_id=result.user_id)
+        verify.phone = self.phone
         yield VerifyState.tick
 
 
-async def _attempt(state: LoginState | SignupState, fn: Callable[..., T], *args: Any) -> T | None:
-    """Run a blocking service call for a form; its error, in words, becomes the form's error."""
+async def _attempt(
+    state: LoginState | SignupState, call: Callable[[], T] | None, work: Awaitable[T] | None = None
+) -> T | None:
+    """Run a blocking service call (or await `work`) for a form; its error, in words, becomes
+    the form's error, and the form is never left busy."""
     try:
-        return await asyncio.to_thread(fn, *args)
+        if work is not None:
+            return await work
+        assert call is not None
+        return await asyncio.to_thread(call)
     except Exception as exc:  # noqa: BLE001 - typed errors have words; the rest a generic line
         error = exc if isinstance(exc, OtpError) else from_unexpected(exc)
         state.error = error.user_message()

@@ -20,18 +20,28 @@ import reflex as rx
 
 from .. import log
 from ..config import get_settings
-from ..errors import NotSignedIn, OtpError, RateLimited
+from ..errors import (
+    DONE,
+    LoginExpired,
+    NotSignedIn,
+    OtpError,
+    RateLimited,
+    TooManyAttempts,
+    VerificationExpired,
+    code_on_its_way,
+    duration,
+    from_unexpected,
+    interrupted_message,
+    wait_message,
+)
 from ..phone import MAX_INPUT_LENGTH
 from ..services import Started, get_account_service, get_verification_service
 from .auth import AuthState
 
 T = TypeVar("T")
 ACCOUNT_PURPOSES = ("enable-2fa", "disable-2fa", "change-phone")
-_DONE = {
-    "enable-2fa": "Two-factor login is on.",
-    "disable-2fa": "Two-factor login is off.",
-    "change-phone": "Your phone number was changed. Not you everywhere? Sign out your other sessions below.",
-}
+#: When this server process started: a flow older than that was cut by a restart.
+_PROCESS_STARTED = time.time()
 
 
 class VerifyState(AuthState):
@@ -51,23 +61,55 @@ class VerifyState(AuthState):
     backup_mode: bool = False
     sandbox: bool = get_settings().is_sandbox
     code_length: int = get_settings().code_length
+    #: The code can take no more tries (expired, or too many wrong ones): only a new code helps.
+    code_dead: bool = False
+    #: Why the flow started over (a restart of the server lost it, a login timed out), with the next step.
+    notice: str = ""
+    #: Which page's flow this tab has in progress, kept by the browser (per tab) across a
+    #: restart of the server, which forgets it: the two disagreeing is how a restart shows.
+    flow_in_progress: str = rx.SessionStorage("", name="otp_flow_in_progress")
 
     _verification_id: str = ""
     _purpose: str = "verify"
     _user_id: int | None = None
     _pending_token: str = ""
     _resend_at: float = 0.0
+    _wait_scope: str = ""
+    _wait_until: float = 0.0
+    _flow_since: float = 0.0
     _ticking: bool = False
+
+    @rx.var
+    def resend_wait(self) -> str:
+        """The resend countdown in words ("4 min 29 s")."""
+        return duration(self.resend_in)
 
     @rx.event
     def reset_flow(self) -> None:
-        """Start over on page load: a reload must not resume a half-done flow."""
+        """Start over on page load: a reload must not resume a half-done flow.
+
+        A tab whose flow was cut by a restart of the server is told so, with the next
+        step: the server no longer has the flow (memory state), or has it back from
+        before this process started (disk or Redis state, reconnecting after the restart).
+        """
+        restarted = not self.code_sent or self._flow_since < _PROCESS_STARTED
+        lost = self.flow_in_progress if restarted else ""
         self._clear(keep_phone=False)
+        if lost in _PAGES:
+            self.notice = interrupted_message(lost)
 
     @rx.event
     def change_number(self) -> None:
-        """Go back to the phone form, keeping what was typed."""
-        self._clear(keep_phone=True)
+        """Go back to the phone form, keeping what was typed; a sign-up keeps its account."""
+        if self._purpose == "verify":
+            self._clear(keep_phone=True)
+        elif self._purpose == "signup" and self.flow == "signup" and self.code_sent and not self.verified:
+            self.code_sent = False
+            self.code_dead = False
+            self.error = self.message = ""
+            self._verification_id = ""
+            self._resend_at = 0.0
+            self.resend_in = 0
 
     @rx.event
     def toggle_backup_mode(self) -> None:
@@ -78,8 +120,10 @@ class VerifyState(AuthState):
 
     @rx.event
     async def send_code(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
-        """Start a verification for the number in the phone form (the `/` page)."""
-        if self.loading or self.code_sent or self._purpose != "verify" or not isinstance(form_data, dict):
+        """Start a verification for the number in the phone form (`/`, or a sign-up's new number)."""
+        if self.loading or self.code_sent or not isinstance(form_data, dict):
+            return
+        if self._purpose != "verify" and not (self._purpose == "signup" and self.flow == "signup"):
             return
         phone, country, channel = (form_data.get(k) for k in ("phone", "country", "channel"))
         if isinstance(phone, str):
@@ -90,28 +134,31 @@ class VerifyState(AuthState):
             self.channel = str(channel)
         self._begin()
         yield
-        service = get_verification_service()
-        started = await self._guard(asyncio.to_thread(service.start, phone, country, channel, self._ip()))
-        self.loading = False
+        try:
+            started = await self._guard(self._start(phone, country, channel, self._ip()))
+        finally:
+            self.loading = False
         if started is not None:
-            self._hand_over(started, "verify")
-            yield VerifyState.tick
+            self._hand_over(started, self._purpose, self._user_id)
+        yield VerifyState.tick
 
     @rx.event
     async def verify_code(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
         """Check the code in the OTP form and finish the flow's purpose."""
-        if self.loading or self.verified or not self.code_sent or not isinstance(form_data, dict):
+        busy_or_done = self.loading or self.verified or self.code_dead
+        if busy_or_done or not self.code_sent or not isinstance(form_data, dict):
             return
         code = form_data.get("otp")
-        if isinstance(code, str):
-            code = "".join(ch for ch in code if ch in "0123456789")
         remember = form_data.get("remember_device") in ("on", "true", True)
         self._begin()
         yield
-        follow_up = await self._guard(self._finish(code, remember, self._ip()))
-        self.loading = False
+        try:
+            follow_up = await self._guard(self._finish(code, remember, self._ip()))
+        finally:
+            self.loading = False
         if follow_up is not None:
             yield follow_up
+        yield VerifyState.tick
 
     @rx.event
     async def verify_backup_code(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
@@ -122,14 +169,15 @@ class VerifyState(AuthState):
         remember = form_data.get("remember_device") in ("on", "true", True)
         self._begin()
         yield
-        accounts = get_account_service()
-        user_id = await self._guard(
-            asyncio.to_thread(accounts.login_with_backup_code, self._pending_token, code, self._ip())
-        )
-        self.loading = False
-        if user_id is not None:
-            self._succeeded("Signed in with a backup code.")
-            yield await self._sign_in(user_id, remember)
+        try:
+            user_id = await self._guard(self._login_with_backup_code(code, self._ip()))
+            follow_up = await self._guard(self._sign_in(user_id, remember)) if user_id is not None else None
+        finally:
+            self.loading = False
+        if follow_up is not None:
+            self._succeeded(DONE["backup-code"])
+            yield follow_up
+        yield VerifyState.tick
 
     @rx.event
     async def resend_code(self) -> AsyncIterator[Any]:
@@ -145,7 +193,7 @@ class VerifyState(AuthState):
 
     @rx.event(background=True)
     async def tick(self) -> None:
-        """Count the resend cooldown down once a second; one loop per tab."""
+        """Count the resend cooldown and a limit's wait down once a second; one loop per tab."""
         async with self:
             if self._ticking:
                 return
@@ -153,14 +201,24 @@ class VerifyState(AuthState):
         try:
             while True:
                 async with self:
-                    remaining = max(0, math.ceil(self._resend_at - time.time()))
-                    self.resend_in = remaining
-                    if remaining == 0 or not self.code_sent or self.verified:
+                    if not self._count_down(time.time()):
+                        self._ticking = False
                         return
-                await asyncio.sleep(min(1.0, remaining))
+                await asyncio.sleep(1.0)
         finally:
             async with self:
                 self._ticking = False
+
+    def _count_down(self, now: float) -> bool:
+        """Bring the countdowns to `now`; False once there is nothing left to count."""
+        live = self.code_sent and not self.verified
+        self.resend_in = max(0, math.ceil(self._resend_at - now)) if live else 0
+        if self._wait_scope:
+            left = max(0, math.ceil(self._wait_until - now))
+            self.error = wait_message(self._wait_scope, left)
+            if left == 0:
+                self._wait_scope = ""
+        return self.resend_in > 0 or bool(self._wait_scope)
 
     def _take_over(
         self,
@@ -169,10 +227,11 @@ class VerifyState(AuthState):
         user_id: int | None = None,
         pending_token: str = "",
         masked_phone: str = "",
+        page: str = "",
     ) -> None:
         """Start afresh on a verification another state started (sign-up, login, the account page)."""
         self._clear(keep_phone=False)
-        self._hand_over(started, purpose, user_id, pending_token, masked_phone)
+        self._hand_over(started, purpose, user_id, pending_token, masked_phone, page)
 
     def _hand_over(
         self,
@@ -181,16 +240,22 @@ class VerifyState(AuthState):
         user_id: int | None = None,
         pending_token: str = "",
         masked_phone: str = "",
+        page: str = "",
     ) -> None:
-        """Take over a started verification (or a login whose send failed)."""
+        """Take over a started verification (or a login whose send failed); `page` is the
+        page whose flow it is (default: the purpose's own page)."""
         self._purpose = purpose
         self.flow = purpose
         self._user_id = user_id
         self._pending_token = pending_token
         self.code_sent = True
         self.verified = False
+        self.code_dead = False
         self.backup_mode = False
+        self.notice = ""
         self.masked_phone = masked_phone
+        self.flow_in_progress = page or purpose
+        self._flow_since = time.time()
         if started is not None:
             self._verification_id = started.verification_id
             self._on_sent(started)
@@ -200,8 +265,9 @@ class VerifyState(AuthState):
         if self._purpose == "login":
             accounts = get_account_service()
             user_id = await asyncio.to_thread(accounts.login_with_code, self._pending_token, code, ip)
-            self._succeeded("Signed in.")
-            return await self._sign_in(user_id, remember)
+            follow_up = await self._sign_in(user_id, remember)
+            self._succeeded(DONE["login"])
+            return follow_up
         if self._purpose == "signup":
             user_id = self._user_id
             accounts = get_account_service()
@@ -209,12 +275,14 @@ class VerifyState(AuthState):
                 accounts.finish_signup, user_id, self._verification_id, code, ip
             )
             if created and user_id is not None:
-                self._succeeded("Phone number verified. Your account is ready.")
-                return await self._sign_in(user_id)
-            self._succeeded(
-                "Your phone number is verified, but this username or email cannot be used. "
-                "Log in if the account is yours, or sign up with another name."
-            )
+                follow_up = await self._sign_in(user_id)
+                self._succeeded(DONE["signup"])
+                return follow_up
+            # The name was taken: back to the form, with its fields, to choose another.
+            from .login import SignupState  # noqa: PLC0415 - the sign-up state imports this module
+
+            (await self.get_state(SignupState)).name_taken()
+            self._clear(keep_phone=False)
             return None
         if self._purpose in ACCOUNT_PURPOSES:
             return await self._finish_account(code, ip)
@@ -236,7 +304,7 @@ class VerifyState(AuthState):
             "change-phone": accounts.finish_change_phone,
         }[self._purpose]
         await asyncio.to_thread(finish, user.id, self._verification_id, code, ip)
-        self._succeeded(_DONE[self._purpose])
+        self._succeeded(DONE[self._purpose])
         from .account import AccountState  # noqa: PLC0415 - the account page imports this module
 
         return AccountState.load
@@ -244,6 +312,7 @@ class VerifyState(AuthState):
     def _succeeded(self, message: str) -> None:
         self.verified = True
         self.message = message
+        self.flow_in_progress = ""
         self._verification_id = ""
         self._pending_token = ""
 
@@ -252,13 +321,29 @@ class VerifyState(AuthState):
             return
         self._begin()
         yield
-        started = await self._guard(self._send_again(channel, self._ip()))
+        try:
+            started = await self._guard(self._send_again(channel, self._ip()))
+        finally:
+            self.loading = False
         if started is not None:
             self.channel = channel
+            self.code_dead = False
             self._verification_id = started.verification_id
             self._on_sent(started)
-        self.loading = False
         yield VerifyState.tick
+
+    async def _start(self, phone: object, country: object, channel: object, ip: str) -> Started:
+        if self._purpose == "signup":
+            accounts = get_account_service()
+            return await asyncio.to_thread(
+                accounts.change_signup_phone, self._user_id, phone, country, channel, ip
+            )
+        service = get_verification_service()
+        return await asyncio.to_thread(service.start, phone, country, channel, ip)
+
+    async def _login_with_backup_code(self, code: object, ip: str) -> int:
+        accounts = get_account_service()
+        return await asyncio.to_thread(accounts.login_with_backup_code, self._pending_token, code, ip)
 
     async def _send_again(self, channel: str, ip: str) -> Started:
         if self._purpose == "login":
@@ -268,13 +353,12 @@ class VerifyState(AuthState):
             raise NotSignedIn("session user is not the verification's user")
         service = get_verification_service()
         return await asyncio.to_thread(
-            service.resend, self._verification_id, channel, ip, self._purpose, self._user_id
+            service.renew, self._verification_id, channel, ip, self._purpose, self._user_id
         )
 
     def _on_sent(self, started: Started) -> None:
         self.masked_phone = self.masked_phone or started.masked
-        how = "calling" if started.channel == "voice" else "texting"
-        self.message = f"We are {how} a {self.code_length}-digit code to {self.masked_phone}."
+        self.message = code_on_its_way(started.channel, self.code_length, self.masked_phone)
         self._set_resend_after(started.resend_after)
 
     def _set_resend_after(self, seconds: float) -> None:
@@ -285,30 +369,59 @@ class VerifyState(AuthState):
         self.loading = True
         self.error = ""
         self.message = ""
+        self.notice = ""
+        self._wait_scope = ""
 
     async def _guard(self, work: Awaitable[T]) -> T | None:
-        """Await service work; typed errors become `self.error`, anything else a generic line."""
+        """Await service work; its error, in words, becomes `self.error`, with the next step.
+
+        A code that can take no more tries disables "Verify" and offers a new code, after
+        the wait there is; a limit's wait counts down live (`tick`).
+        """
         try:
             return await work
         except RateLimited as exc:
-            if exc.scope == "resend-cooldown":
+            if exc.scope in ("resend-cooldown", "verification-locked") and self.code_sent:
                 self._set_resend_after(exc.retry_after)
+            self._wait(exc.scope, exc.retry_after)
+            self.error = exc.user_message()
+        except TooManyAttempts as exc:
+            self.code_dead = True
+            self._set_resend_after(exc.retry_after)
+            self._wait("verification-locked", exc.retry_after)
+            self.error = exc.user_message()
+        except LoginExpired as exc:
+            self._clear(keep_phone=False)
+            self.notice = exc.user_message()
+        except VerificationExpired as exc:
+            if self.code_sent:
+                self.code_dead = True
+                self._set_resend_after(0)
             self.error = exc.user_message()
         except OtpError as exc:
             self.error = exc.user_message()
         except Exception as exc:
             log.event("internal_error", logging.ERROR, error=type(exc).__name__)
             logging.getLogger(log.LOGGER_NAME).debug("internal error", exc_info=True)
-            self.error = "Something went wrong on our side. Please try again."
+            self.error = from_unexpected(exc).user_message()
         return None
+
+    def _wait(self, scope: str, seconds: float) -> None:
+        """Keep `self.error` counting down to the end of a limit's wait."""
+        if seconds > 0 and scope != "resend-cooldown":
+            self._wait_scope = scope
+            self._wait_until = time.time() + seconds
 
     def _clear(self, keep_phone: bool) -> None:
         if not keep_phone:
             self.phone = ""
         self.code_sent = False
         self.verified = False
+        self.code_dead = False
         self.loading = False
         self.backup_mode = False
+        self.notice = ""
+        self.flow_in_progress = ""
         self.flow = "verify"
         self.masked_phone = ""
         self.message = ""
@@ -319,3 +432,9 @@ class VerifyState(AuthState):
         self._user_id = None
         self._pending_token = ""
         self._resend_at = 0.0
+        self._wait_scope = ""
+        self._wait_until = 0.0
+
+
+#: The pages whose flow a restart can interrupt (`flow_in_progress`).
+_PAGES = ("verify", "signup", "login", "account")

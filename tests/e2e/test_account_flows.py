@@ -4,10 +4,16 @@ backup codes, remembered devices, 2FA on/off, phone change, lockout, sign-out.""
 from __future__ import annotations
 
 import itertools
+import os
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import httpx
 import pytest
+from conftest import ROOT, START_TIMEOUT
+from harness import free_port, stop, wait_until_up
 from playwright.sync_api import Browser, Page, expect
 
 PASSWORD = "correct horse battery staple quietly"
@@ -244,3 +250,177 @@ def test_sign_out_everywhere(app: Page, app_url: str, browser: Browser):
         second.wait_for_url(LOGIN)
     finally:
         other.close()
+
+
+def _fill_sign_up(page: Page, app_url: str, username: str, typed: str) -> None:
+    page.goto(f"{app_url}/signup")
+    _ready(page, "signup-submit")
+    page.fill("#username", username)
+    page.fill("#email", f"{username}@example.com")
+    page.fill("#password", PASSWORD)
+    page.fill("#phone", typed)
+    page.click("#signup-submit")
+    expect(page.locator("#otp")).to_be_visible()
+
+
+def test_sign_up_with_a_mistyped_number_can_change_it(app: Page, app_url: str):
+    username, typed, wrong_e164 = _fresh_user()
+    _, right_typed, right_e164 = _fresh_user()
+    _fill_sign_up(app, app_url, username, typed)
+    app.click("#change-number")
+    expect(app.locator("#phone")).to_have_value(typed)  # what was typed, to correct
+    app.fill("#phone", right_typed)
+    app.click("#send-otp")
+    expect(app.locator("#message")).to_contain_text(f"+1******{right_e164[-4:]}")
+    app.fill("#otp", _code(app_url, right_e164))
+    app.click("#verify-otp")
+    app.wait_for_url(ACCOUNT)
+    expect(app.locator("#account-phone")).to_have_text(f"+1 ******{right_e164[-4:]}")
+    expect(app.locator("#account-phone").locator("..")).to_contain_text("(verified)")
+    assert len(_outbox(app_url, wrong_e164)) == 1
+
+
+def test_a_taken_username_brings_the_form_back_with_a_way_to_log_in(app: Page, app_url: str):
+    username, typed, e164 = _fresh_user()
+    _sign_up(app, app_url, username, typed, e164)
+    _log_out(app)
+    _, other_typed, other_e164 = _fresh_user()
+    _fill_sign_up(app, app_url, username, other_typed)  # looks the same as a free name until verified
+    app.fill("#otp", _code(app_url, other_e164))
+    app.click("#verify-otp")
+    expect(app.locator("#error")).to_have_text(
+        "This username or email is already taken. Choose another, or log in if the account is yours."
+    )
+    expect(app.locator("#username")).to_have_value(username)
+    expect(app.locator("#phone")).to_have_value(other_typed)
+    expect(app.locator("#signup-submit")).to_be_enabled()
+    app.click("#taken-login")
+    app.wait_for_url(LOGIN)
+
+
+def test_an_unverified_account_can_change_its_number(app: Page, app_url: str):
+    username, typed, e164 = _fresh_user()
+    _, new_typed, new_e164 = _fresh_user()
+    _fill_sign_up(app, app_url, username, typed)  # and never enter the code
+    _password_step(app, app_url, username, code_expected=False)
+    expect(app.locator("#account-phone").locator("..")).to_contain_text("(not verified)")
+    app.click("#change-phone")
+    app.fill("#phone", new_typed)
+    app.fill("#password", PASSWORD)
+    app.click("#send-change-code")
+    expect(app.locator("#otp")).to_be_visible()
+    app.fill("#otp", _code(app_url, new_e164))
+    app.click("#verify-otp")
+    expect(app.locator("#message")).to_contain_text("Your phone number was changed.")
+    expect(app.locator("#account-phone")).to_have_text(f"+1 ******{new_e164[-4:]}")
+    expect(app.locator("#account-phone").locator("..")).to_contain_text("(verified)")
+    assert [m["code"] != "" for m in _outbox(app_url, e164)] == [True]  # no notice to a number never proven
+
+
+def _copy_project(target: Path) -> Path:
+    """The project's tracked files and its built frontend, for a server of its own.
+
+    A server builds the frontend with its own port in it: in the session server's
+    directory that would send the session's pages to this one. The installed
+    frontend packages are linked, not copied (nothing writes them).
+    """
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    for name in files.split():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target / name)
+    web = ROOT / ".web"
+    (target / ".web").mkdir()
+    for item in web.iterdir():
+        if item.name == "node_modules":
+            shutil.copytree(item, target / ".web" / item.name, symlinks=True, copy_function=os.link)
+        elif item.is_dir():
+            shutil.copytree(item, target / ".web" / item.name, symlinks=True)
+        else:
+            shutil.copy2(item, target / ".web" / item.name)
+    return target
+
+
+def _start_app(project: Path, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`reflex run` as the session's server runs it, on `port`; returns once it answers."""
+    command = ["run", "--env", "prod", "--single-port", "--backend-port", str(port)]
+    with log.open("a") as out:
+        process = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "reflex"), *command],
+            cwd=project,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    wait_until_up([f"{url}/api/health", url], [process], log, START_TIMEOUT)
+    return process
+
+
+def test_a_restart_of_the_server_is_explained_and_a_code_from_before_harms_nothing(
+    page: Page, tmp_path: Path
+):
+    """The app's own server, restarted under an open page: each flow says what happened."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "REFLEX_DB_URL": f"sqlite:///{tmp_path / 'restart.db'}",
+        "REFLEX_CORS_ALLOWED_ORIGINS": url,
+        "RATE_LIMIT_SEND_PER_IP": "1000/hour",
+        "RATE_LIMIT_SEND_PER_PREFIX": "1000/hour",
+    }
+    for name in ("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN", "OTP_PROVIDER", "PLIVO_API_BASE_URL"):
+        env.pop(name, None)
+    log = tmp_path / "reflex.log"
+    project = _copy_project(tmp_path / "app")
+    reflex = str(ROOT / ".venv" / "bin" / "reflex")
+    subprocess.run([reflex, "db", "migrate"], cwd=project, env=env, check=True, capture_output=True)
+    server = _start_app(project, port, env, log)
+    try:
+        username, typed, e164 = _fresh_user()
+        _sign_up(page, url, username, typed, e164)
+        _enable_2fa(page, url, e164)
+        _log_out(page)
+        _password_step(page, url, username)
+        before = _code(url, e164)
+        page.wait_for_timeout(3_000)  # the disk state manager has written the tab's state (2 s debounce)
+
+        stop([server])
+        expect(page.locator("#connection-banner")).to_be_visible()
+        server = _start_app(project, port, env, log)
+        notice = page.locator("#notice")
+        expect(notice).to_have_text(
+            "Your session was interrupted (the server restarted). Please enter your password again.",
+            timeout=30_000,
+        )
+        expect(page.locator("#login-submit")).to_be_enabled()
+
+        page.fill("#username", username)
+        page.fill("#password", PASSWORD)
+        page.click("#login-submit")
+        expect(page.locator("#otp")).to_be_visible()
+        expect(notice).to_have_count(0)
+        after = _code(url, e164)
+        if before != after:  # the code from before the restart is just a wrong code
+            page.fill("#otp", before)
+            page.click("#verify-otp")
+            expect(page.locator("#error")).to_have_text("That code is not correct. 4 attempts left.")
+        page.fill("#otp", after)
+        page.click("#verify-otp")
+        page.wait_for_url(ACCOUNT)
+
+        page.goto(url)
+        _ready(page, "send-otp")
+        page.fill("#phone", "(415) 555-2692")
+        page.click("#send-otp")
+        expect(page.locator("#otp")).to_be_visible()
+        stop([server])
+        expect(page.locator("#connection-banner")).to_be_visible()
+        server = _start_app(project, port, env, log)
+        expect(notice).to_have_text(
+            "Your session was interrupted (the server restarted). Please request a new code.", timeout=30_000
+        )
+        expect(page.locator("#send-otp")).to_be_enabled()
+    finally:
+        stop([server])

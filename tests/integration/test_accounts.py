@@ -406,6 +406,52 @@ def test_login_resend_delivers_the_same_code_again_and_by_voice(accounts, sandbo
     assert accounts.login_with_code(result.pending_token, code, IP) == user_id
 
 
+def test_after_an_expired_login_code_a_resend_sends_a_fresh_code_that_finishes_the_login(accounts, sandbox):
+    user_id = user_with_2fa(accounts, sandbox)
+    result = log_in_to_code_step(accounts)
+    old = sandbox.code_for(PHONE_A)
+    sandbox.store.expire(PHONE_A.lstrip("+"))  # the SDK names the recipient without its +
+    with pytest.raises(VerificationExpired):
+        accounts.login_with_code(result.pending_token, old, IP)
+
+    fresh = accounts.login_resend(result.pending_token, "sms", IP)  # no cooldown of the dead code
+
+    assert fresh.verification_id != result.started.verification_id
+    assert accounts.login_with_code(result.pending_token, sandbox.code_for(PHONE_A), IP) == user_id
+
+
+def test_after_too_many_wrong_login_codes_a_new_code_waits_until_the_burnt_one_expires(make, sandbox, clock):
+    accounts = make(OTP_MAX_ATTEMPTS="2")
+    user_id = user_with_2fa(accounts, sandbox)
+    result = log_in_to_code_step(accounts)
+    code = sandbox.code_for(PHONE_A)
+    with pytest.raises(CodeRejected):
+        accounts.login_with_code(result.pending_token, wrong(code), IP)
+    with pytest.raises(TooManyAttempts) as burnt:
+        accounts.login_with_code(result.pending_token, wrong(code), IP)
+    assert 290 <= burnt.value.retry_after <= 300  # the code's 5 minutes, said exactly
+    with pytest.raises(RateLimited) as held:
+        accounts.login_resend(result.pending_token, "sms", IP)
+    assert held.value.scope == "verification-locked" and outbox(sandbox, PHONE_A) == 3
+
+    clock.advance(301)
+    accounts.login_resend(result.pending_token, "sms", IP)
+    assert accounts.login_with_code(result.pending_token, sandbox.code_for(PHONE_A), IP) == user_id
+
+
+def test_a_signup_can_send_its_code_to_another_number_until_the_phone_is_verified(accounts, sandbox, db_url):
+    result = accounts.signup("alice", None, PASSWORD, PHONE_A, "US", "sms", IP)
+    assert result.user_id is not None
+    fixed = accounts.change_signup_phone(result.user_id, PHONE_B, "US", "sms", IP)
+    assert user_row(db_url, result.user_id).phone_number == PHONE_B
+    assert accounts.finish_signup(result.user_id, fixed.verification_id, sandbox.code_for(PHONE_B), IP)
+    assert user_row(db_url, result.user_id).is_phone_verified
+
+    with pytest.raises(InvalidInput):  # a verified phone is changed only with the password and a code
+        accounts.change_signup_phone(result.user_id, PHONE_C, "US", "sms", IP)
+    assert user_row(db_url, result.user_id).phone_number == PHONE_B and outbox(sandbox, PHONE_C) == 0
+
+
 def test_when_the_login_code_cannot_be_sent_a_backup_code_still_finishes(make, sandbox):
     accounts = make()
     user_id = user_with_2fa(accounts, sandbox)

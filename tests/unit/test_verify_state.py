@@ -7,16 +7,23 @@ hostile-argument tests matter as much as the happy path.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 from reflex.istate.data import RouterData
+from reflex.state import State
 
+from plivo_otp_app import services
+from plivo_otp_app.config import get_settings
+from plivo_otp_app.errors import OUTAGE, interrupted_message
+from plivo_otp_app.state import LoginState, SignupState
 from plivo_otp_app.state import verify as verify_module
 from plivo_otp_app.state.verify import VerifyState
 
 NUMBER = "+14155552671"
+PASSWORD = "correct horse battery staple quietly"
 
 
 def _drain(handler: AsyncIterator[Any]) -> list[Any]:
@@ -61,11 +68,12 @@ def test_the_browser_never_receives_secrets(state, sandbox):
     assert NUMBER not in visible
 
 
-def test_pasted_code_with_spaces_is_accepted(state, sandbox):
+@pytest.mark.parametrize("separator", [" ", "-", " - ", "\t"])
+def test_a_code_typed_as_the_sms_shows_it_is_accepted(state, sandbox, separator):
     _send(state)
     code = sandbox.code_for(NUMBER)
-    _drain(state.verify_code({"otp": f" {code[:3]} {code[3:]} "}))
-    assert state.verified
+    _drain(state.verify_code({"otp": f" {code[:3]}{separator}{code[3:]} "}))
+    assert state.verified and state.error == ""
 
 
 def test_wrong_code_says_attempts_left(state, sandbox):
@@ -91,7 +99,7 @@ def test_provider_down_is_explained(state):
 def test_resend_before_cooldown_is_refused_with_countdown(state, sandbox):
     _send(state)
     _drain(state.resend_code())
-    assert "wait" in state.error
+    assert re.fullmatch(r"Please wait [0-9]+ s before requesting another code\.", state.error)
     assert 0 < state.resend_in <= 30
     assert len(sandbox.store.messages(NUMBER)) == 1
 
@@ -216,3 +224,133 @@ def test_verify_with_hostile_text_is_explained_and_never_verifies(state, sandbox
     _drain(state.verify_code({"otp": text}))
     assert not state.verified and not state.loading
     assert state.error and state.error not in GENERIC_ERRORS, state.error
+
+
+def _wrong(code: str) -> str:
+    return "000000" if code != "000000" else "111111"
+
+
+def test_an_expired_code_offers_a_new_code_at_once(state, sandbox):
+    _send(state)
+    old = sandbox.code_for(NUMBER)
+    assert sandbox.store.expire(NUMBER.lstrip("+")) == 1  # the SDK sends the number without its +
+    _drain(state.verify_code({"otp": old}))
+    assert state.error == "This code has expired. Send a new code to continue."
+    assert state.code_dead and state.resend_in == 0  # no cooldown left to wait for
+    _drain(state.resend_code())
+    assert state.error == "" and not state.code_dead and "texting" in state.message
+    assert len(sandbox.store.sessions()) == 2  # a fresh verification, not the dead one again
+    _drain(state.verify_code({"otp": sandbox.code_for(NUMBER)}))
+    assert state.verified
+
+
+def test_too_many_wrong_codes_stop_verify_and_say_when_a_new_code_can_come(state, sandbox, clock):
+    _send(state)
+    code = sandbox.code_for(NUMBER)
+    for _ in range(5):
+        _drain(state.verify_code({"otp": _wrong(code)}))
+    assert state.code_dead
+    assert re.fullmatch(
+        r"Too many wrong codes\. You can request a new code in (4 min [0-9]+ s|5 min)\.", state.error
+    )
+    assert 290 <= state.resend_in <= 300  # until the code's 5 minutes are over
+    refused = state.error
+    _drain(state.verify_code({"otp": code}))  # Verify is off: a right code is not even tried
+    assert not state.verified and state.error == refused
+    clock.advance(301)  # the burnt code's provider session has expired
+    _drain(state.resend_code())
+    assert state.error == "" and not state.code_dead
+    _drain(state.verify_code({"otp": sandbox.code_for(NUMBER)}))
+    assert state.verified
+
+
+def test_send_limits_say_too_many_codes_sent_with_the_exact_wait(make_service, monkeypatch):
+    service = make_service(RATE_LIMIT_SEND_PER_NUMBER="1/hour")
+    monkeypatch.setattr(verify_module, "get_verification_service", lambda: service)
+    state = VerifyState()
+    state.router = RouterData.from_router_data({"ip": "198.51.100.7", "token": "tab-1"})
+    _send(state)
+    state.change_number()
+    _send(state)
+    assert not state.code_sent and not state.loading
+    assert re.fullmatch(
+        r"Too many codes sent\. You can request a new code in (59 min [0-9]+ s|1 h)\.", state.error
+    )
+
+
+def test_a_database_outage_has_the_outage_sentence(make_service, monkeypatch, tmp_path):
+    service = make_service()
+    service._db_url = f"sqlite:///{tmp_path / 'gone' / 'no.db'}"  # a directory that does not exist
+    monkeypatch.setattr(verify_module, "get_verification_service", lambda: service)
+    state = VerifyState()
+    state.router = RouterData.from_router_data({"ip": "198.51.100.7", "token": "tab-1"})
+    _send(state)
+    assert not state.loading and state.error == OUTAGE
+
+
+@pytest.fixture
+def unbuildable_services(monkeypatch) -> Iterator[None]:
+    """The real service factories, with a rate-limit store URL no store can be built from."""
+    factories = (get_settings, services.get_verification_service, services.get_account_service)
+    monkeypatch.setenv("RATE_LIMIT_STORAGE_URL", "no-such-store://localhost")
+    for factory in factories:
+        factory.cache_clear()
+    yield
+    monkeypatch.delenv("RATE_LIMIT_STORAGE_URL")
+    for factory in factories:
+        factory.cache_clear()
+
+
+def _root_tab() -> State:
+    root = State()
+    root.router = RouterData.from_router_data({"ip": "198.51.100.7", "token": "tab-1", "headers": {}})
+    return root
+
+
+def test_a_service_that_cannot_be_built_leaves_no_button_busy(unbuildable_services):
+    root = _root_tab()
+    verify = root.get_substate(VerifyState.get_full_name().split("."))
+    _drain(verify.send_code({"phone": "(415) 555-2671", "country": "US", "channel": "sms"}))
+    assert not verify.loading and verify.error == OUTAGE
+
+    login = root.get_substate(LoginState.get_full_name().split("."))
+    _drain(login.submit({"username": "alice", "password": PASSWORD}))
+    assert not login.loading and login.error == OUTAGE
+
+    signup = root.get_substate(SignupState.get_full_name().split("."))
+    form = {"username": "alice", "email": "", "password": PASSWORD, "phone": "(415) 555-2671"}
+    _drain(signup.submit({**form, "country": "US", "channel": "sms"}))
+    assert not signup.loading and signup.error == OUTAGE
+
+
+def test_a_flow_the_server_forgot_is_explained_on_load(state):
+    state.flow_in_progress = "login"  # the browser's per-tab record; the (restarted) server has none
+    state.reset_flow()
+    assert state.notice == interrupted_message("login")
+    assert (
+        state.notice
+        == "Your session was interrupted (the server restarted). Please enter your password again."
+    )
+    assert state.flow_in_progress == ""
+
+
+def test_a_flow_from_before_the_server_started_is_explained_on_load(state, sandbox):
+    _send(state)
+    state._flow_since = verify_module._PROCESS_STARTED - 60  # as a disk or Redis state manager restores it
+    state.reset_flow()
+    assert state.notice == interrupted_message("verify") and not state.code_sent
+
+
+def test_a_reload_during_a_flow_says_nothing_about_a_restart(state, sandbox):
+    _send(state)
+    assert state.flow_in_progress == "verify"
+    state.reset_flow()  # the server still had the flow: a reload, not a restart
+    assert state.notice == "" and not state.code_sent and state.flow_in_progress == ""
+
+
+def test_a_login_that_timed_out_goes_back_to_the_password_step(state, accounts, monkeypatch):
+    monkeypatch.setattr(verify_module, "get_account_service", lambda: accounts)
+    state._take_over(None, "login", pending_token="a-pending-login-the-server-no-longer-has")
+    _drain(state.verify_code({"otp": "123456"}))
+    assert not state.code_sent and state.flow == "verify" and not state.loading  # the password form again
+    assert state.notice == "Your login timed out. Please enter your password again."
