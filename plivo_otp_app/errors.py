@@ -10,6 +10,8 @@ import math
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from .config import ConfigError
+
 #: What the pages say when a step worked, by what was done.
 DONE = {
     "login": "Signed in.",
@@ -191,12 +193,15 @@ class ProviderRejected(OtpError):
 def from_unexpected(exc: Exception) -> OtpError:
     """The typed error for a failure no service anticipated.
 
-    A database that went away becomes `ServiceUnavailable` (503, "try again"),
-    so no request is ever silently treated as verified; anything else stays a
-    generic error whose detail goes only to the server log.
+    A database that went away, or settings that cannot be loaded, become
+    `ServiceUnavailable` (503, "try again"), so no request is ever silently treated
+    as verified; anything else stays a generic error whose detail goes only to the
+    server log.
     """
     if isinstance(exc, SQLAlchemyError):
         return ServiceUnavailable(f"database: {type(exc).__name__}")
+    if isinstance(exc, ConfigError):
+        return ServiceUnavailable("settings cannot be loaded")
     error = OtpError(type(exc).__name__)
     error.status = 500
     return error

@@ -39,8 +39,10 @@ class LoginState(AuthState):
         yield
         verify = await self.get_state(VerifyState)
         verify.notice = ""
-        fields = (form_data.get("username"), form_data.get("password"), self._ip(), self._device_token())
-        result = await _attempt(self, lambda: get_account_service().login(*fields))
+        username, password = form_data.get("username"), form_data.get("password")
+        result = await _attempt(
+            self, lambda: get_account_service().login(username, password, self._ip(), self._device_token())
+        )
         if result is None:
             return
         if result.user_id is not None:

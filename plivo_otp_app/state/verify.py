@@ -13,7 +13,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import reflex as rx
@@ -135,7 +135,7 @@ class VerifyState(AuthState):
         self._begin()
         yield
         try:
-            started = await self._guard(self._start(phone, country, channel, self._ip()))
+            started = await self._guard(lambda: self._start(phone, country, channel, self._ip()))
         finally:
             self.loading = False
         if started is not None:
@@ -153,7 +153,7 @@ class VerifyState(AuthState):
         self._begin()
         yield
         try:
-            follow_up = await self._guard(self._finish(code, remember, self._ip()))
+            follow_up = await self._guard(lambda: self._finish(code, remember, self._ip()))
         finally:
             self.loading = False
         if follow_up is not None:
@@ -170,8 +170,10 @@ class VerifyState(AuthState):
         self._begin()
         yield
         try:
-            user_id = await self._guard(self._login_with_backup_code(code, self._ip()))
-            follow_up = await self._guard(self._sign_in(user_id, remember)) if user_id is not None else None
+            user_id = await self._guard(lambda: self._login_with_backup_code(code, self._ip()))
+            follow_up = None
+            if user_id is not None:
+                follow_up = await self._guard(lambda: self._sign_in(user_id, remember))
         finally:
             self.loading = False
         if follow_up is not None:
@@ -322,7 +324,7 @@ class VerifyState(AuthState):
         self._begin()
         yield
         try:
-            started = await self._guard(self._send_again(channel, self._ip()))
+            started = await self._guard(lambda: self._send_again(channel, self._ip()))
         finally:
             self.loading = False
         if started is not None:
@@ -372,14 +374,17 @@ class VerifyState(AuthState):
         self.notice = ""
         self._wait_scope = ""
 
-    async def _guard(self, work: Awaitable[T]) -> T | None:
+    async def _guard(self, work: Callable[[], Awaitable[T]]) -> T | None:
         """Await service work; its error, in words, becomes `self.error`, with the next step.
+
+        `work` is called inside the guard, so a failure while building its arguments
+        (the client's address, a service) is answered like any other.
 
         A code that can take no more tries disables "Verify" and offers a new code, after
         the wait there is; a limit's wait counts down live (`tick`).
         """
         try:
-            return await work
+            return await work()
         except RateLimited as exc:
             if exc.scope in ("resend-cooldown", "verification-locked") and self.code_sent:
                 self._set_resend_after(exc.retry_after)
