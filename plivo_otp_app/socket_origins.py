@@ -6,11 +6,18 @@ buttons stay disabled). engineio also accepts a callable; `allow_origin` is that
 callable: the origin the request was sent to (`proxies.request_origin`) is
 allowed, so is every origin in `REFLEX_CORS_ALLOWED_ORIGINS` (the frontend of a
 split deployment), and any other origin is refused.
+
+The development server (`reflex run` without `--env prod`) serves the page on
+the frontend port and the socket on the backend port of the same host, and
+moves to the next free frontend port when 3000 is taken: there, a page on the
+socket's own host, any port, is the app's own page too.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
+from urllib.parse import urlsplit
 
 import reflex as rx
 
@@ -32,7 +39,22 @@ def allow_origin(origin: str | None, environ: dict[str, Any]) -> bool:
     allowed = extra_origins()
     if "*" in allowed or origin in allowed:
         return True
-    return origin == request_origin(environ.get("asgi.scope", {}))
+    own = request_origin(environ.get("asgi.scope", {}))
+    if origin == own:
+        return True
+    return own is not None and _development() and _hostname(origin) == _hostname(own)
+
+
+def _development() -> bool:
+    """Whether this is `reflex run`'s development server (Reflex sets the mode for its processes)."""
+    return os.environ.get("REFLEX_ENV_MODE", "dev") != "prod"
+
+
+def _hostname(origin: str) -> str | None:
+    try:
+        return urlsplit(origin).hostname
+    except ValueError:
+        return None
 
 
 def install(app: rx.App) -> None:
