@@ -119,9 +119,12 @@ class RateLimits:
         self._hit(self._verify_ip, ip_bucket(client_ip), None)
 
     def check_login(self, client_ip: str, account: str) -> None:
-        """Count one password attempt from `client_ip` for the account name `account`.
+        """Count one password attempt from `client_ip` for the name `account`, as typed.
 
-        Unknown names are counted like known ones, so the limit reveals nothing.
+        Unknown names are counted like known ones, and an account's username and email
+        are two names, so the limit reveals nothing: not whether a name exists, nor which
+        email belongs to which username. Alternating the two gives at most twice the
+        per-name budget on one account.
 
         Raises:
             RateLimited: Too many password attempts from this address or for this name.
@@ -129,6 +132,18 @@ class RateLimits:
         """
         self._hit(self._login_ip, ip_bucket(client_ip), None)
         self._hit(self._login_account, account.casefold()[:254], None)
+
+    def check_signup(self, client_ip: str) -> None:
+        """Count one sign-up from `client_ip`, in the address's password-attempt budget.
+
+        Not in the name's: sign-ups naming someone's username must not use up that
+        account's password attempts.
+
+        Raises:
+            RateLimited: Too many sign-ups and password attempts from this address.
+            ServiceUnavailable: The limit store cannot be reached.
+        """
+        self._hit(self._login_ip, ip_bucket(client_ip), None)
 
     def reset(self) -> None:
         """Forget every counter (tests and operators only)."""
