@@ -156,7 +156,13 @@ class VerificationService:
         purpose: str = "verify",
         user_id: int | None = None,
     ) -> Started:
-        """Send the code again (same code, maybe another channel) after the cooldown."""
+        """Send the code again (same code, maybe another channel) after the cooldown.
+
+        The slot (the count and the doubled cooldown) is claimed atomically first, so
+        parallel resends send once; when a limit or the provider refuses, nothing was
+        sent and the slot is given back. A provider that timed out may have delivered,
+        so that slot stays spent (the send limits counted it too).
+        """
         channel = check_channel(channel)
         record = self._load(verification_id, purpose, user_id)
         now = self._now()
@@ -171,9 +177,15 @@ class VerificationService:
             claimed = sql.claim_resend(db, record.id, channel, now, next_send_at)
         if not claimed:
             raise RateLimited(self.settings.resend_cooldown_seconds, "resend-cooldown")
-        self.limits.check_send(phone, client_ip)
-        log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip, resend=True)
-        session_id = self._send(record.phone, channel)
+        try:
+            self.limits.check_send(phone, client_ip)
+            log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip, resend=True)
+            session_id = self._send(record.phone, channel)
+        except ProviderUnavailable:
+            raise  # a timeout may have delivered: the slot stays spent
+        except OtpError:
+            self._give_back_resend(record)  # refused before anything was sent
+            raise
         with self._autocommit() as db:
             record = sql.set_provider_session(db, record.id, session_id) or record
         log.event("sent", phone=phone.masked, channel=channel, sends=record.sends)
@@ -296,6 +308,14 @@ class VerificationService:
                 "send_failed", logging.WARNING, phone=mask(e164), channel=channel, error=type(exc).__name__
             )
             raise
+
+    def _give_back_resend(self, record: Row[Any]) -> None:
+        """Undo a claimed resend slot (its count, cooldown and channel) when nothing was sent."""
+        try:
+            with self._autocommit() as db:
+                sql.give_back_resend(db, record.id, record.sends + 1, record.next_send_at, record.channel)
+        except SQLAlchemyError as exc:
+            log.event("give_back_failed", logging.WARNING, error=type(exc).__name__)
 
     def _discard(self, verification_id: str) -> None:
         """Drop a reserved send the provider did not make; left `sending` (inert) if that fails too."""

@@ -94,6 +94,13 @@ _CLAIM_RESEND = (
     )
 )
 
+# Matched on the claimed count, so only the claim being given back is undone.
+_GIVE_BACK_RESEND = (
+    update(_table)
+    .where(_c.id == bindparam("b_id"), _c.sends == bindparam("b_sends"))
+    .values(sends=_c.sends - 1, next_send_at=bindparam("b_next_send_at"), channel=bindparam("b_channel"))
+)
+
 _CLOSE = (
     update(_table)
     .where(_c.id == bindparam("b_id"), _c.status == "pending")
@@ -185,3 +192,17 @@ def claim_resend(
 def set_provider_session(db: Connection, verification_id: str, session_id: str) -> Row[Any] | None:
     """Record the provider session a (re)send answered with; the updated row."""
     return db.execute(_SET_PROVIDER_SESSION, {"b_id": verification_id, "b_session_id": session_id}).first()
+
+
+def give_back_resend(
+    db: Connection, verification_id: str, claimed_sends: int, next_send_at: datetime, channel: str
+) -> None:
+    """Undo the resend claim that raised the count to `claimed_sends`: the count, the
+    cooldown and the channel go back to what they were before it."""
+    params = {
+        "b_id": verification_id,
+        "b_sends": claimed_sends,
+        "b_next_send_at": next_send_at,
+        "b_channel": channel,
+    }
+    db.execute(_GIVE_BACK_RESEND, params)
