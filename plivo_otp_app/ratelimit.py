@@ -88,19 +88,29 @@ class RateLimits:
         self._send_ip = _Rule("send-ip", parse_many(settings.send_limits_per_ip))
         self._send_number = _Rule("send-number", parse_many(settings.send_limits_per_number))
         self._send_prefix = _Rule("send-prefix", parse_many(settings.send_limits_per_prefix))
+        self._send_account = _Rule("send-account", parse_many(settings.send_limits_per_account))
         self._verify_ip = _Rule("verify-ip", parse_many(settings.verify_limits_per_ip))
         self._login_ip = _Rule("login-ip", parse_many(settings.login_limits_per_ip))
         self._login_account = _Rule("login-account", parse_many(settings.login_limits_per_account))
 
-    def check_send(self, phone: Phone, client_ip: str) -> None:
-        """Count one code sent to `phone` from `client_ip`.
+    def check_send(self, phone: Phone, client_ip: str, account: int | None = None) -> None:
+        """Count one code sent to `phone` from `client_ip`; for `account`'s own verified phone
+        when an account is given.
+
+        A code anyone can ask for (the public page, a sign-up, a new number) counts per
+        address, number and number block, against SMS pumping. A code to an account's
+        own verified phone, asked for after its password or in its session, counts per
+        account only: strangers' sends to the number or its block must not use it up.
 
         Raises:
-            RateLimited: A send limit is used up (address, number or prefix).
+            RateLimited: A send limit is used up (address, number, prefix or account).
             ServiceUnavailable: The limit store cannot be reached (unless
                 `RATE_LIMIT_SENDS_FAIL_OPEN=1` chose availability over cost control).
         """
         try:
+            if account is not None:
+                self._hit(self._send_account, str(account), phone)
+                return
             self._hit(self._send_ip, ip_bucket(client_ip), phone)
             self._hit(self._send_number, phone.e164, phone)
             self._hit(self._send_prefix, phone.prefix, phone)

@@ -14,6 +14,7 @@ provider has answered, and `discard` removes it when the provider refused.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,8 @@ _PROBE_WRITE = update(_table).where(_c.id == "").values(status=_c.status)
 _LOCKED_UNTIL = select(func.max(_c.expires_at)).where(
     _c.phone == bindparam("phone"), _c.status == "failed", _c.expires_at > bindparam("now")
 )
+_LOCKED_UNTIL_AMONG = _LOCKED_UNTIL.where(_c.purpose.in_(bindparam("purposes", expanding=True)))
+_LOCKED_UNTIL_OUTSIDE = _LOCKED_UNTIL.where(_c.purpose.not_in(bindparam("purposes", expanding=True)))
 
 _SUPERSEDE = (
     update(_table)
@@ -131,9 +134,20 @@ def probe_write(db: Connection) -> None:
     db.execute(_PROBE_WRITE)
 
 
-def locked_until(db: Connection, phone: str, now: datetime) -> datetime | None:
-    """The latest expiry of a live code for `phone` that used up its attempts."""
-    return db.execute(_LOCKED_UNTIL, {"phone": phone, "now": now}).scalar()
+def locked_until(
+    db: Connection,
+    phone: str,
+    now: datetime,
+    purposes: Collection[str] | None = None,
+    among: bool = True,
+) -> datetime | None:
+    """The latest expiry of a live code for `phone` that used up its attempts: of any
+    purpose, or only of flows whose purpose is (`among`) or is not in `purposes`."""
+    params = {"phone": phone, "now": now}
+    if purposes is None:
+        return db.execute(_LOCKED_UNTIL, params).scalar()
+    statement = _LOCKED_UNTIL_AMONG if among else _LOCKED_UNTIL_OUTSIDE
+    return db.execute(statement, {**params, "purposes": sorted(purposes)}).scalar()
 
 
 def reserve(db: Connection, values: dict[str, Any]) -> None:

@@ -456,8 +456,8 @@ def test_when_the_login_code_cannot_be_sent_a_backup_code_still_finishes(make, s
     accounts = make()
     user_id = user_with_2fa(accounts, sandbox)
     codes = accounts.regenerate_backup_codes(user_id, PASSWORD, IP)
-    strict = make(RATE_LIMIT_SEND_PER_NUMBER="1/hour")
-    log_in_to_code_step(strict)  # uses the number's only send this hour
+    strict = make(RATE_LIMIT_SEND_PER_ACCOUNT="1/hour")
+    log_in_to_code_step(strict)  # uses the account's only send this hour
     before = outbox(sandbox, PHONE_A)
 
     result = strict.login("alice", PASSWORD, IP, None)
