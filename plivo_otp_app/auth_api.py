@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .blocking import run_blocking
-from .errors import NotSignedIn
+from .errors import NotSignedIn, send_failed_at_login
 from .jsonhttp import BadRequest, error, guarded_route, json_route, ok, request_ip, string_field
 from .services import AccountService, LoginResult, Started
 
@@ -139,16 +139,24 @@ def _login_body(result: LoginResult, accounts: AccountService, request: Request)
             result.user_id, request_ip(request), request.headers.get("user-agent", "")
         )
         return {"status": "signed_in", "session_token": token}
-    body: dict[str, Any] = {
-        "status": "code_required",
-        "login_token": result.pending_token,
-        "phone": result.masked_phone,
-    }
+    body: dict[str, Any] = {"login_token": result.pending_token, "phone": result.masked_phone}
     if result.started is not None:
-        body |= {"expires_in": result.started.expires_in, "resend_after": result.started.resend_after}
-    if result.send_error is not None:
-        body["send_error"] = result.send_error.user_message()
-        body["send_error_code"] = result.send_error.code
+        return body | {
+            "status": "code_required",
+            "expires_in": result.started.expires_in,
+            "resend_after": result.started.resend_after,
+        }
+    # No code is on its way: say why and for how long, never as if one were sent. The
+    # login stays pending for a backup code, or a resend once the wait is over.
+    assert result.send_error is not None
+    body |= {
+        "status": "code_not_sent",
+        "send_error": send_failed_at_login(result.send_error),
+        "send_error_code": result.send_error.code,
+    }
+    retry_after = getattr(result.send_error, "retry_after", 0)
+    if retry_after:
+        body["retry_after"] = retry_after
     return body
 
 

@@ -26,6 +26,8 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 #: Credentials the embedded sandbox accepts; they are never real Plivo credentials.
 SANDBOX_AUTH_ID = "MASANDBOX00000000000"
 SANDBOX_AUTH_TOKEN = "sandbox-auth-token"  # noqa: S105 - a public test value
+#: The sandbox's second Verify application, for codes to an account's own verified phone.
+SANDBOX_ACCOUNT_APP_UUID = "00000000-0000-4000-8000-00000000acc7"
 
 PROVIDERS = ("plivo", "sandbox")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -75,6 +77,8 @@ class Settings:
     lockout_max_seconds: int = 3600
     login_limits_per_ip: str = "20/5minutes"
     login_limits_per_account: str = "10/15minutes"
+    send_limits_per_account: str = "5/10minutes;20/day"
+    plivo_account_app_uuid: str | None = None
     sms_source_number: str | None = None
     send_limits_fail_open: bool = False
     db_pool_size: int = 5
@@ -267,6 +271,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         lockout_max_seconds=_number(env, "OTP_LOCKOUT_MAX_SECONDS", 3600, int, 1, 86400),
         login_limits_per_ip=_limits(env, "RATE_LIMIT_LOGIN_PER_IP", "20/5minutes"),
         login_limits_per_account=_limits(env, "RATE_LIMIT_LOGIN_PER_ACCOUNT", "10/15minutes"),
+        send_limits_per_account=_limits(env, "RATE_LIMIT_SEND_PER_ACCOUNT", "5/10minutes;20/day"),
+        plivo_account_app_uuid=_get(env, "PLIVO_ACCOUNT_APP_UUID")
+        or (SANDBOX_ACCOUNT_APP_UUID if provider == "sandbox" else None),
         sms_source_number=_get(env, "PLIVO_SMS_SOURCE"),
         send_limits_fail_open=_flag(env, "RATE_LIMIT_SENDS_FAIL_OPEN"),
         db_pool_size=_number(env, "DB_POOL_SIZE", 5, int, 1, 200),
@@ -275,6 +282,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         worker_threads=_number(env, "WORKER_THREADS", 8, int, 1, 256),
         trusted_proxies=_networks(env, "TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES),
     )
+    if (
+        settings.plivo_account_app_uuid is not None
+        and settings.plivo_account_app_uuid == settings.plivo_app_uuid
+    ):
+        raise ConfigError("PLIVO_ACCOUNT_APP_UUID must name another Verify application than PLIVO_APP_UUID")
     if settings.allowed_countries and settings.default_country not in settings.allowed_countries:
         raise ConfigError("DEFAULT_COUNTRY must be one of ALLOWED_COUNTRIES")
     return settings

@@ -219,8 +219,9 @@ def signed_out_others(count: int) -> str:
 
 
 def send_failed_at_login(error: OtpError) -> str:
-    """The login's code step when its code could not be sent: the cause, and the way on."""
-    return f"{error.user_message()} You can use a backup code."
+    """The login's code step when its code could not be sent: that it was not, the cause
+    (with the wait), and the way on."""
+    return f"We could not send you a code. {error.user_message()} You can use a backup code."
 
 
 def user_message(error: OtpError) -> str:
@@ -246,6 +247,7 @@ _KINDS = {
     "send-ip": "send",
     "send-number": "send",
     "send-prefix": "send",
+    "send-account": "send",
     "verify-ip": "verify",
     "login-ip": "login",
     "login-account": "login",

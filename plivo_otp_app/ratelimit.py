@@ -88,19 +88,29 @@ class RateLimits:
         self._send_ip = _Rule("send-ip", parse_many(settings.send_limits_per_ip))
         self._send_number = _Rule("send-number", parse_many(settings.send_limits_per_number))
         self._send_prefix = _Rule("send-prefix", parse_many(settings.send_limits_per_prefix))
+        self._send_account = _Rule("send-account", parse_many(settings.send_limits_per_account))
         self._verify_ip = _Rule("verify-ip", parse_many(settings.verify_limits_per_ip))
         self._login_ip = _Rule("login-ip", parse_many(settings.login_limits_per_ip))
         self._login_account = _Rule("login-account", parse_many(settings.login_limits_per_account))
 
-    def check_send(self, phone: Phone, client_ip: str) -> None:
-        """Count one code sent to `phone` from `client_ip`.
+    def check_send(self, phone: Phone, client_ip: str, account: int | None = None) -> None:
+        """Count one code sent to `phone` from `client_ip`; for `account`'s own verified phone
+        when an account is given.
+
+        A code anyone can ask for (the public page, a sign-up, a new number) counts per
+        address, number and number block, against SMS pumping. A code to an account's
+        own verified phone, asked for after its password or in its session, counts per
+        account only: strangers' sends to the number or its block must not use it up.
 
         Raises:
-            RateLimited: A send limit is used up (address, number or prefix).
+            RateLimited: A send limit is used up (address, number, prefix or account).
             ServiceUnavailable: The limit store cannot be reached (unless
                 `RATE_LIMIT_SENDS_FAIL_OPEN=1` chose availability over cost control).
         """
         try:
+            if account is not None:
+                self._hit(self._send_account, str(account), phone)
+                return
             self._hit(self._send_ip, ip_bucket(client_ip), phone)
             self._hit(self._send_number, phone.e164, phone)
             self._hit(self._send_prefix, phone.prefix, phone)
@@ -119,9 +129,12 @@ class RateLimits:
         self._hit(self._verify_ip, ip_bucket(client_ip), None)
 
     def check_login(self, client_ip: str, account: str) -> None:
-        """Count one password attempt from `client_ip` for the account name `account`.
+        """Count one password attempt from `client_ip` for the name `account`, as typed.
 
-        Unknown names are counted like known ones, so the limit reveals nothing.
+        Unknown names are counted like known ones, and an account's username and email
+        are two names, so the limit reveals nothing: not whether a name exists, nor which
+        email belongs to which username. Alternating the two gives at most twice the
+        per-name budget on one account.
 
         Raises:
             RateLimited: Too many password attempts from this address or for this name.
@@ -129,6 +142,18 @@ class RateLimits:
         """
         self._hit(self._login_ip, ip_bucket(client_ip), None)
         self._hit(self._login_account, account.casefold()[:254], None)
+
+    def check_signup(self, client_ip: str) -> None:
+        """Count one sign-up from `client_ip`, in the address's password-attempt budget.
+
+        Not in the name's: sign-ups naming someone's username must not use up that
+        account's password attempts.
+
+        Raises:
+            RateLimited: Too many sign-ups and password attempts from this address.
+            ServiceUnavailable: The limit store cannot be reached.
+        """
+        self._hit(self._login_ip, ip_bucket(client_ip), None)
 
     def reset(self) -> None:
         """Forget every counter (tests and operators only)."""

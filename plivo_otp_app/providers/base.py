@@ -22,8 +22,12 @@ class VerifyProvider(Protocol):
     Failures raise `ProviderUnavailable` or `ProviderRejected`.
     """
 
-    def send(self, recipient: str, channel: str) -> str:
-        """Deliver a code to `recipient` (E.164) and return the provider's session id."""
+    def send(self, recipient: str, channel: str, app_uuid: str | None = None) -> str:
+        """Deliver a code to `recipient` (E.164) and return the provider's session id.
+
+        `app_uuid` names another Verify application than the configured one: its
+        sessions, and so its codes, are apart from the default application's.
+        """
         ...
 
     def validate(self, session_id: str, code: str) -> Outcome:

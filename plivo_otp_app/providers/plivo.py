@@ -68,12 +68,12 @@ class PlivoProvider:
         }
         self._local = threading.local()
 
-    def send(self, recipient: str, channel: str) -> str:
-        """Create (or extend) a Verify session; returns its session uuid."""
+    def send(self, recipient: str, channel: str, app_uuid: str | None = None) -> str:
+        """Create (or extend) a Verify session, in application `app_uuid` if given (else the
+        configured one); returns its session uuid."""
+        options = self._create_options | ({"app_uuid": app_uuid} if app_uuid else {})
         try:
-            response = self._client().verify_session.create(
-                recipient=recipient, channel=channel, **self._create_options
-            )
+            response = self._client().verify_session.create(recipient=recipient, channel=channel, **options)
         except Exception as exc:
             raise _translate(exc, "create", recipient) from exc
         session_id = getattr(response, "session_uuid", None) if response is not None else None

@@ -141,7 +141,7 @@ class AccountService:
         channel = check_channel(channel)
         country = check_country(country, self.settings.allowed_countries)
         e164 = normalise(phone, country, channel, self.settings.allowed_countries).e164
-        self.verifications.limits.check_login(client_ip, name)
+        self.verifications.limits.check_signup(client_ip)
         # The number is stored with the account, so a sign-up whose code could not be
         # sent can be verified later from the account page.
         user_id = self._create_user(name, address, hash_password(secret), e164)
@@ -200,8 +200,9 @@ class AccountService:
             raise InvalidInput("Enter your username or email address as it was registered.")
         with self.db() as db:
             user = db.exec(select(User).where(or_(User.username == name, User.email == name))).first()
-        # One bucket per account whether it is named by username or email; unknown names count too.
-        self.verifications.limits.check_login(client_ip, user.username if user else name)
+        # Counted by the name as typed, known or not: a bucket shared by an account's username
+        # and email would answer 429 for one after failures on the other, linking the two.
+        self.verifications.limits.check_login(client_ip, name)
         if not verify_password(user.password_hash if user else None, password):
             log.event("login_failed", ip=client_ip)
             raise InvalidCredentials("bad credentials")

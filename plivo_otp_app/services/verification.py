@@ -49,6 +49,13 @@ from . import verification_sql as sql
 #: The sender number the sandbox's notices come from.
 SANDBOX_SMS_SOURCE = "+15550000000"
 _SEPARATORS = re.compile(r"[\s-]+")
+#: Codes to an account's own verified phone, asked for only after its password or in its
+#: session. They count against the account's own send limit, and with a second Verify
+#: application (`PLIVO_ACCOUNT_APP_UUID`) they are other codes than anyone else's to the
+#: number, so what strangers do to the number (sends, wrong guesses) neither uses up nor
+#: locks them. Every other flow (the public page, sign-up, a new number) is one anyone
+#: can start for any number.
+OWNER_PURPOSES = frozenset({"login", "enable-2fa", "disable-2fa"})
 _ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
@@ -115,8 +122,9 @@ class VerificationService:
         country = check_country(country, self.settings.allowed_countries)
         phone = normalise(raw_phone, country, channel, self.settings.allowed_countries)
         now = self._now()
-        self._ensure_not_locked(phone.e164, now)
-        self.limits.check_send(phone, client_ip)
+        owner = _owner(purpose, user_id)
+        self._ensure_not_locked(phone.e164, now, owner is not None)
+        self.limits.check_send(phone, client_ip, owner)
         log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip)
         record = {
             "id": str(uuid.uuid4()),
@@ -137,7 +145,7 @@ class VerificationService:
         with self._autocommit() as db:
             sql.reserve(db, record)
         try:
-            session_id = self._send(phone.e164, channel)
+            session_id = self._send(phone.e164, channel, owner is not None)
         except Exception:
             self._discard(record["id"])
             raise
@@ -156,7 +164,13 @@ class VerificationService:
         purpose: str = "verify",
         user_id: int | None = None,
     ) -> Started:
-        """Send the code again (same code, maybe another channel) after the cooldown."""
+        """Send the code again (same code, maybe another channel) after the cooldown.
+
+        The slot (the count and the doubled cooldown) is claimed atomically first, so
+        parallel resends send once; when a limit or the provider refuses, nothing was
+        sent and the slot is given back. A provider that timed out may have delivered,
+        so that slot stays spent (the send limits counted it too).
+        """
         channel = check_channel(channel)
         record = self._load(verification_id, purpose, user_id)
         now = self._now()
@@ -171,9 +185,16 @@ class VerificationService:
             claimed = sql.claim_resend(db, record.id, channel, now, next_send_at)
         if not claimed:
             raise RateLimited(self.settings.resend_cooldown_seconds, "resend-cooldown")
-        self.limits.check_send(phone, client_ip)
-        log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip, resend=True)
-        session_id = self._send(record.phone, channel)
+        owner = _owner(record.purpose, record.user_id)
+        try:
+            self.limits.check_send(phone, client_ip, owner)
+            log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip, resend=True)
+            session_id = self._send(record.phone, channel, owner is not None)
+        except ProviderUnavailable:
+            raise  # a timeout may have delivered: the slot stays spent
+        except OtpError:
+            self._give_back_resend(record)  # refused before anything was sent
+            raise
         with self._autocommit() as db:
             record = sql.set_provider_session(db, record.id, session_id) or record
         log.event("sent", phone=phone.masked, channel=channel, sends=record.sends)
@@ -276,26 +297,38 @@ class VerificationService:
         log.event("validate_failed", phone=masked, reason=outcome.value)
         raise VerificationExpired(outcome.value)
 
-    def _ensure_not_locked(self, e164: str, now: datetime) -> None:
+    def _ensure_not_locked(self, e164: str, now: datetime, owner: bool) -> None:
         """Refuse, without a paid send, while a code that used up its attempts is still live.
 
         The provider re-delivers the same code until its session expires, so a
-        new send before then could only deliver a code already guessed at.
+        new send before then could only deliver a code already guessed at. Only
+        the flows sharing that code are held: with a second Verify application an
+        account owner's codes are apart, and a code strangers burnt holds only theirs.
         """
+        purposes = OWNER_PURPOSES if self.settings.plivo_account_app_uuid else None
         with self._autocommit() as db:
-            locked_until = sql.locked_until(db, e164, now)
+            locked_until = sql.locked_until(db, e164, now, purposes, among=owner)
         if locked_until is not None:
             log.event("limited", scope="verification-locked", phone=mask(e164))
             raise RateLimited((locked_until - now).total_seconds(), "verification-locked")
 
-    def _send(self, e164: str, channel: str) -> str:
+    def _send(self, e164: str, channel: str, owner: bool) -> str:
+        """Send a code; an owner's through the account Verify application, where one is set."""
         try:
-            return self.provider.send(e164, channel)
+            return self.provider.send(e164, channel, self.settings.plivo_account_app_uuid if owner else None)
         except OtpError as exc:
             log.event(
                 "send_failed", logging.WARNING, phone=mask(e164), channel=channel, error=type(exc).__name__
             )
             raise
+
+    def _give_back_resend(self, record: Row[Any]) -> None:
+        """Undo a claimed resend slot (its count, cooldown and channel) when nothing was sent."""
+        try:
+            with self._autocommit() as db:
+                sql.give_back_resend(db, record.id, record.sends + 1, record.next_send_at, record.channel)
+        except SQLAlchemyError as exc:
+            log.event("give_back_failed", logging.WARNING, error=type(exc).__name__)
 
     def _discard(self, verification_id: str) -> None:
         """Drop a reserved send the provider did not make; left `sending` (inert) if that fails too."""
@@ -385,6 +418,12 @@ class VerificationService:
     def db(self) -> Session:
         """An ORM session on this service's database."""
         return db_session(self._db_url)
+
+
+def _owner(purpose: str, user_id: int | None) -> int | None:
+    """The account whose own verified phone a code of `purpose` goes to; None for a code
+    anyone can ask for (the limits then count the address, number and number block)."""
+    return user_id if purpose in OWNER_PURPOSES else None
 
 
 def _seconds_until(moment: datetime, now: datetime) -> float:

@@ -14,6 +14,7 @@ provider has answered, and `discard` removes it when the provider refused.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,8 @@ _PROBE_WRITE = update(_table).where(_c.id == "").values(status=_c.status)
 _LOCKED_UNTIL = select(func.max(_c.expires_at)).where(
     _c.phone == bindparam("phone"), _c.status == "failed", _c.expires_at > bindparam("now")
 )
+_LOCKED_UNTIL_AMONG = _LOCKED_UNTIL.where(_c.purpose.in_(bindparam("purposes", expanding=True)))
+_LOCKED_UNTIL_OUTSIDE = _LOCKED_UNTIL.where(_c.purpose.not_in(bindparam("purposes", expanding=True)))
 
 _SUPERSEDE = (
     update(_table)
@@ -94,6 +97,13 @@ _CLAIM_RESEND = (
     )
 )
 
+# Matched on the claimed count, so only the claim being given back is undone.
+_GIVE_BACK_RESEND = (
+    update(_table)
+    .where(_c.id == bindparam("b_id"), _c.sends == bindparam("b_sends"))
+    .values(sends=_c.sends - 1, next_send_at=bindparam("b_next_send_at"), channel=bindparam("b_channel"))
+)
+
 _CLOSE = (
     update(_table)
     .where(_c.id == bindparam("b_id"), _c.status == "pending")
@@ -124,9 +134,20 @@ def probe_write(db: Connection) -> None:
     db.execute(_PROBE_WRITE)
 
 
-def locked_until(db: Connection, phone: str, now: datetime) -> datetime | None:
-    """The latest expiry of a live code for `phone` that used up its attempts."""
-    return db.execute(_LOCKED_UNTIL, {"phone": phone, "now": now}).scalar()
+def locked_until(
+    db: Connection,
+    phone: str,
+    now: datetime,
+    purposes: Collection[str] | None = None,
+    among: bool = True,
+) -> datetime | None:
+    """The latest expiry of a live code for `phone` that used up its attempts: of any
+    purpose, or only of flows whose purpose is (`among`) or is not in `purposes`."""
+    params = {"phone": phone, "now": now}
+    if purposes is None:
+        return db.execute(_LOCKED_UNTIL, params).scalar()
+    statement = _LOCKED_UNTIL_AMONG if among else _LOCKED_UNTIL_OUTSIDE
+    return db.execute(statement, {**params, "purposes": sorted(purposes)}).scalar()
 
 
 def reserve(db: Connection, values: dict[str, Any]) -> None:
@@ -185,3 +206,17 @@ def claim_resend(
 def set_provider_session(db: Connection, verification_id: str, session_id: str) -> Row[Any] | None:
     """Record the provider session a (re)send answered with; the updated row."""
     return db.execute(_SET_PROVIDER_SESSION, {"b_id": verification_id, "b_session_id": session_id}).first()
+
+
+def give_back_resend(
+    db: Connection, verification_id: str, claimed_sends: int, next_send_at: datetime, channel: str
+) -> None:
+    """Undo the resend claim that raised the count to `claimed_sends`: the count, the
+    cooldown and the channel go back to what they were before it."""
+    params = {
+        "b_id": verification_id,
+        "b_sends": claimed_sends,
+        "b_next_send_at": next_send_at,
+        "b_channel": channel,
+    }
+    db.execute(_GIVE_BACK_RESEND, params)

@@ -48,6 +48,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         "RATE_LIMIT_VERIFY_PER_IP": "1000/hour",
         "RATE_LIMIT_LOGIN_PER_IP": "1000/hour",
         "RATE_LIMIT_SEND_PER_NUMBER": "50/hour",
+        "RATE_LIMIT_SEND_PER_ACCOUNT": "50/hour",  # login and 2FA codes, per account
         "OTP_LOCKOUT_AFTER": "3",
         # The production build runs the sandbox only when told to.
         "OTP_PROVIDER": "sandbox",

@@ -456,8 +456,8 @@ def test_when_the_login_code_cannot_be_sent_a_backup_code_still_finishes(make, s
     accounts = make()
     user_id = user_with_2fa(accounts, sandbox)
     codes = accounts.regenerate_backup_codes(user_id, PASSWORD, IP)
-    strict = make(RATE_LIMIT_SEND_PER_NUMBER="1/hour")
-    log_in_to_code_step(strict)  # uses the number's only send this hour
+    strict = make(RATE_LIMIT_SEND_PER_ACCOUNT="1/hour")
+    log_in_to_code_step(strict)  # uses the account's only send this hour
     before = outbox(sandbox, PHONE_A)
 
     result = strict.login("alice", PASSWORD, IP, None)
@@ -510,15 +510,31 @@ def test_password_attempts_are_limited_per_address(make, sandbox):
     assert limited.login("alice", PASSWORD, OTHER_IP, None).user_id is not None
 
 
-def test_the_per_account_password_limit_counts_username_and_email_together(make, sandbox):
+def test_the_password_limit_counts_each_name_as_typed_so_it_links_no_email_to_its_account(make, sandbox):
     sign_up(make(), sandbox, email="alice@example.com")
     limited = make(RATE_LIMIT_LOGIN_PER_ACCOUNT="3/minute")
 
-    for name in ("alice", "alice@example.com", "alice"):
+    for _ in range(3):
+        with pytest.raises(InvalidCredentials):
+            limited.login("alice", "wrong " + PASSWORD, IP, None)
+    with pytest.raises(RateLimited):
+        limited.login("Alice ", "wrong " + PASSWORD, IP, None)  # normalised: the same name
+    for name in ("alice@example.com", "nobody@example.com"):  # alike: neither is tied to "alice"
         with pytest.raises(InvalidCredentials):
             limited.login(name, "wrong " + PASSWORD, IP, None)
-    with pytest.raises(RateLimited):
-        limited.login("alice@example.com", "wrong " + PASSWORD, IP, None)
+    for _ in range(2):
+        with pytest.raises(InvalidCredentials):
+            limited.login("alice@example.com", "wrong " + PASSWORD, IP, None)
+    with pytest.raises(RateLimited):  # the email has its own budget, no larger: twice per account at most
+        limited.login("alice@example.com", PASSWORD, IP, None)
+
+
+def test_sign_ups_naming_an_account_do_not_use_up_its_password_attempts(make, sandbox):
+    sign_up(make(), sandbox)
+    limited = make(RATE_LIMIT_LOGIN_PER_ACCOUNT="3/minute")
+    for index in range(4):
+        limited.signup("alice", None, PASSWORD, f"+1415555{2680 + index}", "US", "sms", f"198.51.100.{index}")
+    assert limited.login("alice", PASSWORD, IP, None).user_id is not None
 
 
 # Failure counter and lockout

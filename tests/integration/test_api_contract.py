@@ -166,7 +166,9 @@ def test_every_error_path_has_a_code_and_a_message_and_the_codes_are_the_documen
     seen.check(post("/api/auth/login/resend", {"login_token": token}), "rate_limited")  # the cooldown
     seen.check(post("/api/auth/login/resend", {"login_token": "x" * 43}), "expired")
     seen.check(post("/api/auth/login/resend", {"login_token": token, "channel": "fax"}), "invalid_input")
-    seen.check(post("/api/auth/login", {"username": "alice", "password": "wrong " * 4}), "rate_limited")
+    wrong_password = {"username": "alice", "password": "wrong " * 4}
+    seen.check(post("/api/auth/login", wrong_password), "invalid_credentials")  # the name's third
+    seen.check(post("/api/auth/login", wrong_password), "rate_limited")
 
     # /api/auth/me, /api/auth/logout
     seen.check(api.get("/api/auth/me"), "not_signed_in")

@@ -163,6 +163,18 @@ def test_json_login_answers_the_same_for_unknown_users(client, accounts, sandbox
     assert known.json() == unknown.json() == expected
 
 
+def test_ten_wrong_passwords_for_a_username_leave_its_email_like_an_unknown(client, accounts, sandbox):
+    _user(accounts, sandbox, two_factor=False)
+    for _ in range(10):  # the default per-name limit, 10 per 15 minutes
+        failed = client.post("/api/auth/login", json={"username": "alice", "password": "wrong " * 4})
+        assert failed.status_code == 401
+    assert client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD}).status_code == 429
+    email = client.post("/api/auth/login", json={"username": "alice@example.com", "password": "wrong " * 4})
+    unknown = client.post("/api/auth/login", json={"username": "bob@example.com", "password": "wrong " * 4})
+    assert email.status_code == unknown.status_code == 401
+    assert email.json() == unknown.json() and "retry-after" not in email.headers
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -312,6 +312,42 @@ def test_resend_cooldown_then_same_code_and_longer_cooldown(service, sandbox, cl
     assert service.check(started.verification_id, code, IP).e164 == PHONE
 
 
+def test_a_resend_refused_by_a_send_limit_costs_no_slot_and_no_cooldown(make_service, sandbox, clock, db_url):
+    strict = make_service(RATE_LIMIT_SEND_PER_NUMBER="1/hour")
+    started = start(strict)
+    clock.advance(31)
+    with pytest.raises(RateLimited) as refused:
+        strict.resend(started.verification_id, "voice", IP)
+    assert refused.value.scope == "send-number" and len(sandbox.store.messages(PHONE)) == 1
+    record = row(db_url, started.verification_id)
+    assert (record.sends, record.channel) == (1, "sms")
+
+    later = make_service()  # the limit has passed: the next resend is the second send, not the third
+    again = later.resend(started.verification_id, "sms", IP)
+    assert again.resend_after == 60 and row(db_url, started.verification_id).sends == 2
+    assert len(sandbox.store.messages(PHONE)) == 2
+
+
+def test_a_resend_the_provider_timed_out_on_keeps_its_slot(make_service, sandbox, clock, db_url):
+    """A timeout may have delivered the code: the slot stays spent, so a resend cannot be looped free."""
+    service = make_service()
+    started = start(service)
+    clock.advance(31)
+    down = VerificationService(
+        service.settings,
+        sandbox_provider(f"http://127.0.0.1:{closed_port()}"),
+        service.limits,
+        db_url=db_url,
+        clock=clock.now,
+    )
+    with pytest.raises(ProviderUnavailable):
+        down.resend(started.verification_id, "sms", IP)
+    assert row(db_url, started.verification_id).sends == 2
+    with pytest.raises(RateLimited) as cooldown:
+        service.resend(started.verification_id, "sms", IP)
+    assert cooldown.value.scope == "resend-cooldown"
+
+
 def test_resend_by_voice_records_voice(service, sandbox, clock, db_url):
     started = start(service, channel="sms")
     code = sandbox.code_for(PHONE)

@@ -195,6 +195,16 @@ def test_production_with_half_loaded_credentials_names_the_missing_one():
         load_settings({"REFLEX_ENV_MODE": "prod", "PLIVO_AUTH_ID": REAL_ID})
 
 
+def test_the_account_verify_application_is_the_sandboxs_own_or_a_second_one():
+    assert load_settings({}).plivo_account_app_uuid  # the sandbox keeps account codes apart
+    real = {"PLIVO_AUTH_ID": REAL_ID, "PLIVO_AUTH_TOKEN": "x" * 30}
+    assert load_settings(real).plivo_account_app_uuid is None
+    chosen = load_settings({**real, "PLIVO_ACCOUNT_APP_UUID": "app-2", "PLIVO_APP_UUID": "app-1"})
+    assert chosen.plivo_account_app_uuid == "app-2"
+    with pytest.raises(ConfigError, match="PLIVO_ACCOUNT_APP_UUID"):
+        load_settings({**real, "PLIVO_ACCOUNT_APP_UUID": "app-1", "PLIVO_APP_UUID": "app-1"})
+
+
 def test_env_example_sets_every_demo_limit_and_is_the_readme_snippet():
     example = ROOT / ".env.example"
     values = {name: value or "" for name, value in dotenv_values(example).items()}
@@ -203,6 +213,7 @@ def test_env_example_sets_every_demo_limit_and_is_the_readme_snippet():
         "send_limits_per_ip",
         "send_limits_per_number",
         "send_limits_per_prefix",
+        "send_limits_per_account",
         "verify_limits_per_ip",
         "login_limits_per_ip",
         "login_limits_per_account",

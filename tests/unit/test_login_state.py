@@ -22,6 +22,7 @@ from plivo_otp_app.state import auth as auth_module
 from plivo_otp_app.state import login as login_module
 from plivo_otp_app.state.account import AccountState
 from plivo_otp_app.state.login import LoginState, SignupState
+from plivo_otp_app.state.verify import VerifyState
 
 PASSWORD = "correct horse battery staple quietly"
 GENERIC = (OtpError("x").user_message(), ServiceUnavailable("x").user_message())
@@ -138,3 +139,25 @@ def test_password_forms_with_hostile_text_are_explained(account_page, text):
     assert account_page.error and account_page.error not in GENERIC, account_page.error
     _drain(account_page.disable_2fa({"password": text}))
     assert account_page.error and account_page.error not in GENERIC, account_page.error
+
+
+def test_a_login_whose_code_was_refused_says_on_the_page_that_none_was_sent(
+    make_accounts, sandbox, monkeypatch
+):
+    accounts = make_accounts(RATE_LIMIT_SEND_PER_ACCOUNT="1/hour")
+    monkeypatch.setattr(login_module, "get_account_service", lambda: accounts)
+    result = accounts.signup("alice", None, PASSWORD, "+14155552671", "US", "sms", "198.51.100.7")
+    accounts.finish_signup(
+        result.user_id, result.started.verification_id, sandbox.code_for("+14155552671"), "198.51.100.7"
+    )
+    started = accounts.start_enable_2fa(result.user_id, "sms", "198.51.100.7")  # the hour's one code
+    accounts.finish_enable_2fa(result.user_id, started.verification_id, sandbox.code_for("+14155552671"), "x")
+    root = State(_reflex_internal_init=True)
+    form = _form(root, LoginState)
+
+    _drain(form.submit({"username": "alice", "password": PASSWORD}))
+
+    verify = root.get_substate(VerifyState.get_full_name().split("."))
+    assert verify.error.startswith("We could not send you a code. Too many codes sent."), verify.error
+    assert "in 59 min" in verify.error or "in 1 h" in verify.error
+    assert verify.error.endswith("You can use a backup code.")

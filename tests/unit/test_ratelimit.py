@@ -67,6 +67,27 @@ def test_per_number_limit_with_several_windows():
         rl.check_send(phone, "198.51.100.1")
 
 
+def test_sends_to_an_accounts_own_phone_count_per_account_and_in_no_public_limit():
+    rl = limits(
+        RATE_LIMIT_SEND_PER_NUMBER="1/hour",
+        RATE_LIMIT_SEND_PER_IP="1/hour",
+        RATE_LIMIT_SEND_PER_PREFIX="1/hour",
+        RATE_LIMIT_SEND_PER_ACCOUNT="2/hour",
+    )
+    phone = us("(415) 555-2671")
+    rl.check_send(phone, "198.51.100.1")  # a stranger uses up the number's, block's and address's limit
+    rl.check_send(phone, "198.51.100.1", account=7)
+    rl.check_send(phone, "198.51.100.1", account=7)
+    with pytest.raises(RateLimited) as own:
+        rl.check_send(phone, "198.51.100.1", account=7)
+    assert own.value.scope == "send-account" and "Too many codes sent" in own.value.user_message()
+    rl.check_send(phone, "198.51.100.1", account=8)  # per account
+    with pytest.raises(RateLimited, match="send-ip"):  # anonymous sends still count, unchanged
+        rl.check_send(us("+1 212 555 0100"), "198.51.100.1")
+    with pytest.raises(RateLimited, match="send-number"):
+        rl.check_send(phone, "198.51.100.2")
+
+
 def test_per_ip_limit_counts_sends_to_different_numbers():
     rl = limits(RATE_LIMIT_SEND_PER_IP="10/hour")
     phones = [us(f"+1 {area} 555 0100") for area in AREA_CODES]
