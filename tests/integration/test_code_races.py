@@ -9,6 +9,7 @@ Run on SQLite, and on PostgreSQL with `TEST_DATABASE_URL`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from conftest import RELAXED, run_at_once
@@ -162,6 +163,37 @@ def test_a_code_burnt_by_a_stranger_gives_the_owner_the_exact_wait_and_the_backu
     assert sandbox.code_for(PHONE) == stranger_code  # no paid send of the burnt code
     assert accounts.login_with_backup_code(result.pending_token, codes[0], IP) == user_id
     assert accounts.view(user_id).two_factor_enabled
+
+
+# Item 11: the lockout is decided atomically
+
+
+def test_fifty_parallel_wrong_guesses_over_several_flows_judge_at_most_the_threshold(make, sandbox, db_url):
+    """Five phone changes of one account (five codes, ten attempts each), fifty wrong guesses
+    at once: no more than OTP_LOCKOUT_AFTER reach the provider before the lock."""
+    accounts = make(OTP_MAX_ATTEMPTS="10", OTP_LOCKOUT_AFTER="10", RATE_LIMIT_VERIFY_PER_IP="1000/minute")
+    user_id = user_with_2fa(accounts, sandbox)
+    flows = [
+        accounts.start_change_phone(user_id, PASSWORD, phone, "US", "sms", IP).verification_id
+        for phone in NEW_PHONES
+    ]
+    guesses = {phone: wrong_codes(sandbox.code_for(phone), 10) for phone in NEW_PHONES}
+
+    def guess(index: int) -> object:
+        phone = NEW_PHONES[index % 5]
+        return accounts.finish_change_phone(user_id, flows[index % 5], guesses[phone][index // 5], IP)
+
+    results = run_at_once(50, guess)
+    assert all(isinstance(r, OtpError) for r in results), results
+    judged = sum(validations(sandbox, phone) for phone in NEW_PHONES)
+    assert 1 <= judged <= 10
+    with db_session(db_url) as db:
+        user = db.get(User, user_id)
+    assert user is not None and user.phone_number == PHONE
+    assert user.failed_otp_count == judged
+    assert user.locked_until is not None
+    until = user.locked_until if user.locked_until.tzinfo else user.locked_until.replace(tzinfo=UTC)
+    assert until > datetime.now(UTC)
 
 
 # Item 13: one pending flow per number, purpose and user
