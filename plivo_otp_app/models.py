@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 
@@ -101,9 +101,33 @@ class Verification(SQLModel, table=True):
     flow: both look rows up by (phone, status). Nothing looks them up by user
     alone, and with a `user_id` index SQLite chose it for `user_id IS NULL` and
     walked every anonymous row (2.4 ms per send at 26,000 rows).
+
+    At most one flow is `pending` per (phone, purpose, user): two partial unique
+    indexes (a NULL user never collides in a unique index, so anonymous flows
+    have their own) make a concurrent start that would leave a second one fail,
+    and the start then supersedes the winner instead.
     """
 
-    __table_args__ = (Index("ix_verification_phone_status", "phone", "status", "expires_at"),)
+    __table_args__ = (
+        Index("ix_verification_phone_status", "phone", "status", "expires_at"),
+        Index(
+            "uq_verification_one_pending_per_user",
+            "phone",
+            "purpose",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status = 'pending' AND user_id IS NOT NULL"),
+            postgresql_where=text("status = 'pending' AND user_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_verification_one_pending_anonymous",
+            "phone",
+            "purpose",
+            unique=True,
+            sqlite_where=text("status = 'pending' AND user_id IS NULL"),
+            postgresql_where=text("status = 'pending' AND user_id IS NULL"),
+        ),
+    )
 
     id: str = Field(primary_key=True, max_length=36)
     purpose: str = Field(default="verify", max_length=20)
@@ -120,3 +144,23 @@ class Verification(SQLModel, table=True):
     expires_at: datetime
     next_send_at: datetime
     verified_at: datetime | None = None
+
+
+class ProviderCode(SQLModel, table=True):
+    """One code the provider delivered: its session, which Plivo re-delivers (same code) to
+    the same recipient while it lives, whichever flow, purpose or user asks for it.
+
+    The wrong-guess cap is counted here, once for every verification that points at the
+    session, so the guesses against one code never exceed `max_attempts` in total.
+    `expires_at` is the code's life as the app configures it (`OTP_EXPIRY_SECONDS` from
+    the first send); a code that used up its attempts blocks new sends to `phone` until then.
+    """
+
+    provider_session_id: str = Field(primary_key=True, max_length=64)
+    phone: str = Field(max_length=16)
+    attempts: int = 0
+    max_attempts: int = 5
+    created_at: datetime
+    expires_at: datetime
+
+    __table_args__ = (Index("ix_providercode_phone_expires_at", "phone", "expires_at"),)

@@ -9,6 +9,14 @@ one failure counter per account: resending never resets it, success does, and
 past `OTP_LOCKOUT_AFTER` consecutive failures the SMS factor is locked for a
 delay that doubles with each further failure. While locked, a right code gets
 exactly the answer a wrong one gets.
+
+The lock is decided where the count is kept, in one conditional UPDATE: a code
+check first counts itself as a failure, and goes to the provider only if that
+UPDATE matched (not locked, fewer than `OTP_LOCKOUT_AFTER` counted); from the
+threshold on a check takes the only slot and its wrong answer sets the lock. A
+right code resets the count, and a check that was never judged gives its count
+back. So parallel guesses cannot all pass a lock check read before any of them
+was counted: at most `OTP_LOCKOUT_AFTER` are judged before the lock.
 """
 
 from __future__ import annotations
@@ -18,8 +26,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import bindparam, case, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -34,6 +43,7 @@ from ..errors import (
     NoAttemptsLeft,
     NotSignedIn,
     OtpError,
+    RateLimited,
     TooManyAttempts,
     VerificationExpired,
 )
@@ -50,6 +60,9 @@ BACKUP_CODE_COUNT = 10
 #: Consecutive failures after which SMS codes are refused until a backup code is used
 #: (NIST SP 800-63B: at most 100, then the authenticator is disabled).
 SMS_FACTOR_DISABLED_AFTER = 100
+#: How long a second-factor check that reached the lockout threshold holds the only slot
+#: when it never reports back (its process died); well above the provider's timeouts.
+_CHECK_HOLD = timedelta(seconds=60)
 
 
 class BackupCodeRejected(CodeRejected):
@@ -367,15 +380,20 @@ class AccountService:
     ) -> Checked:
         """Check a code of `user` for `purpose` under the account's failure counter and lockout."""
         assert user.id is not None
-        if self._locked(user):
+        if not self._claim_guess(user.id):
+            self._refusal(user.id)
             log.event("validate_refused", logging.WARNING, user_id=user.id, reason="locked", purpose=purpose)
             self.verifications.refuse(verification_id, code, client_ip, purpose, user.id)
         try:
             checked = self.verifications.check(verification_id, code, client_ip, purpose, user.id)
         except NoAttemptsLeft:
-            raise  # no code was judged: nothing to count
+            self._refund_guess(user.id)  # no code was judged: nothing to count
+            raise
         except (CodeRejected, TooManyAttempts):
-            self._count_failure(user.id)
+            self._judged_wrong(user.id)  # counted by the claim
+            raise
+        except BaseException:
+            self._refund_guess(user.id)
             raise
         self._reset_failures(user.id)
         return checked
@@ -458,24 +476,114 @@ class AccountService:
         log.event("login_ok", user_id=pending.user_id, factor="sms")
         return pending.user_id
 
+    def _claim_guess(self, user_id: int) -> bool:
+        """Count a second-factor check as a failure before its code is judged, unless the
+        account is locked or as many checks as the threshold allows are in flight: one
+        conditional UPDATE, whose match decides.
+
+        From the threshold on, a claim takes the only slot: it clears `locked_until` (the
+        ended lock) and stamps `updated_at`, and the judgement sets the next lock. A claim
+        whose process died is given up after `_CHECK_HOLD`.
+        """
+        now = self._now()
+        count, until = col(User.failed_otp_count), col(User.locked_until)
+        free = (until.is_not(None) & (until <= now)) | (
+            until.is_(None)
+            & ((count < self.settings.lockout_after) | (col(User.updated_at) <= now - _CHECK_HOLD))
+        )
+        with self.db() as db:
+            claimed = db.exec(
+                update(User)
+                .where(col(User.id) == user_id, count < SMS_FACTOR_DISABLED_AFTER, free)
+                .values(
+                    failed_otp_count=count + 1,
+                    locked_until=case((count + 1 >= self.settings.lockout_after, None), else_=until),
+                    updated_at=now,
+                )
+            ).rowcount
+            db.commit()
+        return claimed == 1
+
+    def _refusal(self, user_id: int) -> None:
+        """Raise `RateLimited` when a claim was refused only because checks are in flight
+        (nothing judged, nothing counted); return when the account is locked."""
+        user = self._user(user_id)
+        if self._locked(user) or user.locked_until is not None:
+            return
+        log.event("validate_refused", logging.WARNING, user_id=user_id, reason="checks-in-flight")
+        raise RateLimited(1, "verify")
+
+    def _judged_wrong(self, user_id: int) -> None:
+        """A claimed check's code was wrong: from the threshold on, lock for a delay that
+        doubles with each failure (in the statement; the count decides)."""
+        now = self._now()
+        with self.db() as db:
+            locked = db.exec(
+                update(User)
+                .where(col(User.id) == user_id, col(User.failed_otp_count) >= self.settings.lockout_after)
+                .values(locked_until=self._lock_end(now, User.failed_otp_count))
+            ).rowcount
+            db.commit()
+        if locked:
+            log.event("account_locked", logging.WARNING, user_id=user_id)
+
     def _count_failure(self, user_id: int) -> None:
-        """One more consecutive failure; past the threshold, lock for a doubling delay."""
+        """One more consecutive failure (a backup code: judged without a claim) and, from
+        the threshold on, the lock, in one statement."""
+        now = self._now()
+        count = User.failed_otp_count
         with self.db() as db:
             db.exec(
-                update(User).where(col(User.id) == user_id).values(failed_otp_count=User.failed_otp_count + 1)
+                update(User)
+                .where(col(User.id) == user_id)
+                .values(
+                    failed_otp_count=count + 1,
+                    locked_until=case(
+                        (count + 1 >= self.settings.lockout_after, self._lock_end(now, count + 1)),
+                        else_=User.locked_until,
+                    ),
+                )
             )
-            count = db.exec(select(User.failed_otp_count).where(User.id == user_id)).one()
-            if count >= self.settings.lockout_after:
-                delay = min(
-                    self.settings.lockout_base_seconds * 2 ** (count - self.settings.lockout_after),
-                    self.settings.lockout_max_seconds,
+            db.commit()
+
+    def _lock_end(self, now: datetime, failures: Any) -> Any:
+        """`locked_until` as SQL for an account with `failures` (at least the threshold):
+        `now` plus the base delay, doubled per further failure, at most the maximum. The
+        doublings before the maximum are few, each a bound value: no date arithmetic in SQL."""
+        base, longest = self.settings.lockout_base_seconds, self.settings.lockout_max_seconds
+        lock_type = User.__table__.c.locked_until.type  # type: ignore[attr-defined]
+        doublings = []
+        while base * 2 ** len(doublings) < longest:
+            doublings.append(now + timedelta(seconds=base * 2 ** len(doublings)))
+        longest_end = bindparam("lock_end_max", now + timedelta(seconds=longest), type_=lock_type)
+        if not doublings:
+            return longest_end
+        beyond = failures - self.settings.lockout_after
+        return case(
+            *(
+                (beyond == n, bindparam(f"lock_end_{n}", end, type_=lock_type))
+                for n, end in enumerate(doublings)
+            ),
+            else_=longest_end,
+        )
+
+    def _refund_guess(self, user_id: int) -> None:
+        """Give back the failure a claim counted for a check that was never judged (the
+        provider was down, the flow had ended); a slot it held is free again."""
+        count, until = User.failed_otp_count, User.locked_until
+        ended = bindparam("ended", self._now(), type_=User.__table__.c.locked_until.type)  # type: ignore[attr-defined]
+        with self.db() as db:
+            db.exec(
+                update(User)
+                .where(col(User.id) == user_id, col(count) > 0)
+                .values(
+                    failed_otp_count=count - 1,
+                    locked_until=case(
+                        (col(until).is_(None) & (count - 1 >= self.settings.lockout_after), ended),
+                        else_=until,
+                    ),
                 )
-                db.exec(
-                    update(User)
-                    .where(col(User.id) == user_id)
-                    .values(locked_until=self._now() + timedelta(seconds=delay))
-                )
-                log.event("account_locked", logging.WARNING, user_id=user_id, failures=count, seconds=delay)
+            )
             db.commit()
 
     def _reset_failures(self, user_id: int) -> None:

@@ -9,7 +9,9 @@ loop.
 
 Single use and the wrong-code cap are enforced with conditional UPDATEs whose
 row counts decide, so they hold under concurrency on SQLite and PostgreSQL
-(the statements are in `verification_sql`).
+(the statements are in `verification_sql`). The cap is per delivered code: every
+flow that the provider answered with the same session (the same code) draws on
+one count, so no mix of flows, purposes or users gets more guesses at a code.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from sqlalchemy import Connection, Row
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
 from .. import log
@@ -56,6 +58,8 @@ _SEPARATORS = re.compile(r"[\s-]+")
 #: locks them. Every other flow (the public page, sign-up, a new number) is one anyone
 #: can start for any number.
 OWNER_PURPOSES = frozenset({"login", "enable-2fa", "disable-2fa"})
+#: Tries of a send's settle against concurrent starts of the same flow (see `_settle_send`).
+_SETTLE_TRIES = 50
 _ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
@@ -149,10 +153,7 @@ class VerificationService:
         except Exception:
             self._discard(record["id"])
             raise
-        with self._transaction() as db:
-            # A new flow for the same number and purpose supersedes the old one,
-            # so no earlier challenge stays valid on its own.
-            sql.settle_send(db, record, session_id)
+        self._settle_send(record, session_id)
         log.event("sent", phone=phone.masked, channel=channel, sends=1)
         return self._started(record, now)
 
@@ -240,7 +241,7 @@ class VerificationService:
         try:
             outcome = self.provider.validate(record.provider_session_id, code)
         except ProviderUnavailable:
-            with self._autocommit() as db:
+            with self._transaction() as db:
                 sql.refund_attempt(db, record.id)
             raise
         return self._settle(record, outcome, now)
@@ -297,6 +298,24 @@ class VerificationService:
         log.event("validate_failed", phone=masked, reason=outcome.value)
         raise VerificationExpired(outcome.value)
 
+    def _settle_send(self, record: dict[str, Any], session_id: str) -> None:
+        """Make the sent flow the one pending for its number, purpose and user.
+
+        A new flow supersedes the old one, so no earlier challenge stays valid on its
+        own. A concurrent start that went pending meanwhile fails this one on the
+        one-pending index; the next try supersedes it (each failure means another
+        start settled, so this ends).
+        """
+        for _ in range(_SETTLE_TRIES - 1):
+            try:
+                with self._transaction() as db:
+                    sql.settle_send(db, record, session_id)
+                return
+            except IntegrityError:
+                continue
+        with self._transaction() as db:
+            sql.settle_send(db, record, session_id)
+
     def _ensure_not_locked(self, e164: str, now: datetime, owner: bool) -> None:
         """Refuse, without a paid send, while a code that used up its attempts is still live.
 
@@ -341,12 +360,12 @@ class VerificationService:
     def _claim_attempt(
         self, verification_id: object, purpose: str, user_id: int | None, now: datetime
     ) -> Row[Any]:
-        """Count one attempt atomically, in one statement; the row as counted (so its
-        attempts are ours, not raised meanwhile by a concurrent check). When nothing
-        could be counted, raise the error that says why."""
+        """Count one attempt atomically, on the flow's code, in one transaction; the row as
+        counted (so its attempts are ours, not raised meanwhile by a concurrent check). When
+        nothing could be counted, raise the error that says why."""
         if not isinstance(verification_id, str) or not _ID_PATTERN.fullmatch(verification_id):
             raise VerificationExpired("unknown verification")
-        with self._autocommit() as db:
+        with self._transaction() as db:
             claimed = sql.claim_attempt(db, verification_id, purpose, user_id, now)
         if claimed is not None:
             return claimed

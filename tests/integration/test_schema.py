@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, insert
 from sqlmodel import SQLModel
 
+from alembic import command
 from plivo_otp_app import models
 from plivo_otp_app.services import verification_sql
 
@@ -68,11 +70,17 @@ def test_per_send_lookups_use_the_phone_status_index(migrated: str) -> None:
     ]
     with engine.begin() as connection:
         connection.execute(insert(models.Verification.__table__), rows)
-        for statement, params in (
-            (verification_sql._LOCKED_UNTIL, {"phone": "+14155550001", "now": now.isoformat(" ")}),
+        # "Is this number locked?" asks the codes (by phone), superseding asks the flows.
+        for statement, params, index in (
+            (
+                verification_sql._LOCKED_UNTIL,
+                {"phone": "+14155550001", "now": now.isoformat(" ")},
+                "ix_providercode_phone_expires_at",
+            ),
             (
                 verification_sql._SUPERSEDE,
                 {"b_phone": "+14155550001", "b_purpose": "verify", "b_user_id": None},
+                "ix_verification_phone_status",
             ),
         ):
             compiled = statement.compile(dialect=engine.dialect)
@@ -80,4 +88,53 @@ def test_per_send_lookups_use_the_phone_status_index(migrated: str) -> None:
             positional = tuple(values[name] for name in compiled.positiontup or ())
             plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", positional).all()
             details = " ".join(str(row[-1]) for row in plan)
-            assert "ix_verification_phone_status" in details, details
+            assert index in details, details
+
+
+def test_the_per_code_migration_keeps_every_row_and_leaves_one_pending_flow(tmp_path: Path) -> None:
+    """Rows written before it (two pending flows for one number, as concurrent starts left
+    them on PostgreSQL) survive: the older becomes superseded, every provider session becomes
+    a code with the most attempts spent on it."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", url)
+    command.upgrade(config, "2ee8eaae4fa5")
+    now = datetime.now(UTC)
+
+    def flow(number: int, status: str, attempts: int, session: str, age: int) -> dict[str, object]:
+        return {
+            "id": f"00000000-0000-4000-8000-{number:012d}",
+            "purpose": "verify",
+            "user_id": None,
+            "phone": "+14155552671",
+            "channel": "sms",
+            "provider_session_id": session,
+            "status": status,
+            "attempts": attempts,
+            "max_attempts": 5,
+            "sends": 1,
+            "client_ip": "10.0.0.1",
+            "created_at": now - timedelta(seconds=age),
+            "expires_at": now + timedelta(minutes=5),
+            "next_send_at": now,
+        }
+
+    rows = [
+        flow(1, "pending", 2, "s-1", 30),
+        flow(2, "pending", 3, "s-1", 10),
+        flow(3, "failed", 5, "s-0", 90),
+    ]
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(insert(models.Verification.__table__), rows)
+    engine.dispose()
+
+    command.upgrade(config, "head")
+
+    with create_engine(url).connect() as connection:
+        statuses = dict(connection.exec_driver_sql("SELECT id, status FROM verification").all())
+        codes = dict(
+            connection.exec_driver_sql("SELECT provider_session_id, attempts FROM providercode").all()
+        )
+    assert statuses == {rows[0]["id"]: "superseded", rows[1]["id"]: "pending", rows[2]["id"]: "failed"}
+    assert codes == {"s-1": 3, "s-0": 5}
