@@ -333,7 +333,7 @@ class VerifyState(AuthState):
             await asyncio.to_thread(accounts.confirm_phone_change, user.id, verification_id, code, ip, backup)
             self._clear(keep_phone=False)
             account.open_new_phone_step()
-            return None
+            return AccountState.load  # a backup code may have been used: the count changed
         if purpose == "disable-2fa":
             await asyncio.to_thread(accounts.finish_disable_2fa, user.id, verification_id, code, ip, backup)
         else:
