@@ -21,7 +21,7 @@ DONE = {
     "disable-2fa": "Two-factor login is off.",
     "change-phone": "Your phone number was changed. Not you everywhere? Sign out your other sessions below.",
     "backup-codes": "Save these codes now. Each works once; they will not be shown again.",
-    "change-phone-auth": "Confirmed. Now enter your new phone number.",
+    "confirm-phone": "Confirmed. Now enter your new phone number.",
     "device-forgotten": "The device will be asked for a code again.",
 }
 #: A sign-up whose phone is verified, but whose name or email was taken meanwhile or before.

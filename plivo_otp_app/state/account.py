@@ -108,7 +108,7 @@ class AccountState(AuthState):
 
     def open_new_phone_step(self) -> None:
         """The current factor was confirmed: ask for the new number (the service checks it again)."""
-        self.panel, self.error, self.message = "new-phone", "", DONE["change-phone-auth"]
+        self.panel, self.error, self.message = "new-phone", "", DONE["confirm-phone"]
 
     @rx.event
     async def confirm_phone_change(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
