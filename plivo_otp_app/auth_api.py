@@ -179,9 +179,16 @@ async def _login_verify(request: Request, body: dict[str, Any], accounts: Accoun
     def run() -> dict[str, Any]:
         ip = request_ip(request)
         if backup is not None:
-            user_id = accounts.login_with_backup_code(token, backup, ip)
-        else:
-            user_id = accounts.login_with_code(token, code, ip)
+            # The session is created in the transaction that uses the backup code up.
+            agent = request.headers.get("user-agent", "")
+            session_token = accounts.login_with_backup_code(
+                token,
+                backup,
+                ip,
+                lambda db, user_id: accounts.sessions.create_session(user_id, ip, agent, db=db),
+            )
+            return {"status": "signed_in", "session_token": session_token}
+        user_id = accounts.login_with_code(token, code, ip)
         return _login_body(LoginResult(user_id=user_id), accounts, request)
 
     return ok(await run_blocking(run))

@@ -21,6 +21,7 @@ DONE = {
     "disable-2fa": "Two-factor login is off.",
     "change-phone": "Your phone number was changed. Not you everywhere? Sign out your other sessions below.",
     "backup-codes": "Save these codes now. Each works once; they will not be shown again.",
+    "confirm-phone": "Confirmed. Now enter your new phone number.",
     "device-forgotten": "The device will be asked for a code again.",
 }
 #: A sign-up whose phone is verified, but whose name or email was taken meanwhile or before.
@@ -160,6 +161,29 @@ class LoginExpired(VerificationExpired):
 
     def user_message(self) -> str:
         return "Your login timed out. Please enter your password again."
+
+
+class BackupCodeStartOver(LoginExpired):
+    """A wrong backup code while the account's SMS factor is locked: the flow ends.
+
+    Each further guess then costs a password step, which has its own per-account and
+    per-address limits; a right backup code is never refused for the lock.
+    """
+
+    code = "backup_code_incorrect"
+
+    def user_message(self) -> str:
+        return "That backup code is not valid or was already used. Please enter your password again."
+
+
+class FactorNotConfirmed(OtpError):
+    """A change that replaces a factor, asked for without the current factor first."""
+
+    status = 403
+    code = "factor_required"
+
+    def user_message(self) -> str:
+        return "First confirm with a code sent to your current phone, or a backup code."
 
 
 class ServiceUnavailable(OtpError):

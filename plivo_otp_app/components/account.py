@@ -5,8 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from ..state import AccountState, VerifyState
-from .auth import code_step
+from .auth import backup_code_form, backup_toggle, code_step
 from .fields import error_line, message_line, password_field, submit_button
+from .layout import notices
 from .verify import channel_select, country_select
 
 
@@ -31,6 +32,59 @@ def _password_form(handler: object, submit_id: str, label: str, *fields: rx.Comp
     )
 
 
+def _new_number_fields() -> tuple[rx.Component, ...]:
+    return (
+        rx.el.label("New phone number", html_for="phone"),
+        rx.el.div(
+            country_select(),
+            rx.el.input(id="phone", name="phone", type="tel", max_length=40, required=True),
+            class_name="row",
+        ),
+        channel_select(),
+    )
+
+
+def _change_phone_panels() -> rx.Component:
+    """Without 2FA: the new number and the password. With it: the password, then the current
+    factor (the code step), then the new number (`#new-phone-form`)."""
+    return rx.fragment(
+        rx.cond(
+            AccountState.panel == "change-phone",
+            rx.cond(
+                AccountState.phone_change_needs_factor,
+                _password_form(
+                    AccountState.confirm_phone_change,
+                    "send-current-code",
+                    "Send a code to my current phone",
+                    rx.el.p(
+                        "First confirm it is you: we text a code to your current number.",
+                        class_name="muted",
+                    ),
+                ),
+                _password_form(
+                    AccountState.change_phone,
+                    "send-change-code",
+                    "Send a code to the new number",
+                    *_new_number_fields(),
+                ),
+            ),
+        ),
+        rx.cond(
+            AccountState.panel == "new-phone",
+            rx.el.form(
+                *_new_number_fields(),
+                submit_button(
+                    "Send a code to the new number", "Working…", AccountState.loading, id="send-change-code"
+                ),
+                _action("Cancel", "send-change-code-cancel", AccountState.open_panel(""), class_name="link"),
+                on_submit=AccountState.send_new_phone_code,
+                class_name="stack",
+                id="new-phone-form",
+            ),
+        ),
+    )
+
+
 def phone_section() -> rx.Component:
     """The number (masked), whether it is verified, and changing it."""
     return _section(
@@ -47,21 +101,7 @@ def phone_section() -> rx.Component:
             _action("Change phone number", "change-phone", AccountState.open_panel("change-phone")),
             class_name="row wrap",
         ),
-        rx.cond(
-            AccountState.panel == "change-phone",
-            _password_form(
-                AccountState.change_phone,
-                "send-change-code",
-                "Send a code to the new number",
-                rx.el.label("New phone number", html_for="phone"),
-                rx.el.div(
-                    country_select(),
-                    rx.el.input(id="phone", name="phone", type="tel", max_length=40, required=True),
-                    class_name="row",
-                ),
-                channel_select(),
-            ),
-        ),
+        _change_phone_panels(),
     )
 
 
@@ -95,10 +135,23 @@ def backup_codes_section() -> rx.Component:
             rx.el.span(AccountState.backup_codes_left, id="backup-codes-left"),
             " unused backup codes. Each signs you in once when your phone is not at hand.",
         ),
-        _action("Generate new codes", "generate-backup-codes", AccountState.open_panel("backup-codes")),
+        _action(
+            "Generate new codes",
+            "generate-backup-codes",
+            AccountState.open_panel("backup-codes"),
+            disabled=~AccountState.is_phone_verified,
+        ),
         rx.cond(
             AccountState.panel == "backup-codes",
-            _password_form(AccountState.generate_backup_codes, "confirm-backup-codes", "Generate"),
+            _password_form(
+                AccountState.generate_backup_codes,
+                "confirm-backup-codes",
+                "Send a code to my phone",
+                rx.el.p(
+                    "We text a code to your phone (or you can use a backup code) before the new set.",
+                    class_name="muted",
+                ),
+            ),
         ),
         rx.cond(
             AccountState.new_backup_codes.length() > 0,
@@ -155,15 +208,29 @@ def sessions_section() -> rx.Component:
 
 
 def account_code_step() -> rx.Component:
-    """The code step of an account change, in place of the sections' notices."""
+    """The code step of an account change, in place of the sections' notices.
+
+    Where the step confirms the current factor (`#current-factor`: a phone change, new backup
+    codes, 2FA off), a backup code can stand in for the SMS code (`#use-backup-code`).
+    """
     return rx.el.div(
         rx.cond(
             ~VerifyState.verified,
-            rx.el.p("Enter the code we sent to ", rx.el.strong(VerifyState.masked_phone), "."),
+            rx.cond(
+                VerifyState.backup_mode,
+                rx.el.p("Enter one of your unused backup codes."),
+                rx.el.p("Enter the code we sent to ", rx.el.strong(VerifyState.masked_phone), "."),
+            ),
         ),
-        code_step(),
+        rx.cond(
+            VerifyState.backup_mode & ~VerifyState.verified,
+            rx.el.div(backup_code_form(remember=False), notices(), class_name="stack"),
+            code_step(),
+        ),
+        rx.cond(VerifyState.backup_allowed & ~VerifyState.verified, backup_toggle()),
         rx.cond(VerifyState.verified, _action("Done", "code-done", VerifyState.reset_flow)),
         class_name="stack section",
+        id=rx.cond(VerifyState.backup_allowed, "current-factor", "account-code"),
     )
 
 

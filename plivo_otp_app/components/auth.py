@@ -83,8 +83,8 @@ def remember_device() -> rx.Component:
     )
 
 
-def backup_code_form() -> rx.Component:
-    """A backup code instead of the SMS code."""
+def backup_code_form(remember: bool = True) -> rx.Component:
+    """A backup code instead of the SMS code (at login, with the "remember this device" choice)."""
     return rx.el.form(
         field(
             "Backup code",
@@ -95,7 +95,7 @@ def backup_code_form() -> rx.Component:
             required=True,
             auto_focus=True,
         ),
-        remember_device(),
+        remember_device() if remember else rx.fragment(),
         submit_button("Verify", "Verifying…", VerifyState.loading, id="verify-otp"),
         on_submit=VerifyState.verify_backup_code,
         class_name="stack",
@@ -107,15 +107,20 @@ def login_code_step() -> rx.Component:
     return rx.el.div(
         rx.el.p("Enter the code we sent to ", rx.el.strong(VerifyState.masked_phone), "."),
         rx.cond(VerifyState.backup_mode, backup_code_form(), otp_form(remember_device())),
-        rx.el.button(
-            rx.cond(VerifyState.backup_mode, "Use the SMS code instead", "Use a backup code"),
-            id="use-backup-code",
-            type="button",
-            class_name="link",
-            on_click=VerifyState.toggle_backup_mode,
-        ),
+        backup_toggle(),
         notices(),
         class_name="stack",
+    )
+
+
+def backup_toggle() -> rx.Component:
+    """Switch the code step between the SMS code and a backup code (`#use-backup-code`)."""
+    return rx.el.button(
+        rx.cond(VerifyState.backup_mode, "Use the SMS code instead", "Use a backup code"),
+        id="use-backup-code",
+        type="button",
+        class_name="link",
+        on_click=VerifyState.toggle_backup_mode,
     )
 
 

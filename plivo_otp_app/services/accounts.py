@@ -17,6 +17,16 @@ threshold on a check takes the only slot and its wrong answer sets the lock. A
 right code resets the count, and a check that was never judged gives its count
 back. So parallel guesses cannot all pass a lock check read before any of them
 was counted: at most `OTP_LOCKOUT_AFTER` are judged before the lock.
+
+A right, unused backup code is never refused for that lock (a stranger who
+has the password must not be able to keep the owner out); a wrong one counts
+like a wrong SMS code, and while the factor is locked it also ends the flow, so
+every further guess costs a password step.
+
+A change that replaces a factor (the phone, the backup codes) asks for the
+current one first: a code to the verified phone, or an unused backup code.
+Each change is one unit of work: the code (or backup code) is used up in the
+transaction that makes the change, so a change that fails uses nothing up.
 """
 
 from __future__ import annotations
@@ -26,17 +36,20 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, case, func, or_, update
+from sqlalchemy import Connection, bindparam, case, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from .. import log
 from ..config import Settings
 from ..db import session as db_session
+from ..db import transaction
 from ..errors import (
+    BackupCodeStartOver,
     CodeRejected,
+    FactorNotConfirmed,
     InvalidCredentials,
     InvalidInput,
     LoginExpired,
@@ -47,7 +60,7 @@ from ..errors import (
     TooManyAttempts,
     VerificationExpired,
 )
-from ..models import BackupCode, PendingLogin, User
+from ..models import BackupCode, PendingLogin, User, Verification
 from ..passwords import check_password, hash_password, needs_rehash, verify_password
 from ..phone import check_channel, check_country, mask, normalise
 from ..tokens import hash_backup_code, hash_token, new_backup_codes, new_token, normalise_backup_code
@@ -63,6 +76,11 @@ SMS_FACTOR_DISABLED_AFTER = 100
 #: How long a second-factor check that reached the lockout threshold holds the only slot
 #: when it never reports back (its process died); well above the provider's timeouts.
 _CHECK_HOLD = timedelta(seconds=60)
+#: The verification that confirms the current factor before the phone is replaced.
+PHONE_CHANGE_CONFIRM = "confirm-phone"
+#: How long a confirmed current factor allows the phone change to go on.
+CONFIRMED_FACTOR_MINUTES = 10
+T = TypeVar("T")
 
 
 class BackupCodeRejected(CodeRejected):
@@ -110,6 +128,8 @@ class AccountView:
     is_phone_verified: bool
     two_factor_enabled: bool
     backup_codes_left: int
+    #: Whether replacing the phone asks for the current factor first (2FA on a verified phone).
+    phone_change_needs_factor: bool = False
 
 
 class AccountService:
@@ -250,33 +270,36 @@ class AccountService:
         self.check_user_code(user, pending.verification_id, code, client_ip, "login")
         return self._complete(pending)
 
-    def login_with_backup_code(self, pending_token: object, code: object, client_ip: str) -> int:
-        """Finish a pending login with a backup code (single use); returns the user id."""
+    def login_with_backup_code(
+        self,
+        pending_token: object,
+        code: object,
+        client_ip: str,
+        grant: Callable[[Connection, int], T] | None = None,
+    ) -> T | int:
+        """Finish a pending login with a backup code (single use).
+
+        `grant` (a ticket or a session for the user id) is written in the transaction
+        that uses the code up and completes the login: a sign-in that fails burns
+        nothing. Returns what `grant` returns, or the user id.
+        """
         pending, user = self._pending(pending_token)
-        normalised = normalise_backup_code(code)
-        if normalised is None:
-            raise InvalidInput("Enter a backup code like ABCD-EFGH-JKLM-NPQR.")
-        self.verifications.limits.check_verify(client_ip)
         assert user.id is not None
-        if self._locked(user):
-            log.event("backup_code_refused", logging.WARNING, user_id=user.id, reason="locked")
-            raise BackupCodeRejected
-        with self.db() as db:
-            used = db.exec(
-                update(BackupCode)
-                .where(col(BackupCode.user_id) == user.id)
-                .where(col(BackupCode.code_hash) == hash_backup_code(normalised))
-                .where(col(BackupCode.used_at).is_(None))
-                .values(used_at=self._now())
+
+        def sign_in(db: Connection) -> T | int:
+            done = db.execute(
+                update(PendingLogin)
+                .where(col(PendingLogin.id) == pending.id)
+                .where(col(PendingLogin.completed_at).is_(None))
+                .values(completed_at=self._now())
             ).rowcount
-            db.commit()
-        if used != 1:
-            self._count_failure(user.id)
-            log.event("backup_code_refused", logging.WARNING, user_id=user.id, reason="wrong")
-            raise BackupCodeRejected
-        self._reset_failures(user.id)
-        log.event("backup_code_used", user_id=user.id, left=self.backup_codes_left(user.id))
-        return self._complete(pending)
+            if done != 1:
+                raise LoginExpired("login already completed")
+            return grant(db, pending.user_id) if grant is not None else pending.user_id
+
+        result = self._redeem_backup_code(user, code, client_ip, sign_in, lambda: self._end_pending(pending))
+        log.event("login_ok", user_id=user.id, factor="backup-code")
+        return result
 
     # The account page
 
@@ -290,6 +313,7 @@ class AccountService:
             is_phone_verified=user.is_phone_verified,
             two_factor_enabled=user.two_factor_enabled,
             backup_codes_left=self.backup_codes_left(user_id),
+            phone_change_needs_factor=_has_factor(user),
         )
 
     def start_enable_2fa(self, user_id: int, channel: object, client_ip: str) -> Started:
@@ -312,24 +336,82 @@ class AccountService:
             raise InvalidInput("Two-factor login is already off.")
         return self._code_to_own_phone(user, channel, client_ip, "disable-2fa")
 
-    def finish_disable_2fa(self, user_id: int, verification_id: object, code: object, client_ip: str) -> None:
-        """Turn 2FA off once the code is right."""
-        self._switch_2fa(user_id, verification_id, code, client_ip, on=False)
+    def finish_disable_2fa(
+        self, user_id: int, verification_id: object, code: object, client_ip: str, backup: bool = False
+    ) -> None:
+        """Turn 2FA off once the code (or, with `backup`, an unused backup code) is right."""
+        self._switch_2fa(user_id, verification_id, code, client_ip, on=False, backup=backup)
 
     def start_change_phone(
         self, user_id: int, password: object, phone: object, country: object, channel: object, client_ip: str
     ) -> Started:
-        """Check the password, then send a code to the new number."""
-        self._reauthenticate(user_id, password, client_ip)
+        """Check the password, then send a code to the new number.
+
+        Only for an account without a second factor to replace (2FA off, or the phone
+        not verified). With one, the current factor comes first
+        (`start_confirm_phone_change`, `confirm_phone_change`, then `start_new_phone`).
+        """
+        user = self._reauthenticate(user_id, password, client_ip)
+        if _has_factor(user):
+            raise FactorNotConfirmed("phone change without the current factor")
+        return self.verifications.start(phone, country, channel, client_ip, "change-phone", user_id)
+
+    def start_confirm_phone_change(
+        self, user_id: int, password: object, channel: object, client_ip: str
+    ) -> Started:
+        """Check the password, then send a code to the current phone to confirm the change."""
+        user = self._reauthenticate(user_id, password, client_ip)
+        if not _has_factor(user):
+            raise InvalidInput("Enter your new phone number and your password.")
+        return self._code_to_own_phone(user, channel, client_ip, PHONE_CHANGE_CONFIRM)
+
+    def confirm_phone_change(
+        self, user_id: int, verification_id: object, code: object, client_ip: str, backup: bool = False
+    ) -> None:
+        """The current factor, shown: the code to the current phone, or (`backup`) a backup code.
+
+        For `CONFIRMED_FACTOR_MINUTES` a new number may then get its code.
+        """
+        user = self._user(user_id)
+        self._confirm(user, verification_id, code, client_ip, PHONE_CHANGE_CONFIRM, backup, lambda db: None)
+        log.event("phone_change_confirmed", user_id=user_id, factor="backup-code" if backup else "sms")
+
+    def start_new_phone(
+        self, user_id: int, phone: object, country: object, channel: object, client_ip: str
+    ) -> Started:
+        """Send a code to the new number, once the current factor was confirmed."""
+        with self.db() as db:
+            confirmed = db.exec(
+                select(func.count()).select_from(Verification).where(*self._confirmed(user_id))
+            )
+            if not confirmed.one():
+                raise FactorNotConfirmed("no confirmed current factor")
         return self.verifications.start(phone, country, channel, client_ip, "change-phone", user_id)
 
     def finish_change_phone(self, user_id: int, verification_id: object, code: object, client_ip: str) -> str:
-        """Switch to the new number once its code is right; returns the old number, masked."""
+        """Switch to the new number once its code is right; returns the old number, masked.
+
+        One transaction: the code is used up, the confirmation of the current factor (if
+        the account has one) is used up, the number changes and remembered devices end.
+        """
         user = self._user(user_id)
         old = user.phone_number if user.is_phone_verified else None
-        checked = self.check_user_code(user, verification_id, code, client_ip, "change-phone")
-        self._set_phone(user_id, checked)
-        self.sessions.revoke_devices(user_id)
+        needs_factor = _has_factor(user)
+
+        def change(db: Connection) -> None:
+            if needs_factor:
+                used = db.execute(
+                    update(Verification).where(*self._confirmed(user_id)).values(status="used")
+                ).rowcount
+                if not used:
+                    raise FactorNotConfirmed("the confirmation of the current factor is gone")
+            number = db.execute(
+                select(Verification.phone).where(col(Verification.id) == verification_id)
+            ).scalar_one()
+            self._write_user(db, user_id, phone_number=number, is_phone_verified=True)
+            self.sessions.revoke_devices(user_id, db=db)
+
+        checked = self.check_user_code(user, verification_id, code, client_ip, "change-phone", then=change)
         if old and old != checked.e164:
             self.verifications.notify(
                 old,
@@ -339,27 +421,41 @@ class AccountService:
         log.event("phone_changed", user_id=user_id, old=mask(old) if old else None, new=checked.masked)
         return _spaced_mask(old) if old else ""
 
-    def regenerate_backup_codes(self, user_id: int, password: object, client_ip: str) -> list[str]:
-        """Ten new single-use codes, shown once; the old set stops working."""
-        self._reauthenticate(user_id, password, client_ip)
+    def start_backup_codes(self, user_id: int, password: object, channel: object, client_ip: str) -> Started:
+        """Check the password, then send a code to the verified phone before new backup codes."""
+        user = self._reauthenticate(user_id, password, client_ip)
+        if not user.is_phone_verified or not user.phone_number:
+            raise InvalidInput("Verify your phone number first.")
+        return self._code_to_own_phone(user, channel, client_ip, "backup-codes")
+
+    def regenerate_backup_codes(
+        self, user_id: int, verification_id: object, code: object, client_ip: str, backup: bool = False
+    ) -> list[str]:
+        """Ten new single-use codes, shown once, once the phone's code (or, with `backup`, an
+        unused backup code) is right; the old set stops working in the same transaction."""
         codes = new_backup_codes(BACKUP_CODE_COUNT)
         now = self._now()
-        with self.db() as db:
-            db.exec(
+
+        def replace(db: Connection) -> None:
+            db.execute(
                 update(BackupCode)
                 .where(col(BackupCode.user_id) == user_id)
                 .where(col(BackupCode.used_at).is_(None))
                 .values(used_at=now)
             )
-            for code in codes:
-                db.add(
-                    BackupCode(
-                        user_id=user_id,
-                        code_hash=hash_backup_code(normalise_backup_code(code) or ""),
-                        created_at=now,
-                    )
-                )
-            db.commit()
+            db.execute(
+                insert(BackupCode.__table__),  # type: ignore[attr-defined]
+                [
+                    {
+                        "user_id": user_id,
+                        "code_hash": hash_backup_code(normalise_backup_code(c) or ""),
+                        "created_at": now,
+                    }
+                    for c in codes
+                ],
+            )
+
+        self._confirm(self._user(user_id), verification_id, code, client_ip, "backup-codes", backup, replace)
         log.event("backup_codes_generated", user_id=user_id)
         return codes
 
@@ -376,16 +472,35 @@ class AccountService:
     # Shared rules
 
     def check_user_code(
-        self, user: User, verification_id: object, code: object, client_ip: str, purpose: str
+        self,
+        user: User,
+        verification_id: object,
+        code: object,
+        client_ip: str,
+        purpose: str,
+        then: Callable[[Connection], None] | None = None,
     ) -> Checked:
-        """Check a code of `user` for `purpose` under the account's failure counter and lockout."""
+        """Check a code of `user` for `purpose` under the account's failure counter and lockout.
+
+        A right code resets the counter, and runs `then` (the change it allows), in the
+        transaction that uses the code up.
+        """
         assert user.id is not None
+        user_id = user.id
         if not self._claim_guess(user.id):
             self._refusal(user.id)
             log.event("validate_refused", logging.WARNING, user_id=user.id, reason="locked", purpose=purpose)
             self.verifications.refuse(verification_id, code, client_ip, purpose, user.id)
+
+        def reset_then_change(db: Connection) -> None:
+            self._write_user(db, user_id, failed_otp_count=0, locked_until=None)
+            if then is not None:
+                then(db)
+
         try:
-            checked = self.verifications.check(verification_id, code, client_ip, purpose, user.id)
+            return self.verifications.check(
+                verification_id, code, client_ip, purpose, user.id, then=reset_then_change
+            )
         except NoAttemptsLeft:
             self._refund_guess(user.id)  # no code was judged: nothing to count
             raise
@@ -395,8 +510,6 @@ class AccountService:
         except BaseException:
             self._refund_guess(user.id)
             raise
-        self._reset_failures(user.id)
-        return checked
 
     def _pending_login(self, user: User, client_ip: str) -> LoginResult:
         assert user.id is not None and user.phone_number
@@ -586,9 +699,6 @@ class AccountService:
             )
             db.commit()
 
-    def _reset_failures(self, user_id: int) -> None:
-        self._update(user_id, failed_otp_count=0, locked_until=None)
-
     def _locked(self, user: User) -> bool:
         """Locked for a while, or (at 100 failures) until a backup code signs in (BF-02)."""
         if user.failed_otp_count >= SMS_FACTOR_DISABLED_AFTER:
@@ -596,14 +706,120 @@ class AccountService:
         return user.locked_until is not None and user.locked_until > self._now()
 
     def _switch_2fa(
-        self, user_id: int, verification_id: object, code: object, client_ip: str, on: bool
+        self,
+        user_id: int,
+        verification_id: object,
+        code: object,
+        client_ip: str,
+        on: bool,
+        backup: bool = False,
     ) -> None:
-        """Turn 2FA on or off once the code sent for that change is right; remembered devices end."""
+        """Turn 2FA on or off once the code sent for that change is right; remembered devices
+        end, in the same transaction."""
         change = "enable-2fa" if on else "disable-2fa"
-        self.check_user_code(self._user(user_id), verification_id, code, client_ip, change)
-        self._update(user_id, two_factor_enabled=on)
-        self.sessions.revoke_devices(user_id)
+
+        def switch(db: Connection) -> None:
+            self._write_user(db, user_id, two_factor_enabled=on)
+            self.sessions.revoke_devices(user_id, db=db)
+
+        self._confirm(
+            self._user(user_id), verification_id, code, client_ip, change, backup and not on, switch
+        )
         log.event("2fa_enabled" if on else "2fa_disabled", user_id=user_id)
+
+    def _confirm(
+        self,
+        user: User,
+        verification_id: object,
+        code: object,
+        client_ip: str,
+        purpose: str,
+        backup: bool,
+        change: Callable[[Connection], None],
+    ) -> None:
+        """The current factor for an account change: the code sent for `purpose`, or (`backup`)
+        an unused backup code standing in for it. `change` commits with it, or nothing does.
+
+        The verification started for `purpose` is needed either way: it proves the step
+        before (the password), and a backup code closes it.
+        """
+        if not backup:
+            self.check_user_code(user, verification_id, code, client_ip, purpose, then=change)
+            return
+        assert user.id is not None
+        self.verifications.ensure_open(verification_id, purpose, user.id)
+        flow = str(verification_id)
+
+        def vouch_then_change(db: Connection) -> None:
+            self.verifications.vouch(db, flow)
+            change(db)
+
+        self._redeem_backup_code(
+            user, code, client_ip, vouch_then_change, lambda: self.verifications.end(flow)
+        )
+
+    def _redeem_backup_code(
+        self,
+        user: User,
+        code: object,
+        client_ip: str,
+        grant: Callable[[Connection], T],
+        end_flow: Callable[[], None],
+    ) -> T:
+        """Use up one unused backup code of `user` and run `grant`, in one transaction.
+
+        A right code is never refused for the SMS factor's lock (temporary, or after
+        `SMS_FACTOR_DISABLED_AFTER` failures), and lifts it. A wrong one counts as a
+        failure; while the factor is locked it ends the flow instead (`end_flow`), so
+        each further guess costs a password step.
+        """
+        assert user.id is not None
+        normalised = normalise_backup_code(code)
+        if normalised is None:
+            raise InvalidInput("Enter a backup code like ABCD-EFGH-JKLM-NPQR.")
+        self.verifications.limits.check_verify(client_ip)
+        with transaction(self._db_url) as db:
+            used = db.execute(
+                update(BackupCode)
+                .where(col(BackupCode.user_id) == user.id)
+                .where(col(BackupCode.code_hash) == hash_backup_code(normalised))
+                .where(col(BackupCode.used_at).is_(None))
+                .values(used_at=self._now())
+            ).rowcount
+            if used == 1:
+                self._write_user(db, user.id, failed_otp_count=0, locked_until=None)
+                result = grant(db)
+        if used == 1:
+            log.event("backup_code_used", user_id=user.id, left=self.backup_codes_left(user.id))
+            return result
+        if self._locked(user):
+            end_flow()
+            log.event("backup_code_refused", logging.WARNING, user_id=user.id, reason="wrong-while-locked")
+            raise BackupCodeStartOver("wrong backup code while locked")
+        self._count_failure(user.id)
+        log.event("backup_code_refused", logging.WARNING, user_id=user.id, reason="wrong")
+        raise BackupCodeRejected
+
+    def _confirmed(self, user_id: int) -> tuple[object, ...]:
+        """Where-clauses of a live, unused confirmation of the current factor for a phone change."""
+        since = self._now() - timedelta(minutes=CONFIRMED_FACTOR_MINUTES)
+        return (
+            col(Verification.user_id) == user_id,
+            col(Verification.purpose) == PHONE_CHANGE_CONFIRM,
+            col(Verification.status) == "verified",
+            col(Verification.verified_at) > since,
+        )
+
+    def _end_pending(self, pending: PendingLogin) -> None:
+        """End a pending login unfinished: its token is refused from now on."""
+        with self.db() as db:
+            db.exec(
+                update(PendingLogin)
+                .where(col(PendingLogin.id) == pending.id)
+                .where(col(PendingLogin.completed_at).is_(None))
+                .values(expires_at=self._now())
+            )
+            db.commit()
 
     def _reauthenticate(self, user_id: int, password: object, client_ip: str) -> User:
         """The user, if `password` is theirs (for changes that need a fresh password)."""
@@ -638,6 +854,10 @@ class AccountService:
             db.refresh(user)
         return user.id
 
+    def _write_user(self, db: Connection, user_id: int, **values: object) -> None:
+        """Update the user in the caller's transaction."""
+        db.execute(update(User).where(col(User.id) == user_id).values(updated_at=self._now(), **values))
+
     def _set_phone(self, user_id: int, checked: Checked) -> None:
         self._update(user_id, phone_number=checked.e164, is_phone_verified=True)
 
@@ -652,6 +872,11 @@ class AccountService:
         if user is None:
             raise NotSignedIn("user is gone")
         return user
+
+
+def _has_factor(user: User) -> bool:
+    """Whether the account has a second factor that a change must not replace without it."""
+    return bool(user.two_factor_enabled and user.is_phone_verified and user.phone_number)
 
 
 def _check_username(value: object) -> str:

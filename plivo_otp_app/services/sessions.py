@@ -9,16 +9,18 @@ revoked session is refused at once, on every worker.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, Connection, insert, update
 from sqlmodel import Session, col, select
 
 from .. import log
 from ..config import Settings
 from ..db import session as db_session
+from ..db import transaction
 from ..models import AuthSession, LoginTicket, TrustedDevice, User
 from ..tokens import hash_token, new_token
 from .verification import utcnow
@@ -70,12 +72,22 @@ class SessionService:
         """A session on this service's database."""
         return db_session(self._db_url)
 
-    def issue_ticket(self, user_id: int, remember_device: bool = False, landing: str = "/account") -> str:
-        """A single-use ticket, valid for a minute, that the browser redeems for its cookie."""
+    def issue_ticket(
+        self,
+        user_id: int,
+        remember_device: bool = False,
+        landing: str = "/account",
+        db: Connection | None = None,
+    ) -> str:
+        """A single-use ticket, valid for a minute, that the browser redeems for its cookie.
+
+        Given `db`, the ticket is written in the caller's transaction (a sign-in whose
+        other steps must commit with it, or not at all).
+        """
         ticket = new_token()
-        with self.db() as db:
-            db.add(
-                LoginTicket(
+        with self._unit(db) as unit:
+            unit.execute(
+                insert(LoginTicket.__table__).values(  # type: ignore[attr-defined]
                     ticket_hash=hash_token(ticket),
                     user_id=user_id,
                     remember_device=remember_device,
@@ -83,7 +95,6 @@ class SessionService:
                     expires_at=self._now() + timedelta(seconds=TICKET_SECONDS),
                 )
             )
-            db.commit()
         return ticket
 
     def redeem_ticket(
@@ -111,13 +122,16 @@ class SessionService:
         device = self._remember_device(record.user_id, user_agent) if record.remember_device else None
         return Redeemed(record.user_id, token, device, record.landing)
 
-    def create_session(self, user_id: int, ip: str, user_agent: str) -> str:
-        """A new session for a user whose whole login succeeded; returns its token."""
+    def create_session(self, user_id: int, ip: str, user_agent: str, db: Connection | None = None) -> str:
+        """A new session for a user whose whole login succeeded; returns its token.
+
+        Given `db`, the session is written in the caller's transaction.
+        """
         token = new_token()
         now = self._now()
-        with self.db() as db:
-            db.add(
-                AuthSession(
+        with self._unit(db) as unit:
+            unit.execute(
+                insert(AuthSession.__table__).values(  # type: ignore[attr-defined]
                     token_hash=hash_token(token),
                     user_id=user_id,
                     created_at=now,
@@ -127,7 +141,6 @@ class SessionService:
                     user_agent=user_agent[:255],
                 )
             )
-            db.commit()
         log.event("session_started", user_id=user_id, ip=ip)
         return token
 
@@ -218,9 +231,10 @@ class SessionService:
         """Forget one of the user's own devices."""
         return self._revoke_devices(user_id, device_id) == 1
 
-    def revoke_devices(self, user_id: int) -> int:
-        """Forget every device of a user (password, phone or 2FA changed)."""
-        return self._revoke_devices(user_id, None)
+    def revoke_devices(self, user_id: int, db: Connection | None = None) -> int:
+        """Forget every device of a user (password, phone or 2FA changed), in `db`'s
+        transaction when given."""
+        return self._revoke_devices(user_id, None, db)
 
     def _live_session(self, now: datetime) -> tuple[ColumnElement[bool], ...]:
         """A session is live while not revoked, not past its absolute or idle timeout."""
@@ -235,7 +249,7 @@ class SessionService:
         """A remembered device counts while not revoked and not expired."""
         return col(TrustedDevice.revoked_at).is_(None), col(TrustedDevice.expires_at) > self._now()
 
-    def _revoke_devices(self, user_id: int, device_id: int | None) -> int:
+    def _revoke_devices(self, user_id: int, device_id: int | None, db: Connection | None = None) -> int:
         statement = (
             update(TrustedDevice)
             .where(col(TrustedDevice.user_id) == user_id)
@@ -243,10 +257,17 @@ class SessionService:
         )
         if device_id is not None:
             statement = statement.where(col(TrustedDevice.id) == device_id)
-        with self.db() as db:
-            count = db.exec(statement.values(revoked_at=self._now())).rowcount
-            db.commit()
-        return count
+        with self._unit(db) as unit:
+            return unit.execute(statement.values(revoked_at=self._now())).rowcount
+
+    @contextmanager
+    def _unit(self, db: Connection | None) -> Iterator[Connection]:
+        """The caller's transaction, or one of our own committed on success."""
+        if db is not None:
+            yield db
+            return
+        with transaction(self._db_url) as own:
+            yield own
 
     def _remember_device(self, user_id: int, user_agent: str) -> str:
         token = new_token()

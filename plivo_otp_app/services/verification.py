@@ -232,8 +232,14 @@ class VerificationService:
         client_ip: str,
         purpose: str = "verify",
         user_id: int | None = None,
+        then: Callable[[Connection], None] | None = None,
     ) -> Checked:
-        """Check a code; succeeds at most once per verification."""
+        """Check a code; succeeds at most once per verification.
+
+        `then` is the change the right code allows: it runs in the transaction that marks
+        the verification verified, so either both commit or neither does (the code can
+        then be entered again).
+        """
         code = self._check_code_format(code)
         self.limits.check_verify(client_ip)
         now = self._now()
@@ -244,7 +250,25 @@ class VerificationService:
             with self._transaction() as db:
                 sql.refund_attempt(db, record.id)
             raise
-        return self._settle(record, outcome, now)
+        return self._settle(record, outcome, now, then)
+
+    def ensure_open(self, verification_id: object, purpose: str, user_id: int | None) -> None:
+        """Raise unless the verification is live for this purpose and user (it can take a code)."""
+        self._ensure_open(self._load(verification_id, purpose, user_id), self._now())
+
+    def vouch(self, db: Connection, verification_id: str) -> None:
+        """Mark an open verification verified in the caller's transaction, with no code:
+        another factor (a backup code) stood in for it.
+
+        Raises:
+            VerificationExpired: It was no longer pending (used once).
+        """
+        if not sql.mark_verified(db, verification_id, self._now()):
+            raise VerificationExpired("already used")
+
+    def end(self, verification_id: str) -> None:
+        """End a pending verification: its code is refused from now on."""
+        self._close(verification_id, "expired")
 
     def refuse(
         self, verification_id: object, code: object, client_ip: str, purpose: str, user_id: int | None
@@ -274,13 +298,27 @@ class VerificationService:
         log.event("notified", phone=mask(recipient))
         return True
 
-    def _settle(self, record: Row[Any], outcome: Outcome, now: datetime) -> Checked:
+    def _settle(
+        self,
+        record: Row[Any],
+        outcome: Outcome,
+        now: datetime,
+        then: Callable[[Connection], None] | None = None,
+    ) -> Checked:
         """Record what the provider said about a code; the attempt is already counted."""
         masked = mask(record.phone)
         attempts = record.attempts
         if outcome is Outcome.VALID:
-            with self._autocommit() as db:
-                verified = sql.mark_verified(db, record.id, now)
+            try:
+                with self._transaction() if then else self._autocommit() as db:
+                    verified = sql.mark_verified(db, record.id, now)
+                    if verified and then is not None:
+                        then(db)
+            except Exception:
+                # Nothing was committed, but the provider has used the code up: the flow
+                # goes on with a fresh one ("Send a new code").
+                self._discard_used(record.id)
+                raise
             if verified:
                 log.event("validate_ok", phone=masked, attempts=attempts)
                 return Checked(record.id, record.phone, masked, record.purpose, record.user_id)
@@ -356,6 +394,14 @@ class VerificationService:
                 sql.discard(db, verification_id)
         except SQLAlchemyError as exc:
             log.event("discard_failed", logging.WARNING, error=type(exc).__name__)
+
+    def _discard_used(self, verification_id: str) -> None:
+        """Close a verification whose code the provider used up though our change failed
+        (best effort: the database may be what failed)."""
+        try:
+            self._close(verification_id, "expired")
+        except SQLAlchemyError as exc:
+            log.event("close_failed", logging.WARNING, error=type(exc).__name__)
 
     def _claim_attempt(
         self, verification_id: object, purpose: str, user_id: int | None, now: datetime

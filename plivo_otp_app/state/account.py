@@ -27,6 +27,8 @@ class AccountState(AuthState):
     masked_phone: str = ""
     is_phone_verified: bool = False
     two_factor_enabled: bool = False
+    #: A phone change asks for the current factor first (2FA on a verified phone).
+    phone_change_needs_factor: bool = False
     backup_codes_left: int = 0
     new_backup_codes: list[str] = []
     devices: list[dict[str, str]] = []
@@ -58,6 +60,7 @@ class AccountState(AuthState):
         self.username, self.email = view.username, view.email or ""
         self.masked_phone, self.is_phone_verified = view.masked_phone, view.is_phone_verified
         self.two_factor_enabled, self.backup_codes_left = view.two_factor_enabled, view.backup_codes_left
+        self.phone_change_needs_factor = view.phone_change_needs_factor
         self.devices = [
             {"id": str(d.id), "label": d.label, "until": d.expires_at.strftime("%Y-%m-%d")} for d in devices
         ]
@@ -103,9 +106,38 @@ class AccountState(AuthState):
         ):
             yield update
 
+    def open_new_phone_step(self) -> None:
+        """The current factor was confirmed: ask for the new number (the service checks it again)."""
+        self.panel, self.error, self.message = "new-phone", "", DONE["confirm-phone"]
+
+    @rx.event
+    async def confirm_phone_change(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
+        """A phone change of an account with 2FA: the password, then a code to the current phone
+        (or a backup code); then the new number."""
+        password = form_data.get("password") if isinstance(form_data, dict) else None
+        async for update in self._start_code(
+            lambda accounts, user_id: accounts.start_confirm_phone_change(
+                user_id, password, "sms", self._ip()
+            ),
+            "confirm-phone",
+        ):
+            yield update
+
+    @rx.event
+    async def send_new_phone_code(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
+        """The new number, once the current factor was confirmed; then its code."""
+        data = form_data if isinstance(form_data, dict) else {}
+        async for update in self._start_code(
+            lambda accounts, user_id: accounts.start_new_phone(
+                user_id, data.get("phone"), data.get("country"), data.get("channel", "sms"), self._ip()
+            ),
+            "change-phone",
+        ):
+            yield update
+
     @rx.event
     async def change_phone(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
-        """Password and the new number, then a code sent to the new number."""
+        """Without 2FA: password and the new number, then a code sent to the new number."""
         data = form_data if isinstance(form_data, dict) else {}
         async for update in self._start_code(
             lambda accounts, user_id: accounts.start_change_phone(
@@ -122,14 +154,14 @@ class AccountState(AuthState):
 
     @rx.event
     async def generate_backup_codes(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
-        """Ten new codes, shown once; the old ones stop working."""
+        """Password, then a code to the phone (or an unused backup code); then ten new codes,
+        shown once, and the old ones stop working."""
         password = form_data.get("password") if isinstance(form_data, dict) else None
-        codes = await self._act(lambda a, uid: a.regenerate_backup_codes(uid, password, self._ip()))
-        if codes is not None:
-            self.new_backup_codes = codes
-            self.panel = ""
-            self.message = DONE["backup-codes"]
-            yield AccountState.load
+        async for update in self._start_code(
+            lambda accounts, user_id: accounts.start_backup_codes(user_id, password, "sms", self._ip()),
+            "backup-codes",
+        ):
+            yield update
 
     @rx.event
     def hide_backup_codes(self) -> None:

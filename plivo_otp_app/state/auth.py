@@ -12,9 +12,11 @@ a refresh `<meta>` (`components.leave_page`): `rx.call_script` would need
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from urllib.parse import quote
 
 import reflex as rx
+from sqlalchemy import Connection
 
 from ..auth_api import DEVICE_COOKIE, SESSION_COOKIE, read_cookie
 from ..errors import NotSignedIn
@@ -75,6 +77,19 @@ class AuthState(rx.State):
         ticket = await asyncio.to_thread(
             get_session_service().issue_ticket, user_id, remember_device, self._page_url(landing)
         )
+        self._leave_with(ticket)
+
+    def _ticket_issuer(
+        self, remember_device: bool = False, landing: str = "/account"
+    ) -> Callable[[Connection, int], str]:
+        """Issues this browser's ticket inside a service's transaction (a sign-in that must
+        commit with the factor it used up); then `_leave_with` the ticket."""
+        url = self._page_url(landing)
+        sessions = get_session_service()
+        return lambda db, user_id: sessions.issue_ticket(user_id, remember_device, url, db=db)
+
+    def _leave_with(self, ticket: str) -> None:
+        """Redeem `ticket` at the cookie route, with a full page load."""
         fail = quote(self._page_url("/login"), safe="")
         self.leaving_to = self._backend_url(f"/api/session/complete?ticket={ticket}&fail={fail}")
 

@@ -39,7 +39,9 @@ from ..services import Started, get_account_service, get_verification_service
 from .auth import AuthState
 
 T = TypeVar("T")
-ACCOUNT_PURPOSES = ("enable-2fa", "disable-2fa", "change-phone")
+ACCOUNT_PURPOSES = ("enable-2fa", "disable-2fa", "change-phone", "confirm-phone", "backup-codes")
+#: The flows whose code step also takes a backup code (the current factor, when the phone is not at hand).
+BACKUP_PURPOSES = ("login", "disable-2fa", "confirm-phone", "backup-codes")
 #: When this server process started: a flow older than that was cut by a restart.
 _PROCESS_STARTED = time.time()
 
@@ -59,6 +61,8 @@ class VerifyState(AuthState):
     resend_in: int = 0
     flow: str = "verify"
     backup_mode: bool = False
+    #: Whether this flow's code step offers "Use a backup code".
+    backup_allowed: bool = False
     sandbox: bool = get_settings().is_sandbox
     code_length: int = get_settings().code_length
     #: The code can take no more tries (expired, or too many wrong ones): only a new code helps.
@@ -113,8 +117,9 @@ class VerifyState(AuthState):
 
     @rx.event
     def toggle_backup_mode(self) -> None:
-        """Switch the login's second step between the SMS code and a backup code."""
-        if self._purpose == "login" and self.code_sent and not self.verified:
+        """Switch a code step between the SMS code and a backup code (login, and account
+        changes that ask for the current factor)."""
+        if self._purpose in BACKUP_PURPOSES and self.code_sent and not self.verified:
             self.backup_mode = not self.backup_mode
             self.error = ""
 
@@ -162,22 +167,19 @@ class VerifyState(AuthState):
 
     @rx.event
     async def verify_backup_code(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
-        """Finish a login with a backup code instead of the SMS code."""
-        if self.loading or self.verified or self._purpose != "login" or not isinstance(form_data, dict):
+        """Finish a login, or confirm an account change, with a backup code instead of the SMS code."""
+        busy_or_done = self.loading or self.verified or not self.code_sent
+        if busy_or_done or self._purpose not in BACKUP_PURPOSES or not isinstance(form_data, dict):
             return
         code = form_data.get("backup_code")
         remember = form_data.get("remember_device") in ("on", "true", True)
         self._begin()
         yield
         try:
-            user_id = await self._guard(lambda: self._login_with_backup_code(code, self._ip()))
-            follow_up = None
-            if user_id is not None:
-                follow_up = await self._guard(lambda: self._sign_in(user_id, remember))
+            follow_up = await self._guard(lambda: self._finish_with_backup_code(code, remember, self._ip()))
         finally:
             self.loading = False
         if follow_up is not None:
-            self._succeeded(DONE["backup-code"])
             yield follow_up
         yield VerifyState.tick
 
@@ -254,6 +256,7 @@ class VerifyState(AuthState):
         self.verified = False
         self.code_dead = False
         self.backup_mode = False
+        self.backup_allowed = purpose in BACKUP_PURPOSES
         self.notice = ""
         self.masked_phone = masked_phone
         self.flow_in_progress = page or purpose
@@ -294,21 +297,49 @@ class VerifyState(AuthState):
         self._succeeded("")
         return None
 
-    async def _finish_account(self, code: object, ip: str) -> Any:
-        """Finish an account change, for the signed-in owner of the verification only."""
+    async def _finish_with_backup_code(self, code: object, remember: bool, ip: str) -> Any:
+        """A backup code in place of the SMS code: the login, or the account change's factor."""
+        if self._purpose != "login":
+            return await self._finish_account(code, ip, backup=True)
+        accounts = get_account_service()
+        issue = self._ticket_issuer(remember)
+        # The ticket is issued in the transaction that uses the backup code up.
+        ticket = await asyncio.to_thread(
+            accounts.login_with_backup_code, self._pending_token, code, ip, issue
+        )
+        self._leave_with(ticket)
+        self._succeeded(DONE["backup-code"])
+        return None
+
+    async def _finish_account(self, code: object, ip: str, backup: bool = False) -> Any:
+        """Finish an account change (or confirm its current factor), for the signed-in owner
+        of the verification only."""
         user = await self._require_user()
         if user.id != self._user_id:
             raise NotSignedIn("session user is not the verification's user")
         accounts = get_account_service()
-        finish = {
-            "enable-2fa": accounts.finish_enable_2fa,
-            "disable-2fa": accounts.finish_disable_2fa,
-            "change-phone": accounts.finish_change_phone,
-        }[self._purpose]
-        await asyncio.to_thread(finish, user.id, self._verification_id, code, ip)
-        self._succeeded(DONE[self._purpose])
         from .account import AccountState  # noqa: PLC0415 - the account page imports this module
 
+        account = await self.get_state(AccountState)
+        purpose, verification_id = self._purpose, self._verification_id
+        if purpose == "backup-codes":
+            codes = await asyncio.to_thread(
+                accounts.regenerate_backup_codes, user.id, verification_id, code, ip, backup
+            )
+            self._succeeded(DONE[purpose])
+            account.new_backup_codes = codes
+            return AccountState.load
+        if purpose == "confirm-phone":
+            await asyncio.to_thread(accounts.confirm_phone_change, user.id, verification_id, code, ip, backup)
+            self._clear(keep_phone=False)
+            account.open_new_phone_step()
+            return AccountState.load  # a backup code may have been used: the count changed
+        if purpose == "disable-2fa":
+            await asyncio.to_thread(accounts.finish_disable_2fa, user.id, verification_id, code, ip, backup)
+        else:
+            finish = {"enable-2fa": accounts.finish_enable_2fa, "change-phone": accounts.finish_change_phone}
+            await asyncio.to_thread(finish[purpose], user.id, verification_id, code, ip)
+        self._succeeded(DONE[purpose])
         return AccountState.load
 
     def _succeeded(self, message: str) -> None:
@@ -342,10 +373,6 @@ class VerifyState(AuthState):
             )
         service = get_verification_service()
         return await asyncio.to_thread(service.start, phone, country, channel, ip)
-
-    async def _login_with_backup_code(self, code: object, ip: str) -> int:
-        accounts = get_account_service()
-        return await asyncio.to_thread(accounts.login_with_backup_code, self._pending_token, code, ip)
 
     async def _send_again(self, channel: str, ip: str) -> Started:
         if self._purpose == "login":
@@ -425,6 +452,7 @@ class VerifyState(AuthState):
         self.code_dead = False
         self.loading = False
         self.backup_mode = False
+        self.backup_allowed = False
         self.notice = ""
         self.flow_in_progress = ""
         self.flow = "verify"

@@ -127,13 +127,7 @@ def test_log_in_with_a_backup_code(app: Page, app_url: str, user_with_2fa: tuple
     app.fill("#otp", _code(app_url, e164))
     app.click("#verify-otp")
     app.wait_for_url(ACCOUNT)
-    app.click("#generate-backup-codes")
-    app.fill("#password", PASSWORD)
-    app.click("#confirm-backup-codes")
-    codes = app.locator("#backup-codes li")
-    expect(codes).to_have_count(10)
-    first = codes.nth(0).inner_text().strip()
-    expect(app.locator("#backup-codes-left")).to_have_text("10")
+    first = _generate_backup_codes(app, app_url, e164)[0]
     app.click("#hide-backup-codes")
     expect(app.locator("#backup-codes")).to_have_count(0)
     _log_out(app)
@@ -153,6 +147,74 @@ def test_log_in_with_a_backup_code(app: Page, app_url: str, user_with_2fa: tuple
     app.click("#verify-otp")
     expect(app.locator("#error")).to_have_text("That backup code is not valid or was already used.")
     assert len(_outbox(app_url, e164)) == sent + 2  # each password step sent an SMS code
+
+
+def _generate_backup_codes(page: Page, app_url: str, e164: str) -> list[str]:
+    """New backup codes from the account page: the password, then the code sent to the phone."""
+    page.click("#generate-backup-codes")
+    page.fill("#password", PASSWORD)
+    page.click("#confirm-backup-codes")
+    expect(page.locator("#current-factor #otp")).to_be_visible()
+    expect(page.locator("#backup-codes")).to_have_count(0)  # not before the phone's code
+    page.fill("#otp", _code(app_url, e164))
+    page.click("#verify-otp")
+    codes = page.locator("#backup-codes li")
+    expect(codes).to_have_count(10)
+    expect(page.locator("#backup-codes-left")).to_have_text("10")
+    page.click("#code-done")
+    return [code.strip() for code in codes.all_inner_texts()]
+
+
+def test_change_phone_with_2fa_asks_the_current_factor_first(app: Page, app_url: str):
+    username, typed, e164 = _fresh_user()
+    _, new_typed, new_e164 = _fresh_user()
+    _, other_typed, other_e164 = _fresh_user()
+    _sign_up(app, app_url, username, typed, e164)
+    _enable_2fa(app, app_url, e164)
+
+    # Password, then the code to the CURRENT phone, then the new number and its code.
+    app.click("#change-phone")
+    expect(app.locator("#phone")).to_have_count(0)  # no new number before the current factor
+    app.fill("#password", PASSWORD)
+    app.press("#password", "Enter")  # keyboard: Enter submits each step
+    expect(app.locator("#current-factor #otp")).to_be_visible()
+    expect(app.locator("#current-factor")).to_contain_text(f"+1******{e164[-4:]}")
+    app.fill("#otp", _code(app_url, e164))
+    app.press("#otp", "Enter")
+    expect(app.locator("#message")).to_have_text("Confirmed. Now enter your new phone number.")
+    app.fill("#new-phone-form #phone", new_typed)
+    app.press("#new-phone-form #phone", "Enter")
+    expect(app.locator("#otp")).to_be_visible()
+    expect(app.locator("#current-factor")).to_have_count(0)  # the new number's step takes no backup code
+    app.fill("#otp", _code(app_url, new_e164))
+    app.click("#verify-otp")
+    expect(app.locator("#message")).to_contain_text("Your phone number was changed.")
+    expect(app.locator("#account-phone")).to_have_text(f"+1 ******{new_e164[-4:]}")
+    assert "changed" in _outbox(app_url, e164)[0]["text"]  # the old number gets the notice
+    app.click("#code-done")
+
+    # The phone is not at hand: a backup code stands in for the current phone's code.
+    codes = _generate_backup_codes(app, app_url, new_e164)
+    app.click("#hide-backup-codes")
+    app.click("#change-phone")
+    app.fill("#password", PASSWORD)
+    app.click("#send-current-code")
+    expect(app.locator("#current-factor #otp")).to_be_visible()
+    app.focus("#use-backup-code")
+    app.keyboard.press("Enter")
+    expect(app.locator("#backup-code")).to_be_focused()
+    app.fill("#backup-code", "AAAA-BBBB-CCCC-DDDD")
+    app.press("#backup-code", "Enter")
+    expect(app.locator("#error")).to_have_text("That backup code is not valid or was already used.")
+    app.fill("#backup-code", codes[0])
+    app.press("#backup-code", "Enter")
+    expect(app.locator("#message")).to_have_text("Confirmed. Now enter your new phone number.")
+    expect(app.locator("#backup-codes-left")).to_have_text("9")
+    app.fill("#new-phone-form #phone", other_typed)
+    app.click("#send-change-code")
+    app.fill("#otp", _code(app_url, other_e164))
+    app.click("#verify-otp")
+    expect(app.locator("#account-phone")).to_have_text(f"+1 ******{other_e164[-4:]}")
 
 
 def test_remembered_device_skips_the_sms(app: Page, app_url: str, user_with_2fa: tuple[str, str]):

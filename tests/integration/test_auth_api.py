@@ -8,8 +8,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from conftest import free_port, serve
+from sqlalchemy import text
 
 from plivo_otp_app.api import build_api
+from plivo_otp_app.db import engine_for
 from plivo_otp_app.errors import InvalidInput
 from plivo_otp_app.services import AccountService
 
@@ -254,3 +256,27 @@ def test_json_login_with_unusable_characters_is_400_and_not_counted(make_account
 def test_json_sign_up_email_with_a_surrogate_is_refused(accounts):
     with pytest.raises(InvalidInput, match="valid email"):
         accounts.signup("alice", "a\ud800@example.org", PASSWORD, PHONE, "US", "sms", "192.0.2.1")
+
+
+def test_json_login_with_a_backup_code_whose_session_cannot_be_stored_burns_nothing(
+    client, accounts, sandbox, db_url
+):
+    user_id = _user(accounts, sandbox, two_factor=True)
+    started = accounts.start_backup_codes(user_id, PASSWORD, "sms", "192.0.2.1")
+    codes = accounts.regenerate_backup_codes(user_id, started.verification_id, sandbox.code_for(PHONE), "x")
+    login = client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD}).json()
+    verify = {"login_token": login["login_token"], "backup_code": codes[0]}
+    engine = engine_for(db_url)
+    with engine.begin() as connection:  # a real fault: the sessions table is gone
+        connection.execute(text('ALTER TABLE "authsession" RENAME TO "authsession_away"'))
+    try:
+        assert client.post("/api/auth/login/verify", json=verify).status_code == 503
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text('ALTER TABLE "authsession_away" RENAME TO "authsession"'))
+    assert accounts.backup_codes_left(user_id) == 10
+
+    response = client.post("/api/auth/login/verify", json=verify)  # the same login, the same code
+    assert response.status_code == 200 and response.json()["status"] == "signed_in"
+    me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {response.json()['session_token']}"})
+    assert me.json()["username"] == "alice" and accounts.backup_codes_left(user_id) == 9

@@ -151,7 +151,8 @@ def test_a_code_burnt_by_a_stranger_gives_the_owner_the_exact_wait_and_the_backu
     accounts = make()
     accounts.verifications.settings = dataclasses.replace(accounts.settings, plivo_account_app_uuid=None)
     user_id = user_with_2fa(accounts, sandbox)
-    codes = accounts.regenerate_backup_codes(user_id, PASSWORD, IP)
+    started = accounts.start_backup_codes(user_id, PASSWORD, "sms", IP)  # the password, then the phone
+    codes = accounts.regenerate_backup_codes(user_id, started.verification_id, sandbox.code_for(PHONE), IP)
     clock.advance(301)  # the owner's own codes are dead
     public = accounts.verifications.start(PHONE, "US", "sms", STRANGER_IP)
     stranger_code = sandbox.code_for(PHONE)
@@ -176,9 +177,10 @@ def test_fifty_parallel_wrong_guesses_over_several_flows_judge_at_most_the_thres
     at once: no more than OTP_LOCKOUT_AFTER reach the provider before the lock."""
     accounts = make(OTP_MAX_ATTEMPTS="10", OTP_LOCKOUT_AFTER="10", RATE_LIMIT_VERIFY_PER_IP="1000/minute")
     user_id = user_with_2fa(accounts, sandbox)
+    confirming = accounts.start_confirm_phone_change(user_id, PASSWORD, "sms", IP)  # the current phone first
+    accounts.confirm_phone_change(user_id, confirming.verification_id, sandbox.code_for(PHONE), IP)
     flows = [
-        accounts.start_change_phone(user_id, PASSWORD, phone, "US", "sms", IP).verification_id
-        for phone in NEW_PHONES
+        accounts.start_new_phone(user_id, phone, "US", "sms", IP).verification_id for phone in NEW_PHONES
     ]
     guesses = {phone: wrong_codes(sandbox.code_for(phone), 10) for phone in NEW_PHONES}
 

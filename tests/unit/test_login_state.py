@@ -139,6 +139,16 @@ def test_password_forms_with_hostile_text_are_explained(account_page, text):
     assert account_page.error and account_page.error not in GENERIC, account_page.error
     _drain(account_page.disable_2fa({"password": text}))
     assert account_page.error and account_page.error not in GENERIC, account_page.error
+    _drain(account_page.confirm_phone_change({"password": text}))
+    assert account_page.error and account_page.error not in GENERIC, account_page.error
+
+
+@pytest.mark.parametrize("field", ["phone", "country", "channel"])
+@pytest.mark.parametrize("text", [*HOSTILE_TEXT, ["x"], 12])
+def test_new_phone_with_hostile_text_is_explained(account_page, sandbox, field, text):
+    form = {"phone": "+14155550123", "country": "US", "channel": "sms"}
+    _drain(account_page.send_new_phone_code({**form, field: text}))
+    assert account_page.error and account_page.error not in GENERIC, account_page.error
 
 
 def test_a_login_whose_code_was_refused_says_on_the_page_that_none_was_sent(
