@@ -15,7 +15,6 @@ comes back in the body and goes in `Authorization: Bearer ...`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,26 +23,12 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .blocking import run_blocking
+from .cookies import DEVICE_COOKIE, SESSION_COOKIE, delete_cookie, set_cookie
 from .errors import NotSignedIn
 from .jsonhttp import BadRequest, error, guarded_route, json_route, ok, request_ip, string_field
 from .services import AccountService, LoginResult, Started
 
-SESSION_COOKIE = "otp_session"
-DEVICE_COOKIE = "otp_device"
 AccountsFactory = Callable[[], AccountService]
-
-
-def read_cookie(cookie_header: str | None, name: str) -> str | None:
-    """One cookie's value from a raw `Cookie` header."""
-    if not cookie_header:
-        return None
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(cookie_header)
-    except CookieError:
-        return None
-    morsel = jar.get(name)
-    return morsel.value if morsel else None
 
 
 def safe_landing(landing: str, request: Request) -> str:
@@ -112,9 +97,7 @@ def _complete_route(accounts: AccountsFactory) -> Route:
         if redeemed.device_token:
             cookies[DEVICE_COOKIE] = (redeemed.device_token, sessions.settings.remember_device_days * 86400)
         for name, (value, max_age) in cookies.items():
-            response.set_cookie(
-                name, value, max_age=max_age, httponly=True, samesite="lax", secure=_secure(request)
-            )
+            set_cookie(response, name, value, max_age, _secure(request))
         return _no_store(response)
 
     return guarded_route("/api/session/complete", "GET", complete)
@@ -127,7 +110,7 @@ def _logout_route(accounts: AccountsFactory) -> Route:
         landing = _requested_landing(request, "next", "/login")
         await run_blocking(accounts().sessions.end, request.cookies.get(SESSION_COOKIE))
         response = RedirectResponse(landing, 303)
-        response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=_secure(request))
+        delete_cookie(response, SESSION_COOKIE, _secure(request))
         return _no_store(response)
 
     return guarded_route("/api/session/logout", "GET", logout)

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from ..auth_api import DEVICE_COOKIE, SESSION_COOKIE, read_cookie
+from ..cookies import DEVICE_COOKIE, SESSION_COOKIE, read_cookie
 from ..errors import NotSignedIn
 from ..models import User
 from ..proxies import PEER_HEADER, client_address
