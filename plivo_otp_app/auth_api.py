@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from . import landings
 from .blocking import run_blocking
 from .cookies import DEVICE_COOKIE, SESSION_COOKIE, delete_cookie, set_cookie
 from .errors import NotSignedIn
@@ -31,22 +32,12 @@ from .services import AccountService, LoginResult, Started
 AccountsFactory = Callable[[], AccountService]
 
 
-def safe_landing(landing: str, request: Request) -> str:
-    """`landing` if it is a path or a URL on this request's host; otherwise `/`.
+def safe_landing(landing: str, request: Request, default: str = "/") -> str:
+    """`landing` if it is a page of one of the app's frontends, else `default` there (see `landings.py`).
 
     Keeps the cookie routes from redirecting anywhere else (no open redirect).
-    A URL that cannot be parsed (`http://[::1`) is not on this host either.
     """
-    try:
-        parts = urlsplit(landing)
-        host = parts.hostname
-    except ValueError:
-        return "/"
-    if not parts.scheme and not parts.netloc and landing.startswith("/") and not landing.startswith("//"):
-        return landing
-    if parts.scheme in ("http", "https") and host == request.url.hostname:
-        return landing
-    return "/"
+    return landings.landing(landing, landings.frontends(request.scope), default)
 
 
 def _requested_landing(request: Request, name: str, default: str) -> str:
@@ -60,7 +51,7 @@ def _requested_landing(request: Request, name: str, default: str) -> str:
         urlsplit(value).hostname  # noqa: B018 - parsing the host is the check
     except ValueError:
         raise BadRequest(400, "invalid_input", f"The '{name}' address is not a valid link.") from None
-    return safe_landing(value, request)
+    return safe_landing(value, request, default)
 
 
 def _secure(request: Request) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from conftest import free_port, serve
+from reflex_base.environment import environment
 
 from plivo_otp_app.api import build_api
 from plivo_otp_app.errors import InvalidInput
@@ -18,7 +19,9 @@ PHONE = "+14155552671"
 
 
 @pytest.fixture
-def server(accounts: AccountService) -> Iterator[str]:
+def server(accounts: AccountService, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The routes as the one-port deployment serves them (the backend serves the pages too)."""
+    monkeypatch.setenv(environment.REFLEX_MOUNT_FRONTEND_COMPILED_APP.name, "true")
     port = free_port()
     app_server = serve(build_api(lambda: accounts.verifications, lambda: accounts), port)
     yield f"http://127.0.0.1:{port}"
@@ -45,12 +48,12 @@ def _user(accounts: AccountService, sandbox, two_factor: bool) -> int:
     return result.user_id
 
 
-def test_ticket_sets_an_httponly_cookie_once(client, accounts, sandbox):
+def test_ticket_sets_an_httponly_cookie_once(server, client, accounts, sandbox):
     user_id = _user(accounts, sandbox, two_factor=False)
-    ticket = accounts.sessions.issue_ticket(user_id, landing="http://127.0.0.1/account")
+    ticket = accounts.sessions.issue_ticket(user_id, landing=f"{server}/account")
     response = client.get("/api/session/complete", params={"ticket": ticket})
     assert response.status_code == 303
-    assert response.headers["location"] == "http://127.0.0.1/account"
+    assert response.headers["location"] == f"{server}/account"
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("otp_session=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert "Secure" not in cookie  # plain http here; https adds it
@@ -242,3 +245,61 @@ def test_json_login_with_unusable_characters_is_400_and_not_counted(make_account
 def test_json_sign_up_email_with_a_surrogate_is_refused(accounts):
     with pytest.raises(InvalidInput, match="valid email"):
         accounts.signup("alice", "a\ud800@example.org", PASSWORD, PHONE, "US", "sms", "192.0.2.1")
+
+
+def _landed(client: httpx.Client, accounts: AccountService, user_id: int, landing: str) -> str:
+    ticket = accounts.sessions.issue_ticket(user_id, landing=landing)
+    response = client.get("/api/session/complete", params={"ticket": ticket})
+    assert response.status_code == 303 and "otp_session=" in response.headers["set-cookie"]
+    return response.headers["location"]
+
+
+def test_one_port_lands_only_on_its_own_origin(server, client, accounts, sandbox):
+    user_id = _user(accounts, sandbox, two_factor=False)
+    port = int(server.rsplit(":", 1)[1])
+    table = {
+        f"{server}/account": f"{server}/account",
+        "/account": "/account",
+        f"http://127.0.0.1:{port + 1}/x": "/",  # same host, another port
+        f"https://127.0.0.1:{port}/x": "/",  # another scheme
+        f"http://localhost:{port}/x": "/",  # another name for the host is another origin
+        f"http://user@127.0.0.1:{port}/x": "/",
+        "/\\evil.example/x": "/",
+    }
+    assert {landing: _landed(client, accounts, user_id, landing) for landing in table} == table
+    # X-Forwarded-Host from a client that is not a trusted proxy names no origin.
+    ticket = accounts.sessions.issue_ticket(user_id, landing="http://www.example.com/account")
+    forged = client.get(
+        "/api/session/complete", params={"ticket": ticket}, headers={"X-Forwarded-Host": "www.example.com"}
+    )
+    assert forged.headers["location"] == "/"
+
+
+SITE = "http://127.0.0.1:3502"
+
+
+@pytest.fixture
+def split_client(accounts: AccountService, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
+    """The backend of the README's split deployment: the pages are on a static site (SITE), listed."""
+    monkeypatch.delenv(environment.REFLEX_MOUNT_FRONTEND_COMPILED_APP.name, raising=False)
+    monkeypatch.setenv("REFLEX_CORS_ALLOWED_ORIGINS", f"{SITE},*")
+    port = free_port()
+    app_server = serve(build_api(lambda: accounts.verifications, lambda: accounts), port)
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, follow_redirects=False) as http:
+        yield http
+    app_server.should_exit = True
+
+
+def test_split_deployment_lands_on_the_static_site(split_client, accounts, sandbox):
+    user_id = _user(accounts, sandbox, two_factor=False)
+    table = {
+        f"{SITE}/account": f"{SITE}/account",
+        "/account": f"{SITE}/account",
+        "http://127.0.0.1:3503/account": f"{SITE}/",  # the listed "*" allows nothing more
+        "https://evil.example/account": f"{SITE}/",
+    }
+    assert {landing: _landed(split_client, accounts, user_id, landing) for landing in table} == table
+    failed = split_client.get("/api/session/complete", params={"ticket": "x" * 43})
+    assert failed.headers["location"] == f"{SITE}/login"  # the default fail page, on the static site
+    out = split_client.get("/api/session/logout", params={"next": "https://evil.example/"})
+    assert out.headers["location"] == f"{SITE}/login"
