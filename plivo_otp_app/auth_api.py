@@ -1,8 +1,10 @@
 """Login over HTTP: the session-cookie routes for browsers, and a JSON login for other clients.
 
-Browsers: a successful login handler stores a one-time ticket and sends the
-page to `GET /api/session/complete?ticket=...` with a full page load. That
-route redeems the ticket, ends any earlier session of the browser (no
+Browsers: a successful login handler stores a one-time ticket, bound to the
+browser cookie its socket handshake carried (`cookies.BrowserCookie`), and sends
+the page to `GET /api/session/complete?ticket=...` with a full page load. That
+route redeems the ticket only with the same browser cookie (a ticket link opened
+in any other browser signs nobody in), ends any earlier session of the browser (no
 fixation), and answers 303 with the session in an HttpOnly, SameSite=Lax
 cookie (Secure under https) that JavaScript cannot read. The next page's
 socket handshake carries the cookie to the state handlers.
@@ -14,6 +16,7 @@ comes back in the body and goes in `Authorization: Bearer ...`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,11 +25,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import landings
+from . import landings, log
 from .blocking import run_blocking
-from .cookies import DEVICE_COOKIE, SESSION_COOKIE, delete_cookie, set_cookie
+from .cookies import DEVICE_COOKIE, SESSION_COOKIE, browser_from_request, delete_cookie, set_cookie
 from .errors import NotSignedIn
 from .jsonhttp import BadRequest, error, guarded_route, json_route, ok, request_ip, string_field
+from .proxies import request_scheme
 from .services import AccountService, LoginResult, Started
 
 AccountsFactory = Callable[[], AccountService]
@@ -74,12 +78,18 @@ def _complete_route(accounts: AccountsFactory) -> Route:
             return _no_store(error(403, "Cross-site sign-in is refused.", code="cross_site"))
         fallback = _requested_landing(request, "fail", "/login")
         sessions = accounts().sessions
+        # The scheme as `BrowserCookie` judged it when it named the cookie.
+        browser = browser_from_request(request.cookies, request_scheme(request.scope) == "https")
+        if browser is None:
+            log.event("ticket_no_browser_cookie", logging.WARNING, ip=request_ip(request))
+            return _no_store(RedirectResponse(fallback, status_code=303))
         redeemed = await run_blocking(
             sessions.redeem_ticket,
             request.query_params.get("ticket"),
             request_ip(request),
             request.headers.get("user-agent", ""),
             request.cookies.get(SESSION_COOKIE),
+            browser,
         )
         if redeemed is None:
             return _no_store(RedirectResponse(fallback, status_code=303))

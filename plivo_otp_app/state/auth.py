@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from ..cookies import DEVICE_COOKIE, SESSION_COOKIE, read_cookie
-from ..errors import NotSignedIn
+from ..cookies import DEVICE_COOKIE, SESSION_COOKIE, browser_from_handshake, read_cookie
+from ..errors import BrowserUnknown, NotSignedIn
 from ..models import User
 from ..proxies import PEER_HEADER, client_address
 from ..services import get_session_service
@@ -71,9 +71,19 @@ class AuthState(rx.State):
         return f"{scheme}://{self.router.headers.host}{path}"
 
     async def _sign_in(self, user_id: int, remember_device: bool = False, landing: str = "/account") -> None:
-        """A full page load through the cookie route, which starts the session."""
+        """A full page load through the cookie route, which starts the session.
+
+        The ticket is bound to this browser's browser cookie (from the handshake), so only this
+        browser can redeem it: a ticket link sent to anyone else signs nobody in (login CSRF).
+
+        Raises:
+            BrowserUnknown: The handshake carried no browser cookie (`cookies.BrowserCookie` missing).
+        """
+        browser = browser_from_handshake(self.router.headers.cookie)
+        if browser is None:
+            raise BrowserUnknown("no browser cookie in the socket handshake")
         ticket = await asyncio.to_thread(
-            get_session_service().issue_ticket, user_id, remember_device, self._page_url(landing)
+            get_session_service().issue_ticket, user_id, remember_device, self._page_url(landing), browser
         )
         fail = quote(self._page_url("/login"), safe="")
         self.leaving_to = self._backend_url(f"/api/session/complete?ticket={ticket}&fail={fail}")
