@@ -4,7 +4,8 @@ A copy of the project is exported with `REFLEX_API_URL` pointing at a backend-on
 server; a small static server (another port) serves the pages with the policy
 `python -m plivo_otp_app.security_headers` prints, as the README's nginx snippet does.
 The backend lists the static site in REFLEX_CORS_ALLOWED_ORIGINS; a phone is verified
-in the browser with no console error, so no policy violation either.
+in the browser with no console error, so no policy violation either, and a sign-up
+signs in through the backend's cookie route and lands on the static site's /account.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 from harness import free_port, stop, wait_until_up
 from playwright.sync_api import Page, expect
-from test_account_flows import _code
+from test_account_flows import ACCOUNT, PASSWORD, _code
 
 from plivo_otp_app.security_headers import COMMON, static_site_policy
 
@@ -115,3 +116,23 @@ def test_the_exported_page_verifies_a_phone_against_the_backend_on_another_origi
     page.fill("#otp", _code(backend, "+14155552690"))
     page.click("#verify-otp")
     expect(page.locator("#verified")).to_be_visible()
+
+
+def test_a_sign_up_lands_on_the_static_sites_account_page(
+    page: Page, split: tuple[str, str], problems: list[str]
+):
+    site, backend = split
+    page.goto(f"{site}/signup")
+    page.wait_for_function("() => !document.querySelector('#signup-submit')?.disabled")
+    page.fill("#username", "splituser")
+    page.fill("#password", PASSWORD)
+    page.fill("#phone", "(415) 555-2691")
+    page.click("#signup-submit")
+    expect(page.locator("#otp")).to_be_visible()
+    page.fill("#otp", _code(backend, "+14155552691"))
+    page.click("#verify-otp")
+    page.wait_for_url(f"{site}/account")  # through {backend}/api/session/complete, back to the frontend
+    assert ACCOUNT.match(page.url)
+    expect(page.locator("#account-username")).to_have_text("splituser")
+    names = {c["name"] for c in page.context.cookies()}
+    assert {"otp_session", "otp_browser"} <= names
