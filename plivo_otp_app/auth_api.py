@@ -27,7 +27,14 @@ from starlette.routing import BaseRoute, Route
 
 from . import landings, log
 from .blocking import run_blocking
-from .cookies import DEVICE_COOKIE, SESSION_COOKIE, browser_from_request, delete_cookie, set_cookie
+from .cookies import (
+    DEVICE_COOKIE,
+    SESSION_COOKIE,
+    browser_from_request,
+    delete_cookie,
+    give_browser_cookie,
+    set_cookie,
+)
 from .errors import NotSignedIn
 from .jsonhttp import BadRequest, error, guarded_route, json_route, ok, request_ip, string_field
 from .proxies import request_scheme
@@ -115,6 +122,17 @@ def _logout_route(accounts: AccountsFactory) -> Route:
         return _no_store(response)
 
     return guarded_route("/api/session/logout", "GET", logout)
+
+
+def _browser_route() -> Route:
+    async def browser(request: Request) -> Response:
+        """A page served elsewhere (a static site) comes here once for its browser cookie, then goes back."""
+        landing = _requested_landing(request, "next", "/")
+        response = RedirectResponse(landing, 303)
+        give_browser_cookie(response, request.cookies, request_scheme(request.scope) == "https")
+        return _no_store(response)
+
+    return guarded_route("/api/session/browser", "GET", browser)
 
 
 def _login_body(result: LoginResult, accounts: AccountService, request: Request) -> dict[str, Any]:
@@ -207,6 +225,7 @@ def auth_routes(accounts: AccountsFactory) -> list[BaseRoute]:
     return [
         _complete_route(accounts),
         _logout_route(accounts),
+        _browser_route(),
         json_route("/api/auth/login", "POST", _login, accounts),
         json_route("/api/auth/login/verify", "POST", _login_verify, accounts),
         json_route("/api/auth/login/resend", "POST", _login_resend, accounts),

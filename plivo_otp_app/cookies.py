@@ -8,10 +8,12 @@ on its own, the way browsers send them. The routes read `request.cookies`, the
 state handlers `read_cookie(<the socket handshake's Cookie header>, name)`:
 the same parser either way.
 
-`BrowserCookie` gives every browser a random HttpOnly cookie (`browser_cookie_name`)
-before its state socket connects, so that a handler can bind what it issues (a
-login ticket) to this browser: a Reflex handler cannot set an HttpOnly cookie, and
-the socket's handshake headers are fixed for the life of the connection.
+The browser cookie (`browser_cookie_name`) is a random HttpOnly value every browser
+gets before its state socket connects (`BrowserCookie` on the pages the backend
+serves, `give_browser_cookie` in a backend route otherwise), so that a handler can
+bind what it issues (a login ticket) to this browser: a Reflex handler cannot set an
+HttpOnly cookie, and the socket's handshake headers are fixed for the life of the
+connection.
 """
 
 from __future__ import annotations
@@ -74,43 +76,42 @@ def browser_from_request(cookies: Mapping[str, str], secure: bool) -> str | None
 
 
 class BrowserCookie:
-    """ASGI middleware: a browser without the browser cookie gets one, before its socket connects.
+    """ASGI middleware: a page the backend serves to a browser without the browser cookie sets it.
 
-    - A page (an HTML response) to a request without it carries `Set-Cookie` (one port: the
-      page's own socket then sends it). Other responses (scripts, API) are left cacheable.
-    - A socket handshake without it (a split deployment's first contact with the backend) gets a
-      fresh value, added to the handshake's `Cookie` header, so the state handlers see it, and
-      sent back in the handshake's answer, so the browser keeps exactly that value.
+    One port: the page's socket then sends it. Other responses (scripts, API) are left
+    cacheable. A page served elsewhere (a split deployment's static site) gets it from
+    `GET /api/session/browser` instead (`AuthState.know_browser`): a socket handshake's
+    answer cannot carry it (granian drops the headers of `websocket.accept`).
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         secure = request_scheme(scope) == "https"
-        name = browser_cookie_name(secure)
         header = b"; ".join(value for key, value in scope.get("headers", []) if key.lower() == b"cookie")
         if browser_from_request(parse_cookies(header.decode("latin-1")), secure):
             await self.app(scope, receive, send)
             return
-        value = new_token()
-        set_header = _set_cookie_header(name, value, secure)
-        if scope["type"] == "websocket":
-            scope = {**scope, "headers": [*scope.get("headers", []), (b"cookie", f"{name}={value}".encode())]}
+        set_header = _set_cookie_header(browser_cookie_name(secure), new_token(), secure)
 
         async def send_with_cookie(message: Message) -> None:
-            if message["type"] == "websocket.accept":
-                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", set_header)]}
-            elif message["type"] == "http.response.start":
+            if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                if headers.get("content-type", "").startswith("text/html"):
+                if headers.get("content-type", "").startswith("text/html") and "set-cookie" not in headers:
                     headers.append("set-cookie", set_header.decode("latin-1"))
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
+
+
+def give_browser_cookie(response: Response, cookies: Mapping[str, str], secure: bool) -> None:
+    """A fresh browser cookie on `response`, unless the request (`cookies`) has one. Never a chosen value."""
+    if not browser_from_request(cookies, secure):
+        set_cookie(response, browser_cookie_name(secure), new_token(), BROWSER_COOKIE_SECONDS, secure)
 
 
 def _set_cookie_header(name: str, value: str, secure: bool) -> bytes:

@@ -15,7 +15,7 @@ settings = get_settings()
 log.configure(settings.log_level)
 
 # Outermost: the security headers on every response (pages, API, cookie routes, sandbox); inside
-# them, the browser cookie every page and socket handshake gets before a login can be bound to it.
+# them, the browser cookie every page gets, so that a login can be bound to the browser.
 app = rx.App(
     api_transformer=[build_api(), browser_cookie, security_headers], stylesheets=["/styles.css"], toaster=None
 )
@@ -30,10 +30,13 @@ app.add_page(
     signup,
     route="/signup",
     title="Create an account",
-    on_load=[AuthState.arrive, VerifyState.reset_flow, SignupState.load],
+    on_load=[AuthState.arrive, AuthState.know_browser, VerifyState.reset_flow, SignupState.load],
 )
 app.add_page(
-    login, route="/login", title="Log in", on_load=[AuthState.arrive, VerifyState.reset_flow, LoginState.load]
+    login,
+    route="/login",
+    title="Log in",
+    on_load=[AuthState.arrive, AuthState.know_browser, VerifyState.reset_flow, LoginState.load],
 )
 app.add_page(
     account,

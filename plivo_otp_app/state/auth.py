@@ -28,11 +28,23 @@ class AuthState(rx.State):
 
     #: A URL on the backend the browser is to load as a whole page; empty once a page has loaded.
     leaving_to: str = ""
+    #: Whether this tab was already sent for its browser cookie (`know_browser`).
+    _browser_asked: bool = False
 
     @rx.event
     def arrive(self) -> None:
         """On every page load (before the page counts as hydrated): no move is pending here."""
         self.leaving_to = ""
+
+    @rx.event
+    def know_browser(self) -> None:
+        """On a sign-in page: a socket that came without the browser cookie (the page was served
+        elsewhere) moves the page once through the backend route that sets it, and back."""
+        if browser_from_handshake(self.router.headers.cookie) is not None or self._browser_asked:
+            return
+        self._browser_asked = True  # once per tab: a browser that refuses cookies is not sent round again
+        here = quote(self._page_url(self.router.url.path or "/"), safe="")
+        self.leaving_to = self._backend_url(f"/api/session/browser?next={here}")
 
     def _session_token(self) -> str | None:
         return read_cookie(self.router.headers.cookie, SESSION_COOKIE)

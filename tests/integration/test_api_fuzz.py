@@ -28,7 +28,7 @@ from plivo_otp_app.jsonhttp import MAX_BODY_BYTES
 OTP_ROUTES = ("/api/otp/send", "/api/otp/resend", "/api/otp/verify")
 AUTH_ROUTES = ("/api/auth/login", "/api/auth/login/verify", "/api/auth/login/resend", "/api/auth/logout")
 ROUTES = OTP_ROUTES + AUTH_ROUTES
-COOKIE_ROUTES = ("/api/session/complete", "/api/session/logout")
+COOKIE_ROUTES = ("/api/session/complete", "/api/session/logout", "/api/session/browser")
 HIGH_LIMITS = {
     "RATE_LIMIT_SEND_PER_IP": "100000/minute",
     "RATE_LIMIT_SEND_PER_NUMBER": "100000/minute",

@@ -60,3 +60,21 @@ def test_no_browser_cookie_issues_no_ticket(accounts, user_id, cookie):
         asyncio.run(state._sign_in(user_id))
     assert state.leaving_to == ""
     assert BrowserUnknown("x").user_message().startswith("This browser was not recognised.")
+
+
+def test_a_sign_in_page_without_the_browser_cookie_fetches_it_once():
+    state = _state("theme=dark")
+    state.router = RouterData.from_router_data(
+        {"token": "tab-1", "pathname": "/login", "asPath": "/login", "headers": {"host": "api.example.com"}}
+    )
+    state.know_browser()
+    assert "/api/session/browser?next=" in state.leaving_to
+    state.leaving_to = ""
+    state.know_browser()
+    assert state.leaving_to == ""  # once per tab: a browser that keeps no cookie is not sent round again
+
+
+def test_a_sign_in_page_with_the_browser_cookie_stays():
+    state = _state("otp_browser=browser-A")
+    state.know_browser()
+    assert state.leaving_to == ""
