@@ -52,15 +52,18 @@ class _StaticHost(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """(static site URL, backend URL) of an exported frontend and a backend-only server."""
+def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
+    """(static site URL, backend URL, backend URL from here) of an exported frontend and a
+    backend-only server: two hosts of one site, as `www.` and `api.example.com` (the browser
+    resolves *.split.test to loopback)."""
     project = tmp_path_factory.mktemp("split") / "app"
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
     for name in files.split():
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, project / name)
     backend_port, site_port = free_port(), free_port()
-    backend, site = f"http://127.0.0.1:{backend_port}", f"http://127.0.0.1:{site_port}"
+    backend, site = f"http://api.split.test:{backend_port}", f"http://www.split.test:{site_port}"
+    local = f"http://127.0.0.1:{backend_port}"
     env = {
         **os.environ,
         "REFLEX_DB_URL": f"sqlite:///{project / 'split.db'}",
@@ -73,6 +76,8 @@ def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]
     }
     for name in ("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN", "PLIVO_API_BASE_URL"):
         env.pop(name, None)
+    # The embedded sandbox, reached by loopback: only the browser resolves the *.split.test names.
+    env["PLIVO_API_BASE_URL"] = local
     reflex = str(ROOT / ".venv" / "bin" / "reflex")
     subprocess.run([reflex, "db", "migrate"], cwd=project, env=env, check=True, capture_output=True)
     subprocess.run(
@@ -99,39 +104,42 @@ def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]
             start_new_session=True,
         )
     try:
-        wait_until_up([f"{backend}/api/health", site], [process], log, 600)
-        yield site, backend
+        wait_until_up([f"{local}/api/health", f"http://127.0.0.1:{site_port}"], [process], log, 600)
+        yield site, backend, local
     finally:
         stop([process])
         static.shutdown()
 
 
 def test_the_exported_page_verifies_a_phone_against_the_backend_on_another_origin(
-    page: Page, split: tuple[str, str], problems: list[str]
+    page: Page, split: tuple[str, str, str], problems: list[str]
 ):
-    site, backend = split
+    site, _backend, local = split
     page.goto(site)
     page.wait_for_function("() => !document.querySelector('#send-otp')?.disabled")
     page.fill("#phone", "(415) 555-2690")
     page.click("#send-otp")
     expect(page.locator("#otp")).to_be_visible()
-    page.fill("#otp", _code(backend, "+14155552690"))
+    page.fill("#otp", _code(local, "+14155552690"))
     page.click("#verify-otp")
     expect(page.locator("#verified")).to_be_visible()
 
 
 def test_a_sign_up_lands_on_the_static_sites_account_page(
-    page: Page, split: tuple[str, str], problems: list[str]
+    page: Page, split: tuple[str, str, str], problems: list[str]
 ):
-    site, backend = split
-    page.goto(f"{site}/signup")
+    site, backend, local = split
+    with page.expect_request(f"{backend}/api/session/browser?*"):  # the page has no browser cookie yet
+        page.goto(f"{site}/signup")
+    page.wait_for_url(f"{site}/signup")
+    page.wait_for_load_state()
     page.wait_for_function("() => !document.querySelector('#signup-submit')?.disabled")
     page.fill("#username", "splituser")
     page.fill("#password", PASSWORD)
     page.fill("#phone", "(415) 555-2691")
     page.click("#signup-submit")
     expect(page.locator("#otp")).to_be_visible()
-    page.fill("#otp", _code(backend, "+14155552691"))
+    page.fill("#otp", _code(local, "+14155552691"))
     page.click("#verify-otp")
     page.wait_for_url(f"{site}/account")  # through {backend}/api/session/complete, back to the frontend
     assert ACCOUNT.match(page.url)
