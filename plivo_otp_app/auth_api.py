@@ -1,8 +1,10 @@
 """Login over HTTP: the session-cookie routes for browsers, and a JSON login for other clients.
 
-Browsers: a successful login handler stores a one-time ticket and sends the
-page to `GET /api/session/complete?ticket=...` with a full page load. That
-route redeems the ticket, ends any earlier session of the browser (no
+Browsers: a successful login handler stores a one-time ticket, bound to the
+browser cookie its socket handshake carried (`cookies.BrowserCookie`), and sends
+the page to `GET /api/session/complete?ticket=...` with a full page load. That
+route redeems the ticket only with the same browser cookie (a ticket link opened
+in any other browser signs nobody in), ends any earlier session of the browser (no
 fixation), and answers 303 with the session in an HttpOnly, SameSite=Lax
 cookie (Secure under https) that JavaScript cannot read. The next page's
 socket handshake carries the cookie to the state handlers.
@@ -14,8 +16,8 @@ comes back in the body and goes in `Authorization: Bearer ...`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,45 +25,30 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from . import landings, log
 from .blocking import run_blocking
+from .cookies import (
+    DEVICE_COOKIE,
+    SESSION_COOKIE,
+    browser_from_request,
+    delete_cookie,
+    give_browser_cookie,
+    set_cookie,
+)
 from .errors import NotSignedIn, send_failed_at_login
 from .jsonhttp import BadRequest, error, guarded_route, json_route, ok, request_ip, string_field
+from .proxies import request_scheme
 from .services import AccountService, LoginResult, Started
 
-SESSION_COOKIE = "otp_session"
-DEVICE_COOKIE = "otp_device"
 AccountsFactory = Callable[[], AccountService]
 
 
-def read_cookie(cookie_header: str | None, name: str) -> str | None:
-    """One cookie's value from a raw `Cookie` header."""
-    if not cookie_header:
-        return None
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(cookie_header)
-    except CookieError:
-        return None
-    morsel = jar.get(name)
-    return morsel.value if morsel else None
-
-
-def safe_landing(landing: str, request: Request) -> str:
-    """`landing` if it is a path or a URL on this request's host; otherwise `/`.
+def safe_landing(landing: str, request: Request, default: str = "/") -> str:
+    """`landing` if it is a page of one of the app's frontends, else `default` there (see `landings.py`).
 
     Keeps the cookie routes from redirecting anywhere else (no open redirect).
-    A URL that cannot be parsed (`http://[::1`) is not on this host either.
     """
-    try:
-        parts = urlsplit(landing)
-        host = parts.hostname
-    except ValueError:
-        return "/"
-    if not parts.scheme and not parts.netloc and landing.startswith("/") and not landing.startswith("//"):
-        return landing
-    if parts.scheme in ("http", "https") and host == request.url.hostname:
-        return landing
-    return "/"
+    return landings.landing(landing, landings.frontends(request.scope), default)
 
 
 def _requested_landing(request: Request, name: str, default: str) -> str:
@@ -75,7 +62,7 @@ def _requested_landing(request: Request, name: str, default: str) -> str:
         urlsplit(value).hostname  # noqa: B018 - parsing the host is the check
     except ValueError:
         raise BadRequest(400, "invalid_input", f"The '{name}' address is not a valid link.") from None
-    return safe_landing(value, request)
+    return safe_landing(value, request, default)
 
 
 def _secure(request: Request) -> bool:
@@ -98,12 +85,18 @@ def _complete_route(accounts: AccountsFactory) -> Route:
             return _no_store(error(403, "Cross-site sign-in is refused.", code="cross_site"))
         fallback = _requested_landing(request, "fail", "/login")
         sessions = accounts().sessions
+        # The scheme as `BrowserCookie` judged it when it named the cookie.
+        browser = browser_from_request(request.cookies, request_scheme(request.scope) == "https")
+        if browser is None:
+            log.event("ticket_no_browser_cookie", logging.WARNING, ip=request_ip(request))
+            return _no_store(RedirectResponse(fallback, status_code=303))
         redeemed = await run_blocking(
             sessions.redeem_ticket,
             request.query_params.get("ticket"),
             request_ip(request),
             request.headers.get("user-agent", ""),
             request.cookies.get(SESSION_COOKIE),
+            browser,
         )
         if redeemed is None:
             return _no_store(RedirectResponse(fallback, status_code=303))
@@ -112,9 +105,7 @@ def _complete_route(accounts: AccountsFactory) -> Route:
         if redeemed.device_token:
             cookies[DEVICE_COOKIE] = (redeemed.device_token, sessions.settings.remember_device_days * 86400)
         for name, (value, max_age) in cookies.items():
-            response.set_cookie(
-                name, value, max_age=max_age, httponly=True, samesite="lax", secure=_secure(request)
-            )
+            set_cookie(response, name, value, max_age, _secure(request))
         return _no_store(response)
 
     return guarded_route("/api/session/complete", "GET", complete)
@@ -127,10 +118,21 @@ def _logout_route(accounts: AccountsFactory) -> Route:
         landing = _requested_landing(request, "next", "/login")
         await run_blocking(accounts().sessions.end, request.cookies.get(SESSION_COOKIE))
         response = RedirectResponse(landing, 303)
-        response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=_secure(request))
+        delete_cookie(response, SESSION_COOKIE, _secure(request))
         return _no_store(response)
 
     return guarded_route("/api/session/logout", "GET", logout)
+
+
+def _browser_route() -> Route:
+    async def browser(request: Request) -> Response:
+        """A page served elsewhere (a static site) comes here once for its browser cookie, then goes back."""
+        landing = _requested_landing(request, "next", "/")
+        response = RedirectResponse(landing, 303)
+        give_browser_cookie(response, request.cookies, request_scheme(request.scope) == "https")
+        return _no_store(response)
+
+    return guarded_route("/api/session/browser", "GET", browser)
 
 
 def _login_body(result: LoginResult, accounts: AccountService, request: Request) -> dict[str, Any]:
@@ -238,6 +240,7 @@ def auth_routes(accounts: AccountsFactory) -> list[BaseRoute]:
     return [
         _complete_route(accounts),
         _logout_route(accounts),
+        _browser_route(),
         json_route("/api/auth/login", "POST", _login, accounts),
         json_route("/api/auth/login/verify", "POST", _login_verify, accounts),
         json_route("/api/auth/login/resend", "POST", _login_resend, accounts),

@@ -147,6 +147,16 @@ class NotSignedIn(OtpError):
         return "Please sign in again."
 
 
+class BrowserUnknown(OtpError):
+    """The socket handshake carried no browser cookie, so a sign-in could not be bound to this browser."""
+
+    status = 400
+    code = "browser_unknown"
+
+    def user_message(self) -> str:
+        return "This browser was not recognised. Allow cookies for this site, reload the page and try again."
+
+
 class VerificationExpired(OtpError):
     """The verification expired, was already used, or is unknown."""
 

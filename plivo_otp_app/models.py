@@ -43,13 +43,15 @@ class AuthSession(SQLModel, table=True):
 
 
 class LoginTicket(SQLModel, table=True):
-    """A one-time, short-lived ticket a browser redeems for its session cookie."""
+    """A one-time, short-lived ticket the browser that logged in redeems for its session cookie."""
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_hash: str = Field(unique=True, index=True, max_length=64)
     user_id: int = Field(foreign_key="user.id", index=True)
     remember_device: bool = False
     landing: str = Field(default="/account", max_length=255)
+    #: The hash of the browser cookie of the browser that earned it; only that browser redeems it.
+    browser_hash: str | None = Field(default=None, max_length=64)
     expires_at: datetime
     used_at: datetime | None = None
 

@@ -6,6 +6,7 @@ from . import log, socket_origins
 from .api import build_api
 from .components import connection_banner
 from .config import get_settings
+from .cookies import browser_cookie
 from .pages import account, index, login, sandbox, signup
 from .security_headers import security_headers
 from .state import AccountState, AuthState, LoginState, SandboxState, SignupState, VerifyState
@@ -13,8 +14,11 @@ from .state import AccountState, AuthState, LoginState, SandboxState, SignupStat
 settings = get_settings()
 log.configure(settings.log_level)
 
-# Outermost: the security headers on every response (pages, API, cookie routes, sandbox).
-app = rx.App(api_transformer=[build_api(), security_headers], stylesheets=["/styles.css"], toaster=None)
+# Outermost: the security headers on every response (pages, API, cookie routes, sandbox); inside
+# them, the browser cookie every page gets, so that a login can be bound to the browser.
+app = rx.App(
+    api_transformer=[build_api(), browser_cookie, security_headers], stylesheets=["/styles.css"], toaster=None
+)
 socket_origins.install(app)
 # The server (granian, uvicorn) sets up its own loggers after this import: capture them again at start.
 app.register_lifespan_task(log.capture_foreign)
@@ -26,10 +30,13 @@ app.add_page(
     signup,
     route="/signup",
     title="Create an account",
-    on_load=[AuthState.arrive, VerifyState.reset_flow, SignupState.load],
+    on_load=[AuthState.arrive, AuthState.know_browser, VerifyState.reset_flow, SignupState.load],
 )
 app.add_page(
-    login, route="/login", title="Log in", on_load=[AuthState.arrive, VerifyState.reset_flow, LoginState.load]
+    login,
+    route="/login",
+    title="Log in",
+    on_load=[AuthState.arrive, AuthState.know_browser, VerifyState.reset_flow, LoginState.load],
 )
 app.add_page(
     account,

@@ -9,6 +9,7 @@ revoked session is refused at once, on every worker.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -77,10 +78,13 @@ class SessionService:
         user_id: int,
         remember_device: bool = False,
         landing: str = "/account",
+        browser: str | None = None,
         db: Connection | None = None,
     ) -> str:
         """A single-use ticket, valid for a minute, that the browser redeems for its cookie.
 
+        `browser` is the value of the browser cookie of the browser that logged in: only a
+        request carrying the same cookie redeems the ticket (`redeem_ticket(..., browser=)`).
         Given `db`, the ticket is written in the caller's transaction (a sign-in whose
         other steps must commit with it, or not at all).
         """
@@ -92,30 +96,52 @@ class SessionService:
                     user_id=user_id,
                     remember_device=remember_device,
                     landing=landing[:255],
+                    browser_hash=hash_token(browser) if browser is not None else None,
                     expires_at=self._now() + timedelta(seconds=TICKET_SECONDS),
                 )
             )
         return ticket
 
     def redeem_ticket(
-        self, ticket: object, ip: str, user_agent: str, previous_token: str | None = None
+        self,
+        ticket: object,
+        ip: str,
+        user_agent: str,
+        previous_token: str | None = None,
+        browser: str | None = None,
     ) -> Redeemed | None:
-        """Turn a ticket into a new session (ending the browser's earlier one); None if invalid."""
+        """Turn a ticket into a new session (ending the browser's earlier one); None if invalid.
+
+        With `browser` (the cookie routes always pass it), only a ticket bound to that browser
+        cookie counts; a ticket of another browser is refused, left as it was, and logged.
+        Without it, only a ticket bound to no browser (one issued without `browser`).
+        """
         if not isinstance(ticket, str) or not 20 <= len(ticket) <= 100:
             return None
         now = self._now()
+        bound = (
+            col(LoginTicket.browser_hash) == hash_token(browser)
+            if browser is not None
+            else col(LoginTicket.browser_hash).is_(None)
+        )
+        live = (
+            col(LoginTicket.ticket_hash) == hash_token(ticket),
+            col(LoginTicket.used_at).is_(None),
+            col(LoginTicket.expires_at) > now,
+        )
         with self.db() as db:
             record = db.exec(
                 update(LoginTicket)
-                .where(col(LoginTicket.ticket_hash) == hash_token(ticket))
-                .where(col(LoginTicket.used_at).is_(None))
-                .where(col(LoginTicket.expires_at) > now)
+                .where(*live, bound)
                 .values(used_at=now)
                 .returning(LoginTicket.user_id, LoginTicket.remember_device, LoginTicket.landing)
             ).first()
             db.commit()
-        if record is None:
-            return None
+            if record is None:
+                other = db.exec(select(LoginTicket.user_id).where(*live)).first()
+                if other is not None:
+                    log.event("ticket_other_browser", logging.WARNING, user_id=other, ip=ip)
+                return None
         if previous_token:
             self.end(previous_token)
         token = self.create_session(record.user_id, ip, user_agent)

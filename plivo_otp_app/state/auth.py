@@ -18,8 +18,8 @@ from urllib.parse import quote
 import reflex as rx
 from sqlalchemy import Connection
 
-from ..auth_api import DEVICE_COOKIE, SESSION_COOKIE, read_cookie
-from ..errors import NotSignedIn
+from ..cookies import DEVICE_COOKIE, SESSION_COOKIE, browser_from_handshake, read_cookie
+from ..errors import BrowserUnknown, NotSignedIn
 from ..models import User
 from ..proxies import PEER_HEADER, client_address
 from ..services import get_session_service
@@ -30,11 +30,23 @@ class AuthState(rx.State):
 
     #: A URL on the backend the browser is to load as a whole page; empty once a page has loaded.
     leaving_to: str = ""
+    #: Whether this tab was already sent for its browser cookie (`know_browser`).
+    _browser_asked: bool = False
 
     @rx.event
     def arrive(self) -> None:
         """On every page load (before the page counts as hydrated): no move is pending here."""
         self.leaving_to = ""
+
+    @rx.event
+    def know_browser(self) -> None:
+        """On a sign-in page: a socket that came without the browser cookie (the page was served
+        elsewhere) moves the page once through the backend route that sets it, and back."""
+        if browser_from_handshake(self.router.headers.cookie) is not None or self._browser_asked:
+            return
+        self._browser_asked = True  # once per tab: a browser that refuses cookies is not sent round again
+        here = quote(self._page_url(self.router.url.path or "/"), safe="")
+        self.leaving_to = self._backend_url(f"/api/session/browser?next={here}")
 
     def _session_token(self) -> str | None:
         return read_cookie(self.router.headers.cookie, SESSION_COOKIE)
@@ -73,9 +85,19 @@ class AuthState(rx.State):
         return f"{scheme}://{self.router.headers.host}{path}"
 
     async def _sign_in(self, user_id: int, remember_device: bool = False, landing: str = "/account") -> None:
-        """A full page load through the cookie route, which starts the session."""
+        """A full page load through the cookie route, which starts the session.
+
+        The ticket is bound to this browser's browser cookie (from the handshake), so only this
+        browser can redeem it: a ticket link sent to anyone else signs nobody in (login CSRF).
+
+        Raises:
+            BrowserUnknown: The handshake carried no browser cookie (`cookies.BrowserCookie` missing).
+        """
+        browser = browser_from_handshake(self.router.headers.cookie)
+        if browser is None:
+            raise BrowserUnknown("no browser cookie in the socket handshake")
         ticket = await asyncio.to_thread(
-            get_session_service().issue_ticket, user_id, remember_device, self._page_url(landing)
+            get_session_service().issue_ticket, user_id, remember_device, self._page_url(landing), browser
         )
         self._leave_with(ticket)
 
@@ -83,10 +105,18 @@ class AuthState(rx.State):
         self, remember_device: bool = False, landing: str = "/account"
     ) -> Callable[[Connection, int], str]:
         """Issues this browser's ticket inside a service's transaction (a sign-in that must
-        commit with the factor it used up); then `_leave_with` the ticket."""
+        commit with the factor it used up); then `_leave_with` the ticket. Bound to this
+        browser's cookie, as in `_sign_in`.
+
+        Raises:
+            BrowserUnknown: The handshake carried no browser cookie.
+        """
+        browser = browser_from_handshake(self.router.headers.cookie)
+        if browser is None:
+            raise BrowserUnknown("no browser cookie in the socket handshake")
         url = self._page_url(landing)
         sessions = get_session_service()
-        return lambda db, user_id: sessions.issue_ticket(user_id, remember_device, url, db=db)
+        return lambda db, user_id: sessions.issue_ticket(user_id, remember_device, url, browser, db=db)
 
     def _leave_with(self, ticket: str) -> None:
         """Redeem `ticket` at the cookie route, with a full page load."""

@@ -97,6 +97,8 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
+            # The split deployment's two hosts of one site (tests/e2e/test_split_deployment.py).
+            "--host-resolver-rules=MAP *.split.test 127.0.0.1",
         ],
     }
 

@@ -107,6 +107,76 @@ def test_sign_up_verifies_the_phone_and_signs_in(app: Page, app_url: str):
     assert "otp_session" not in app.evaluate("document.cookie")
 
 
+#: Cookies other code on the host may set, which the stdlib's parser choked on (and lost the session).
+FOREIGN_COOKIES = {
+    "theme": '{"dark":true}',
+    "note": "a b",
+    "path": "x",
+    "expires": "Wed, 21 Oct 2015 07:28:00 GMT",
+}
+
+
+def test_foreign_cookies_on_the_host_do_not_lose_the_session(app: Page, app_url: str):
+    app.context.add_cookies([{"name": k, "value": v, "url": app_url} for k, v in FOREIGN_COOKIES.items()])
+    assert {c["name"] for c in app.context.cookies()} >= set(FOREIGN_COOKIES)
+    username, typed, e164 = _fresh_user()
+    _sign_up(app, app_url, username, typed, e164)  # lands on /account, signed in
+    app.reload()
+    expect(app.locator("#account-username")).to_have_text(username)
+    assert ACCOUNT.match(app.url)
+    _log_out(app)
+    _password_step(app, app_url, username, code_expected=False)
+    expect(app.locator("#account-username")).to_have_text(username)
+
+
+def test_the_browser_cookie_is_httponly_and_set_before_login(app: Page, app_url: str):
+    cookies = {c["name"]: c for c in app.context.cookies()}
+    own = cookies["otp_browser"]
+    assert own["httpOnly"] and own["sameSite"] == "Lax" and own["path"] == "/"
+    assert "otp_browser" not in app.evaluate("document.cookie")
+
+
+def test_a_ticket_link_opened_in_another_browser_signs_nobody_in(browser: Browser, app_url: str):
+    """Login CSRF: the attacker logs in, keeps the ticket link and sends it to the victim."""
+    attacker_name, typed, e164 = _fresh_user()
+    victim_name, victim_typed, victim_e164 = _fresh_user()
+    attacker, victim = browser.new_context(), browser.new_context()
+    try:
+        a = attacker.new_page()
+        _sign_up(a, app_url, attacker_name, typed, e164)
+        _log_out(a)
+        a.route("**/api/session/complete?*", lambda route: route.abort())  # kept, not redeemed
+        a.goto(f"{app_url}/login")
+        _ready(a, "login-submit")
+        a.fill("#username", attacker_name)
+        a.fill("#password", PASSWORD)
+        with a.expect_request("**/api/session/complete?*") as moved:
+            a.click("#login-submit")
+        links = [moved.value.url]
+        v = victim.new_page()
+        _sign_up(v, app_url, victim_name, victim_typed, victim_e164)
+        v.goto(links[0])
+        v.wait_for_url(ACCOUNT)  # the link's fail landing, /login, sends a signed-in browser home
+        expect(v.locator("#account-username")).to_have_text(victim_name)  # still the victim's own session
+        fresh = browser.new_context()
+        try:
+            w = fresh.new_page()
+            w.goto(app_url)  # a browser with its own browser cookie and no session
+            w.goto(links[0])
+            w.wait_for_url(LOGIN)
+            w.goto(f"{app_url}/account")
+            w.wait_for_url(LOGIN)  # not signed into the attacker's account
+        finally:
+            fresh.close()
+        a.unroute("**/api/session/complete?*")
+        a.goto(links[0])  # the browser that logged in still completes it
+        a.wait_for_url(ACCOUNT)
+        expect(a.locator("#account-username")).to_have_text(attacker_name)
+    finally:
+        attacker.close()
+        victim.close()
+
+
 def test_log_in_with_2fa_by_sms(app: Page, app_url: str, user_with_2fa: tuple[str, str]):
     username, e164 = user_with_2fa
     _password_step(app, app_url, username)

@@ -4,7 +4,8 @@ A copy of the project is exported with `REFLEX_API_URL` pointing at a backend-on
 server; a small static server (another port) serves the pages with the policy
 `python -m plivo_otp_app.security_headers` prints, as the README's nginx snippet does.
 The backend lists the static site in REFLEX_CORS_ALLOWED_ORIGINS; a phone is verified
-in the browser with no console error, so no policy violation either.
+in the browser with no console error, so no policy violation either, and a sign-up
+signs in through the backend's cookie route and lands on the static site's /account.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 from harness import free_port, stop, wait_until_up
 from playwright.sync_api import Page, expect
-from test_account_flows import _code
+from test_account_flows import ACCOUNT, PASSWORD, _code
 
 from plivo_otp_app.security_headers import COMMON, static_site_policy
 
@@ -51,15 +52,18 @@ class _StaticHost(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """(static site URL, backend URL) of an exported frontend and a backend-only server."""
+def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
+    """(static site URL, backend URL, backend URL from here) of an exported frontend and a
+    backend-only server: two hosts of one site, as `www.` and `api.example.com` (the browser
+    resolves *.split.test to loopback)."""
     project = tmp_path_factory.mktemp("split") / "app"
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
     for name in files.split():
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, project / name)
     backend_port, site_port = free_port(), free_port()
-    backend, site = f"http://127.0.0.1:{backend_port}", f"http://127.0.0.1:{site_port}"
+    backend, site = f"http://api.split.test:{backend_port}", f"http://www.split.test:{site_port}"
+    local = f"http://127.0.0.1:{backend_port}"
     env = {
         **os.environ,
         "REFLEX_DB_URL": f"sqlite:///{project / 'split.db'}",
@@ -67,10 +71,14 @@ def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]
         "REFLEX_CORS_ALLOWED_ORIGINS": site,
         "RATE_LIMIT_SEND_PER_IP": "1000/hour",
         "RATE_LIMIT_SEND_PER_PREFIX": "1000/hour",
+        # The production build (export included) runs the sandbox only when told to.
+        "OTP_PROVIDER": "sandbox",
     }
     for name in ("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN", "PLIVO_API_BASE_URL"):
         env.pop(name, None)
     env["OTP_PROVIDER"] = "sandbox"  # production mode runs the sandbox only when told to
+    # The embedded sandbox, reached by loopback: only the browser resolves the *.split.test names.
+    env["PLIVO_API_BASE_URL"] = local
     reflex = str(ROOT / ".venv" / "bin" / "reflex")
     subprocess.run([reflex, "db", "migrate"], cwd=project, env=env, check=True, capture_output=True)
     subprocess.run(
@@ -97,22 +105,45 @@ def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]
             start_new_session=True,
         )
     try:
-        wait_until_up([f"{backend}/api/health", site], [process], log, 600)
-        yield site, backend
+        wait_until_up([f"{local}/api/health", f"http://127.0.0.1:{site_port}"], [process], log, 600)
+        yield site, backend, local
     finally:
         stop([process])
         static.shutdown()
 
 
 def test_the_exported_page_verifies_a_phone_against_the_backend_on_another_origin(
-    page: Page, split: tuple[str, str], problems: list[str]
+    page: Page, split: tuple[str, str, str], problems: list[str]
 ):
-    site, backend = split
+    site, _backend, local = split
     page.goto(site)
     page.wait_for_function("() => !document.querySelector('#send-otp')?.disabled")
     page.fill("#phone", "(415) 555-2690")
     page.click("#send-otp")
     expect(page.locator("#otp")).to_be_visible()
-    page.fill("#otp", _code(backend, "+14155552690"))
+    page.fill("#otp", _code(local, "+14155552690"))
     page.click("#verify-otp")
     expect(page.locator("#verified")).to_be_visible()
+
+
+def test_a_sign_up_lands_on_the_static_sites_account_page(
+    page: Page, split: tuple[str, str, str], problems: list[str]
+):
+    site, backend, local = split
+    with page.expect_request(f"{backend}/api/session/browser?*"):  # the page has no browser cookie yet
+        page.goto(f"{site}/signup")
+    page.wait_for_url(f"{site}/signup")
+    page.wait_for_load_state()
+    page.wait_for_function("() => !document.querySelector('#signup-submit')?.disabled")
+    page.fill("#username", "splituser")
+    page.fill("#password", PASSWORD)
+    page.fill("#phone", "(415) 555-2691")
+    page.click("#signup-submit")
+    expect(page.locator("#otp")).to_be_visible()
+    page.fill("#otp", _code(local, "+14155552691"))
+    page.click("#verify-otp")
+    page.wait_for_url(f"{site}/account")  # through {backend}/api/session/complete, back to the frontend
+    assert ACCOUNT.match(page.url)
+    expect(page.locator("#account-username")).to_have_text("splituser")
+    names = {c["name"] for c in page.context.cookies()}
+    assert {"otp_session", "otp_browser"} <= names

@@ -19,6 +19,7 @@ import pytest
 from conftest import free_port, serve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reflex_base.environment import environment
 
 from plivo_otp_app.api import build_api
 from plivo_otp_app.config import SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN
@@ -27,7 +28,7 @@ from plivo_otp_app.jsonhttp import MAX_BODY_BYTES
 OTP_ROUTES = ("/api/otp/send", "/api/otp/resend", "/api/otp/verify")
 AUTH_ROUTES = ("/api/auth/login", "/api/auth/login/verify", "/api/auth/login/resend", "/api/auth/logout")
 ROUTES = OTP_ROUTES + AUTH_ROUTES
-COOKIE_ROUTES = ("/api/session/complete", "/api/session/logout")
+COOKIE_ROUTES = ("/api/session/complete", "/api/session/logout", "/api/session/browser")
 HIGH_LIMITS = {
     "RATE_LIMIT_SEND_PER_IP": "100000/minute",
     "RATE_LIMIT_SEND_PER_NUMBER": "100000/minute",
@@ -98,8 +99,10 @@ content_types = (
 
 
 @pytest.fixture
-def api(make_accounts, sandbox) -> Iterator[httpx.Client]:
-    """The API (OTP, login and cookie routes) on services whose limits never trigger."""
+def api(make_accounts, sandbox, monkeypatch) -> Iterator[httpx.Client]:
+    """The API (OTP, login and cookie routes) on services whose limits never trigger, served as the
+    one-port deployment serves them (so that a landing on this origin is a path)."""
+    monkeypatch.setenv(environment.REFLEX_MOUNT_FRONTEND_COMPILED_APP.name, "true")
     accounts = make_accounts(**HIGH_LIMITS)
     server = serve(build_api(lambda: accounts.verifications, lambda: accounts), free_port())
     port = server.config.port
