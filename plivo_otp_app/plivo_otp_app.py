@@ -4,6 +4,7 @@ import reflex as rx
 
 from . import log, socket_origins
 from .api import build_api
+from .browser_cookie import browser_cookie
 from .components import connection_banner
 from .config import get_settings
 from .pages import account, index, login, sandbox, signup
@@ -13,8 +14,11 @@ from .state import AccountState, AuthState, LoginState, SandboxState, SignupStat
 settings = get_settings()
 log.configure(settings.log_level)
 
-# Outermost: the security headers on every response (pages, API, cookie routes, sandbox).
-app = rx.App(api_transformer=[build_api(), security_headers], stylesheets=["/styles.css"], toaster=None)
+# Outermost: the security headers on every response (pages, API, cookie routes, sandbox);
+# inside them, the pre-login browser cookie on every page.
+app = rx.App(
+    api_transformer=[build_api(), browser_cookie, security_headers], stylesheets=["/styles.css"], toaster=None
+)
 socket_origins.install(app)
 # The server (granian, uvicorn) sets up its own loggers after this import: capture them again at start.
 app.register_lifespan_task(log.capture_foreign)
