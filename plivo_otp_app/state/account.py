@@ -1,7 +1,8 @@
 """The account page: phone, two-factor login, backup codes, devices and sessions.
 
 Every handler first checks the session in the database (`_require_user`); a
-tab opened before a sign-out keeps nothing it could use.
+tab opened before a sign-out keeps nothing it could use. A code flow started
+here is bound to the session that started it (`VerifyState._check_bound`).
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ class AccountState(AuthState):
     async def verify_phone(self) -> AsyncIterator[Any]:
         """Send a code to a still unverified phone (finish the sign-up)."""
         async for update in self._start_code(
-            lambda accounts, user_id: accounts.start_phone_verification(user_id, "sms", self._ip()), "signup"
+            lambda accounts, user_id: accounts.start_phone_verification(user_id, "sms", self._ip()),
+            "verify-phone",
         ):
             yield update
 
@@ -179,7 +181,7 @@ class AccountState(AuthState):
             return
         user_id, sent = started
         verify = await self.get_state(VerifyState)
-        verify._take_over(sent, purpose, user_id=user_id, page="account")
+        verify._take_over(sent, purpose, user_id=user_id, page="account", bound_to=self._session_binding())
         self.panel = ""
         yield VerifyState.tick
 

@@ -17,10 +17,12 @@ from urllib.parse import quote
 import reflex as rx
 
 from ..auth_api import DEVICE_COOKIE, SESSION_COOKIE, read_cookie
-from ..errors import NotSignedIn
+from ..browser_cookie import BROWSER_COOKIE
+from ..errors import CookiesNeeded, NotSignedIn
 from ..models import User
 from ..proxies import PEER_HEADER, client_address
 from ..services import get_session_service
+from ..tokens import hash_token
 
 
 class AuthState(rx.State):
@@ -39,6 +41,27 @@ class AuthState(rx.State):
 
     def _device_token(self) -> str | None:
         return read_cookie(self.router.headers.cookie, DEVICE_COOKIE)
+
+    def _browser_binding(self) -> str:
+        """The hash of this connection's pre-login browser cookie; "" without one.
+
+        The socket handshake's cookies are fixed for the connection, and the cookie is
+        HttpOnly: a client token copied into another browser comes without it.
+        """
+        token = read_cookie(self.router.headers.cookie, BROWSER_COOKIE)
+        return hash_token(token) if token else ""
+
+    def _require_browser_binding(self) -> str:
+        """`_browser_binding()`, or CookiesNeeded: a flow must be tied to something the tab token is not."""
+        binding = self._browser_binding()
+        if not binding:
+            raise CookiesNeeded("no browser cookie on the connection")
+        return binding
+
+    def _session_binding(self) -> str:
+        """The hash of this connection's session cookie (which session, not just whose); "" without one."""
+        token = self._session_token()
+        return hash_token(token) if token else ""
 
     async def _current_user(self) -> User | None:
         """The user of this browser's live session, checked in the database."""
