@@ -181,6 +181,40 @@ def _signed_in(tab: State, accounts, user_id: int) -> str:
     return token
 
 
+def test_backup_codes_are_shown_to_the_session_that_generated_them_once(tab, accounts, code):
+    user_id = _user(accounts, code, two_factor=False)
+    token = _signed_in(tab, accounts, user_id)
+    page = _sub(tab, AccountState)
+    _drain(page.load())
+    _drain(page.generate_backup_codes({"password": PASSWORD}))
+    assert page.error == "" and len(page.new_backup_codes) == 10
+    codes = list(page.new_backup_codes)
+    for cookie in OTHER_BROWSERS:  # a copied tab token: the hydrate delta carries none of them
+        _connect(tab, cookie)
+        assert page.new_backup_codes == []
+        assert not any(code in str(tab.dict()) for code in codes)
+    _connect(tab, f"{BROWSER_A}; otp_session={token}")
+    assert page.new_backup_codes == codes
+    _drain(page.load())  # a reload (or a later tab with this token): shown once means gone
+    assert page.new_backup_codes == [] and page._backup_codes == []
+    assert not any(code in str(tab.dict()) for code in codes)
+
+
+def test_backup_codes_are_gone_after_the_next_account_action_or_a_while(tab, accounts, monkeypatch, code):
+    user_id = _user(accounts, code, two_factor=False)
+    _signed_in(tab, accounts, user_id)
+    page = _sub(tab, AccountState)
+    _drain(page.generate_backup_codes({"password": PASSWORD}))
+    assert len(page.new_backup_codes) == 10
+    page.open_panel("change-phone")
+    assert page.new_backup_codes == [] and page._backup_codes == []
+    _drain(page.generate_backup_codes({"password": PASSWORD}))
+    assert len(page.new_backup_codes) == 10
+    later = account_module.time.time() + account_module.BACKUP_CODES_SHOWN_SECONDS + 1
+    monkeypatch.setattr(account_module.time, "time", lambda: later)
+    assert page.new_backup_codes == []
+
+
 def _start_phone_change(tab: State, accounts, code) -> tuple[int, str, VerifyState]:
     user_id = _user(accounts, code, two_factor=False)
     token = _signed_in(tab, accounts, user_id)
