@@ -17,6 +17,7 @@ DONE = {
     "login": "Signed in.",
     "backup-code": "Signed in with a backup code.",
     "signup": "Phone number verified. Your account is ready.",
+    "verify-phone": "Your phone number is verified.",
     "enable-2fa": "Two-factor login is on.",
     "disable-2fa": "Two-factor login is off.",
     "change-phone": "Your phone number was changed. Not you everywhere? Sign out your other sessions below.",
@@ -155,6 +156,21 @@ class BrowserUnknown(OtpError):
 
     def user_message(self) -> str:
         return "This browser was not recognised. Allow cookies for this site, reload the page and try again."
+
+
+class NotThisBrowser(OtpError):
+    """A flow's step came from another browser or session than the one that started it.
+
+    A Reflex tab token (sessionStorage, the socket URL) gives its holder the tab's
+    server state, so a sign-up or login step must come from the browser holding the
+    HttpOnly cookie it started with, and an account change from the same live session.
+    """
+
+    status = 403
+    code = "not_this_browser"
+
+    def user_message(self) -> str:
+        return "This step was started in another browser or session. Please start again."
 
 
 class VerificationExpired(OtpError):

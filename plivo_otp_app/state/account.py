@@ -1,12 +1,19 @@
 """The account page: phone, two-factor login, backup codes, devices and sessions.
 
 Every handler first checks the session in the database (`_require_user`); a
-tab opened before a sign-out keeps nothing it could use.
+tab opened before a sign-out keeps nothing it could use. A code flow started
+here is bound to the session that started it (`VerifyState._check_bound`).
+
+New backup codes are shown once: they live in a backend var, tied to the
+session that generated them, and reach the page only through `new_backup_codes`,
+which is empty for any other connection (a copied tab token), after
+`BACKUP_CODES_SHOWN_SECONDS`, and after the next page load or account action.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -14,8 +21,12 @@ import reflex as rx
 
 from ..errors import DONE, SESSION_ENDED, NotSignedIn, OtpError, from_unexpected, signed_out_others
 from ..services import Started, get_account_service
+from ..tokens import tokens_equal
 from .auth import AuthState
 from .verify import VerifyState
+
+#: How long new backup codes stay on the page at most (until "I have saved them" or the next action).
+BACKUP_CODES_SHOWN_SECONDS = 300.0
 
 
 class AccountState(AuthState):
@@ -30,7 +41,6 @@ class AccountState(AuthState):
     #: A phone change asks for the current factor first (2FA on a verified phone).
     phone_change_needs_factor: bool = False
     backup_codes_left: int = 0
-    new_backup_codes: list[str] = []
     devices: list[dict[str, str]] = []
     sessions: list[dict[str, str]] = []
     panel: str = ""
@@ -38,9 +48,25 @@ class AccountState(AuthState):
     error: str = ""
     loading: bool = False
 
+    _backup_codes: list[str] = []
+    _backup_codes_for: str = ""
+    _backup_codes_until: float = 0.0
+
+    @rx.var(cache=False)
+    def new_backup_codes(self) -> list[str]:
+        """The codes just generated, for the session that generated them, for a short while."""
+        current = self._session_binding()
+        mine = bool(current) and tokens_equal(current, self._backup_codes_for)
+        return list(self._backup_codes) if mine and time.time() < self._backup_codes_until else []
+
     @rx.event
     async def load(self) -> AsyncIterator[Any]:
         """Fill the page from the database, or send the browser to the login page."""
+        self._forget_backup_codes()
+        async for update in self._refresh():
+            yield update
+
+    async def _refresh(self) -> AsyncIterator[Any]:
         self.error = ""
         try:
             user = await self._current_user()
@@ -78,13 +104,15 @@ class AccountState(AuthState):
     def open_panel(self, name: str) -> None:
         """Show one action's form (password prompts, new number)."""
         if name in ("", "disable-2fa", "change-phone", "backup-codes"):
+            self._forget_backup_codes()
             self.panel, self.error, self.message = name, "", ""
 
     @rx.event
     async def verify_phone(self) -> AsyncIterator[Any]:
         """Send a code to a still unverified phone (finish the sign-up)."""
         async for update in self._start_code(
-            lambda accounts, user_id: accounts.start_phone_verification(user_id, "sms", self._ip()), "signup"
+            lambda accounts, user_id: accounts.start_phone_verification(user_id, "sms", self._ip()),
+            "verify-phone",
         ):
             yield update
 
@@ -163,11 +191,30 @@ class AccountState(AuthState):
         ):
             yield update
 
+    def _show_backup_codes_once(self, codes: list[str]) -> None:
+        """Keep new codes to show, to this session only and for a short while (not an event)."""
+        self._backup_codes = list(codes)
+        self._backup_codes_for = self._session_binding()
+        self._backup_codes_until = time.time() + BACKUP_CODES_SHOWN_SECONDS
+        self.panel = ""
+        self.message = DONE["backup-codes"]
+
+    @rx.event
+    async def refresh(self) -> AsyncIterator[Any]:
+        """Fill the page from the database again, keeping codes just shown."""
+        async for update in self._refresh():
+            yield update
+
     @rx.event
     def hide_backup_codes(self) -> None:
         """Forget the codes shown once."""
-        self.new_backup_codes = []
+        self._forget_backup_codes()
         self.message = ""
+
+    def _forget_backup_codes(self) -> None:
+        self._backup_codes = []
+        self._backup_codes_for = ""
+        self._backup_codes_until = 0.0
 
     @rx.event
     async def revoke_device(self, device_id: str) -> AsyncIterator[Any]:
@@ -211,12 +258,13 @@ class AccountState(AuthState):
             return
         user_id, sent = started
         verify = await self.get_state(VerifyState)
-        verify._take_over(sent, purpose, user_id=user_id, page="account")
+        verify._take_over(sent, purpose, user_id=user_id, page="account", bound_to=self._session_binding())
         self.panel = ""
         yield VerifyState.tick
 
     async def _act(self, action: Callable[[Any, int], Any]) -> Any:
         """Run one account action for the signed-in user; errors become `self.error`."""
+        self._forget_backup_codes()
         self.error, self.message = "", ""
         try:
             user = await self._require_user()

@@ -23,6 +23,7 @@ from ..errors import BrowserUnknown, NotSignedIn
 from ..models import User
 from ..proxies import PEER_HEADER, client_address
 from ..services import get_session_service
+from ..tokens import hash_token
 
 
 class AuthState(rx.State):
@@ -53,6 +54,27 @@ class AuthState(rx.State):
 
     def _device_token(self) -> str | None:
         return read_cookie(self.router.headers.cookie, DEVICE_COOKIE)
+
+    def _browser_binding(self) -> str:
+        """The hash of this connection's pre-login browser cookie; "" without one.
+
+        The socket handshake's cookies are fixed for the connection, and the cookie is
+        HttpOnly: a client token copied into another browser comes without it.
+        """
+        token = browser_from_handshake(self.router.headers.cookie)
+        return hash_token(token) if token else ""
+
+    def _require_browser_binding(self) -> str:
+        """`_browser_binding()`, or BrowserUnknown: a flow must be tied to something the tab token is not."""
+        binding = self._browser_binding()
+        if not binding:
+            raise BrowserUnknown("no browser cookie on the connection")
+        return binding
+
+    def _session_binding(self) -> str:
+        """The hash of this connection's session cookie (which session, not just whose); "" without one."""
+        token = self._session_token()
+        return hash_token(token) if token else ""
 
     async def _current_user(self) -> User | None:
         """The user of this browser's live session, checked in the database."""

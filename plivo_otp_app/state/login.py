@@ -40,6 +40,9 @@ class LoginState(AuthState):
         verify = await self.get_state(VerifyState)
         verify.notice = ""
         username, password = form_data.get("username"), form_data.get("password")
+        bound_to = await _attempt(self, self._require_browser_binding)
+        if bound_to is None:
+            return
         result = await _attempt(
             self, lambda: get_account_service().login(username, password, self._ip(), self._device_token())
         )
@@ -55,6 +58,7 @@ class LoginState(AuthState):
             "login",
             pending_token=result.pending_token or "",
             masked_phone=result.masked_phone,
+            bound_to=bound_to,
         )
         if result.send_error is not None:
             verify.error = send_failed_at_login(result.send_error)
@@ -101,10 +105,13 @@ class SignupState(AuthState):
         verify = await self.get_state(VerifyState)
         verify.notice = ""
         fields = [form_data.get(k) for k in ("username", "email", "password", "phone", "country", "channel")]
+        bound_to = await _attempt(self, self._require_browser_binding)
+        if bound_to is None:
+            return
         result = await _attempt(self, lambda: get_account_service().signup(*fields, self._ip()))
         if result is None:
             return
-        verify._take_over(result.started, "signup", user_id=result.user_id)
+        verify._take_over(result.started, "signup", user_id=result.user_id, bound_to=bound_to)
         verify.phone = self.phone
         yield VerifyState.tick
 

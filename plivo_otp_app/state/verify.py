@@ -24,6 +24,7 @@ from ..errors import (
     DONE,
     LoginExpired,
     NotSignedIn,
+    NotThisBrowser,
     OtpError,
     RateLimited,
     TooManyAttempts,
@@ -34,14 +35,28 @@ from ..errors import (
     interrupted_message,
     wait_message,
 )
+from ..models import User
 from ..phone import MAX_INPUT_LENGTH
 from ..services import Started, get_account_service, get_verification_service
+from ..tokens import tokens_equal
 from .auth import AuthState
 
 T = TypeVar("T")
-ACCOUNT_PURPOSES = ("enable-2fa", "disable-2fa", "change-phone", "confirm-phone", "backup-codes")
+#: The account page's flows: each step needs the live session that started the flow.
+ACCOUNT_PURPOSES = (
+    "enable-2fa",
+    "disable-2fa",
+    "change-phone",
+    "confirm-phone",
+    "backup-codes",
+    "verify-phone",
+)
 #: The flows whose code step also takes a backup code (the current factor, when the phone is not at hand).
 BACKUP_PURPOSES = ("login", "disable-2fa", "confirm-phone", "backup-codes")
+#: The pre-login flows: each step needs the browser (its `otp_browser` cookie) that started the flow.
+BROWSER_PURPOSES = ("login", "signup")
+#: The verification service's purpose of a flow, where the two differ.
+_SERVICE_PURPOSE = {"verify-phone": "signup"}
 #: When this server process started: a flow older than that was cut by a restart.
 _PROCESS_STARTED = time.time()
 
@@ -77,6 +92,9 @@ class VerifyState(AuthState):
     _purpose: str = "verify"
     _user_id: int | None = None
     _pending_token: str = ""
+    #: The hash of the browser cookie (pre-login flows) or session cookie (account flows) that
+    #: started the flow: a Reflex tab token alone hands out the tab's state, so it must not be enough.
+    _bound_to: str = ""
     _resend_at: float = 0.0
     _wait_scope: str = ""
     _wait_until: float = 0.0
@@ -144,7 +162,7 @@ class VerifyState(AuthState):
         finally:
             self.loading = False
         if started is not None:
-            self._hand_over(started, self._purpose, self._user_id)
+            self._hand_over(started, self._purpose, self._user_id, bound_to=self._bound_to)
         yield VerifyState.tick
 
     @rx.event
@@ -232,10 +250,11 @@ class VerifyState(AuthState):
         pending_token: str = "",
         masked_phone: str = "",
         page: str = "",
+        bound_to: str = "",
     ) -> None:
         """Start afresh on a verification another state started (sign-up, login, the account page)."""
         self._clear(keep_phone=False)
-        self._hand_over(started, purpose, user_id, pending_token, masked_phone, page)
+        self._hand_over(started, purpose, user_id, pending_token, masked_phone, page, bound_to)
 
     def _hand_over(
         self,
@@ -245,13 +264,16 @@ class VerifyState(AuthState):
         pending_token: str = "",
         masked_phone: str = "",
         page: str = "",
+        bound_to: str = "",
     ) -> None:
         """Take over a started verification (or a login whose send failed); `page` is the
-        page whose flow it is (default: the purpose's own page)."""
+        page whose flow it is (default: the purpose's own page); `bound_to` is the hash of
+        the cookie every later step must come with (`_check_bound`)."""
         self._purpose = purpose
         self.flow = purpose
         self._user_id = user_id
         self._pending_token = pending_token
+        self._bound_to = bound_to
         self.code_sent = True
         self.verified = False
         self.code_dead = False
@@ -267,6 +289,9 @@ class VerifyState(AuthState):
 
     async def _finish(self, code: object, remember: bool, ip: str) -> Any:
         """Check the code for this flow's purpose; returns a follow-up event, if any."""
+        if self._purpose in ACCOUNT_PURPOSES:
+            return await self._finish_account(code, ip)
+        await self._check_bound()
         if self._purpose == "login":
             accounts = get_account_service()
             user_id = await asyncio.to_thread(accounts.login_with_code, self._pending_token, code, ip)
@@ -289,8 +314,6 @@ class VerifyState(AuthState):
             (await self.get_state(SignupState)).name_taken()
             self._clear(keep_phone=False)
             return None
-        if self._purpose in ACCOUNT_PURPOSES:
-            return await self._finish_account(code, ip)
         service = get_verification_service()
         checked = await asyncio.to_thread(service.check, self._verification_id, code, ip)
         self.masked_phone = checked.masked
@@ -301,6 +324,7 @@ class VerifyState(AuthState):
         """A backup code in place of the SMS code: the login, or the account change's factor."""
         if self._purpose != "login":
             return await self._finish_account(code, ip, backup=True)
+        await self._check_bound()
         accounts = get_account_service()
         issue = self._ticket_issuer(remember)
         # The ticket is issued in the transaction that uses the backup code up.
@@ -312,11 +336,10 @@ class VerifyState(AuthState):
         return None
 
     async def _finish_account(self, code: object, ip: str, backup: bool = False) -> Any:
-        """Finish an account change (or confirm its current factor), for the signed-in owner
-        of the verification only."""
-        user = await self._require_user()
-        if user.id != self._user_id:
-            raise NotSignedIn("session user is not the verification's user")
+        """Finish an account change (or confirm its current factor), in the live session that
+        started it only; no new session."""
+        user = await self._check_bound()
+        assert user is not None and user.id is not None
         accounts = get_account_service()
         from .account import AccountState  # noqa: PLC0415 - the account page imports this module
 
@@ -327,8 +350,8 @@ class VerifyState(AuthState):
                 accounts.regenerate_backup_codes, user.id, verification_id, code, ip, backup
             )
             self._succeeded(DONE[purpose])
-            account.new_backup_codes = codes
-            return AccountState.load
+            account._show_backup_codes_once(codes)
+            return AccountState.refresh
         if purpose == "confirm-phone":
             await asyncio.to_thread(accounts.confirm_phone_change, user.id, verification_id, code, ip, backup)
             self._clear(keep_phone=False)
@@ -337,10 +360,38 @@ class VerifyState(AuthState):
         if purpose == "disable-2fa":
             await asyncio.to_thread(accounts.finish_disable_2fa, user.id, verification_id, code, ip, backup)
         else:
-            finish = {"enable-2fa": accounts.finish_enable_2fa, "change-phone": accounts.finish_change_phone}
+            finish = {
+                "enable-2fa": accounts.finish_enable_2fa,
+                "change-phone": accounts.finish_change_phone,
+                "verify-phone": accounts.finish_signup,
+            }
             await asyncio.to_thread(finish[purpose], user.id, verification_id, code, ip)
         self._succeeded(DONE[purpose])
         return AccountState.load
+
+    async def _check_bound(self) -> User | None:
+        """Refuse a step that does not come from the browser or session that started the flow.
+
+        Account flows: the live session of the flow's user, and the very session (its token's
+        hash) that started it; returns that user. Sign-up and login: the connection's
+        `otp_browser` cookie. A public verification (`/`) is bound to nothing.
+
+        Raises:
+            NotSignedIn: An account flow's session has ended.
+            NotThisBrowser: Another browser, or another session, than the flow's.
+        """
+        if self._purpose in ACCOUNT_PURPOSES:
+            user = await self._require_user()
+            if user.id != self._user_id:
+                raise NotSignedIn("session user is not the verification's user")
+            current: str = self._session_binding()
+        elif self._purpose in BROWSER_PURPOSES:
+            user, current = None, self._browser_binding()
+        else:
+            return None
+        if not self._bound_to or not current or not tokens_equal(current, self._bound_to):
+            raise NotThisBrowser(f"{self._purpose} step from another browser or session")
+        return user
 
     def _succeeded(self, message: str) -> None:
         self.verified = True
@@ -348,6 +399,7 @@ class VerifyState(AuthState):
         self.flow_in_progress = ""
         self._verification_id = ""
         self._pending_token = ""
+        self._bound_to = ""
 
     async def _resend(self, channel: str) -> AsyncIterator[Any]:
         if self.loading or self.verified or not self.code_sent:
@@ -367,6 +419,7 @@ class VerifyState(AuthState):
 
     async def _start(self, phone: object, country: object, channel: object, ip: str) -> Started:
         if self._purpose == "signup":
+            await self._check_bound()
             accounts = get_account_service()
             return await asyncio.to_thread(
                 accounts.change_signup_phone, self._user_id, phone, country, channel, ip
@@ -375,14 +428,14 @@ class VerifyState(AuthState):
         return await asyncio.to_thread(service.start, phone, country, channel, ip)
 
     async def _send_again(self, channel: str, ip: str) -> Started:
+        await self._check_bound()
         if self._purpose == "login":
             accounts = get_account_service()
             return await asyncio.to_thread(accounts.login_resend, self._pending_token, channel, ip)
-        if self._purpose in ACCOUNT_PURPOSES and (await self._require_user()).id != self._user_id:
-            raise NotSignedIn("session user is not the verification's user")
         service = get_verification_service()
+        purpose = _SERVICE_PURPOSE.get(self._purpose, self._purpose)
         return await asyncio.to_thread(
-            service.renew, self._verification_id, channel, ip, self._purpose, self._user_id
+            service.renew, self._verification_id, channel, ip, purpose, self._user_id
         )
 
     def _on_sent(self, started: Started) -> None:
@@ -422,9 +475,13 @@ class VerifyState(AuthState):
             self._set_resend_after(exc.retry_after)
             self._wait("verification-locked", exc.retry_after)
             self.error = exc.user_message()
-        except LoginExpired as exc:
+        except (LoginExpired, NotThisBrowser) as exc:
             self._clear(keep_phone=False)
             self.notice = exc.user_message()
+        except NotSignedIn as exc:
+            if self._purpose in ACCOUNT_PURPOSES:
+                self._clear(keep_phone=False)
+            self.error = exc.user_message()
         except VerificationExpired as exc:
             if self.code_sent:
                 self.code_dead = True
@@ -464,6 +521,7 @@ class VerifyState(AuthState):
         self._purpose = "verify"
         self._user_id = None
         self._pending_token = ""
+        self._bound_to = ""
         self._resend_at = 0.0
         self._wait_scope = ""
         self._wait_until = 0.0

@@ -31,14 +31,14 @@ HANG_NUMBER = "+12025550104"  # the sandbox hangs past PLIVO_READ_TIMEOUT
 class StateSocket:
     """A minimal WebSocket client (wsproto over a plain socket) speaking engine.io text packets."""
 
-    def __init__(self, app_url: str, token: str) -> None:
+    def __init__(self, app_url: str, token: str, cookie: str = "") -> None:
         host, port = app_url.removeprefix("http://").split(":")
         self.sock = socket.create_connection((host, int(port)), timeout=30)
         self.ws = WSConnection(ConnectionType.CLIENT)
         self.packets: list[str] = []
         target = f"/_event/?EIO=4&transport=websocket&token={token}"
-        origin = [("Origin", app_url)]
-        self._send(Request(host=f"{host}:{port}", target=target, extra_headers=origin))
+        headers = [("Origin", app_url), *([("Cookie", cookie)] if cookie else [])]
+        self._send(Request(host=f"{host}:{port}", target=target, extra_headers=headers))
 
     def _send(self, event: object) -> None:
         self.sock.sendall(self.ws.send(event))
@@ -66,9 +66,10 @@ class StateSocket:
 
 
 @contextmanager
-def state_socket(app_url: str, token: str) -> Iterator[StateSocket]:
-    """A socket on the state namespace `/_event`, as a tab with client token `token` opens it."""
-    ws = StateSocket(app_url, token)
+def state_socket(app_url: str, token: str, cookie: str = "") -> Iterator[StateSocket]:
+    """A socket on the state namespace `/_event`, as a tab with client token `token` (and a browser
+    with the `Cookie` header `cookie`) opens it."""
+    ws = StateSocket(app_url, token, cookie)
     try:
         assert ws.receive().startswith("0")  # engine.io open
         ws.send("40/_event,")

@@ -46,7 +46,8 @@ def root(accounts, monkeypatch) -> State:
 
 def _form(root: State, cls: type[LoginState] | type[SignupState]) -> LoginState | SignupState:
     state = root.get_substate(cls.get_full_name().split("."))
-    state.router = RouterData.from_router_data({"ip": "198.51.100.7", "token": "tab-1"})
+    headers = {"cookie": "otp_browser=a-browser"}
+    state.router = RouterData.from_router_data({"ip": "198.51.100.7", "token": "tab-1", "headers": headers})
     return state
 
 

@@ -303,7 +303,8 @@ def unbuildable_services(monkeypatch) -> Iterator[None]:
 
 def _root_tab() -> State:
     root = State()
-    root.router = RouterData.from_router_data({"ip": "198.51.100.7", "token": "tab-1", "headers": {}})
+    headers = {"cookie": "otp_browser=a-browser"}
+    root.router = RouterData.from_router_data({"ip": "198.51.100.7", "token": "tab-1", "headers": headers})
     return root
 
 
@@ -350,7 +351,10 @@ def test_a_reload_during_a_flow_says_nothing_about_a_restart(state, sandbox):
 
 def test_a_login_that_timed_out_goes_back_to_the_password_step(state, accounts, monkeypatch):
     monkeypatch.setattr(verify_module, "get_account_service", lambda: accounts)
-    state._take_over(None, "login", pending_token="a-pending-login-the-server-no-longer-has")
+    headers = {"asgi-scope-client": "198.51.100.7", "cookie": "otp_browser=a-browser"}
+    state.router = RouterData.from_router_data({"ip": "198.51.100.7", "token": "tab-1", "headers": headers})
+    pending = "a-pending-login-the-server-no-longer-has"
+    state._take_over(None, "login", pending_token=pending, bound_to=state._browser_binding())
     _drain(state.verify_code({"otp": "123456"}))
     assert not state.code_sent and state.flow == "verify" and not state.loading  # the password form again
     assert state.notice == "Your login timed out. Please enter your password again."
