@@ -24,7 +24,7 @@ os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
 
 import uvicorn  # noqa: E402
 from harness import free_port  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import Engine, text  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
 
@@ -169,12 +169,26 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
     return make_settings()
 
 
+_SCHEMA_BUILT: list[bool] = []
+
+
+def _fresh_postgres_schema(engine: Engine) -> None:
+    """The models' tables, built anew once per test run: the test server outlives a run, and
+    `create_all` would keep an earlier run's tables without a column added since."""
+    if not _SCHEMA_BUILT:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        SQLModel.metadata.create_all(engine)
+        _SCHEMA_BUILT.append(True)
+
+
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
     """A fresh database with the schema: SQLite per test, or the emptied PostgreSQL one."""
     if TEST_DATABASE_URL:
         engine = engine_for(TEST_DATABASE_URL)
-        SQLModel.metadata.create_all(engine)
+        _fresh_postgres_schema(engine)
         tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
         with engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
