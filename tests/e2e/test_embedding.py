@@ -41,9 +41,11 @@ def acme(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppHarness]:
     monkeypatch.setenv("REFLEX_CORS_ALLOWED_ORIGINS", "*")
     monkeypatch.syspath_prepend(str(ROOT))
     from plivo_otp_app.db import engine_for
-    from plivo_otp_app.models import Verification
+    from plivo_otp_app.models import ProviderCode, Verification
 
-    SQLModel.metadata.create_all(engine_for(f"sqlite:///{db}"), tables=[Verification.__table__])
+    SQLModel.metadata.create_all(
+        engine_for(f"sqlite:///{db}"), tables=[Verification.__table__, ProviderCode.__table__]
+    )
     try:
         with AppHarness.create(root=tmp_path_factory.mktemp("acme"), app_source=AcmeApp) as harness:
             yield harness
