@@ -151,7 +151,7 @@ def _dummy_hash() -> str:
 
 @functools.cache
 def _blocklist() -> frozenset[str]:
-    text = resources.files(__package__).joinpath("data", "common-passwords.txt").read_text("utf-8")
+    text = resources.files("plivo_otp_app").joinpath("data", "common-passwords.txt").read_text("utf-8")
     return frozenset(line.strip() for line in text.splitlines() if line.strip())
 
 

@@ -135,7 +135,7 @@ def country_name(region: str) -> str:
 def _country_names() -> dict[str, str]:
     """The geocoder's English region names, saved by `scripts/country_names.py`: importing
     `phonenumbers.geocoder` itself would load ~100 MiB of prefix data into every process."""
-    text = resources.files(__package__).joinpath("data", "country-names.json").read_text("utf-8")
+    text = resources.files("plivo_otp_app").joinpath("data", "country-names.json").read_text("utf-8")
     return json.loads(text)
 
 

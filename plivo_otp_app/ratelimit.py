@@ -70,7 +70,10 @@ class SweepingMemoryStorage(MemoryStorage):
 def _storage(url: str) -> Storage:
     if url.split("://", 1)[0] == "memory":
         return SweepingMemoryStorage()
-    return storage_from_string(url)
+    storage = storage_from_string(url)
+    if not isinstance(storage, Storage):  # an `async+` scheme: the settings accept none
+        raise TypeError("the moving-window limiter needs a synchronous limits storage")
+    return storage
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
+from reflex.event import EventType
 
 from ..state import AccountState, VerifyState
 from .auth import backup_code_form, backup_toggle, code_step
@@ -11,17 +14,17 @@ from .layout import notices
 from .verify import channel_select, country_select
 
 
-def _section(title: str, *children: rx.Component, **props: object) -> rx.Component:
-    return rx.el.section(
-        rx.el.h2(title, class_name="section-title"), *children, class_name="stack section", **props
-    )
+def _section(title: str, *children: rx.Component) -> rx.Component:
+    return rx.el.section(rx.el.h2(title, class_name="section-title"), *children, class_name="stack section")
 
 
-def _action(label: str, element_id: str, handler: object, **props: object) -> rx.Component:
+def _action(label: str, element_id: str, handler: EventType[()], **props: Any) -> rx.Component:
     return rx.el.button(label, id=element_id, type="button", on_click=handler, **props)
 
 
-def _password_form(handler: object, submit_id: str, label: str, *fields: rx.Component) -> rx.Component:
+def _password_form(
+    handler: EventType[dict[str, Any]], submit_id: str, label: str, *fields: rx.Component
+) -> rx.Component:
     return rx.el.form(
         *fields,
         password_field(label="Your password"),
@@ -172,7 +175,8 @@ def devices_section() -> rx.Component:
     return _section(
         "Remembered devices",
         rx.cond(
-            AccountState.devices.length() > 0,
+            # The state declares a plain list: `Var.create` returns its Var unchanged, typed as an array.
+            rx.Var.create(AccountState.devices).length() > 0,
             rx.el.ul(
                 rx.foreach(
                     AccountState.devices,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.event import EventType
 
 from ..config import get_settings
 from ..state import LoginState, SignupState, VerifyState
@@ -124,7 +125,7 @@ def backup_toggle() -> rx.Component:
     )
 
 
-def code_step(change_number: object = None) -> rx.Component:
+def code_step(change_number: EventType[()] | None = None) -> rx.Component:
     """The code step of a sign-up or an account change; its result once done."""
     return rx.el.div(
         rx.cond(VerifyState.verified, rx.fragment(), otp_form(change_number=change_number)),

@@ -1,22 +1,37 @@
-"""Form pieces shared by every page: labelled inputs and submit buttons."""
+"""Form pieces shared by every page: labelled inputs and submit buttons.
+
+A state var read on its class is a Var, but a type checker reads `loading: bool = False`
+as a bool: the pieces take either (`rx.Var[bool] | bool`), and a plain value works too.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import reflex as rx
 
 
-def submit_button(label: str, busy_label: str, loading: rx.Var, **props: object) -> rx.Component:
+def not_hydrated() -> rx.Var[bool]:
+    """True until the page is live (hydrated: its events reach the server).
+
+    Reflex declares `State.is_hydrated` as a plain bool, but read on the class it is the
+    state's Var, which `Var.create` returns unchanged, typed as a Var.
+    """
+    return ~rx.Var.create(rx.State.is_hydrated)
+
+
+def submit_button(label: str, busy_label: str, loading: rx.Var[bool] | bool, **props: Any) -> rx.Component:
     """A submit button, disabled while busy and until the page is live (no native submit)."""
     return rx.el.button(
         rx.cond(loading, busy_label, label),
         type="submit",
-        disabled=loading | ~rx.State.is_hydrated,
+        disabled=loading | not_hydrated(),
         class_name="primary",
         **props,
     )
 
 
-def field(label: str, element_id: str, **props: object) -> rx.Component:
+def field(label: str, element_id: str, **props: Any) -> rx.Component:
     """A label and its input; the input's name is its id with dashes as underscores."""
     return rx.fragment(
         rx.el.label(label, html_for=element_id),
@@ -36,11 +51,11 @@ def password_field(element_id: str = "password", label: str = "Password", new: b
     )
 
 
-def error_line(text: rx.Var, element_id: str = "error") -> rx.Component:
+def error_line(text: rx.Var[str] | str, element_id: str = "error") -> rx.Component:
     """An error sentence, shown when there is one."""
     return rx.cond(text != "", rx.el.p(text, id=element_id, class_name="notice error", role="alert"))
 
 
-def message_line(text: rx.Var, element_id: str = "message") -> rx.Component:
+def message_line(text: rx.Var[str] | str, element_id: str = "message") -> rx.Component:
     """An information sentence, shown when there is one."""
     return rx.cond(text != "", rx.el.p(text, id=element_id, class_name="notice", role="status"))

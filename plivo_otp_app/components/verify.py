@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
+from reflex.event import EventType
 
 from ..config import get_settings
 from ..phone import country_options
 from ..state import VerifyState
-from .fields import submit_button
+from .fields import not_hydrated, submit_button
 from .layout import notices
 
 
@@ -62,12 +65,16 @@ def phone_form() -> rx.Component:
 
 
 def _secondary(
-    label: object, element_id: str, handler: object, disabled: object, **props: object
+    label: rx.Var[str] | str,
+    element_id: str,
+    handler: EventType[()] | None,
+    disabled: rx.Var[bool] | bool,
+    **props: Any,
 ) -> rx.Component:
     return rx.el.button(label, id=element_id, type="button", disabled=disabled, on_click=handler, **props)
 
 
-def resend_controls(change_number: object = None) -> rx.Component:
+def resend_controls(change_number: EventType[()] | None = None) -> rx.Component:
     """Resend (with its countdown), call me instead, and optionally `change_number` (a handler).
 
     Once the code is dead (expired, too many wrong tries) the resend button offers a new
@@ -97,7 +104,7 @@ def resend_controls(change_number: object = None) -> rx.Component:
     )
 
 
-def otp_form(*extras: rx.Component, change_number: object = None) -> rx.Component:
+def otp_form(*extras: rx.Component, change_number: EventType[()] | None = None) -> rx.Component:
     """One code field made for autofill and paste, `extras` (e.g. "remember this device"), then "Verify".
 
     The field takes the code as an SMS shows it ("117 763", "117-763"): room for the
@@ -126,7 +133,7 @@ def otp_form(*extras: rx.Component, change_number: object = None) -> rx.Componen
             rx.el.button(
                 rx.cond(VerifyState.loading, "Verifying…", "Verify"),
                 type="submit",
-                disabled=VerifyState.loading | VerifyState.code_dead | ~rx.State.is_hydrated,
+                disabled=VerifyState.loading | VerifyState.code_dead | not_hydrated(),
                 class_name=rx.cond(VerifyState.code_dead, "", "primary"),
                 id="verify-otp",
             ),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars.object import ObjectVar
 
 from ..components import page_shell
 from ..state import SandboxState
 
 
-def _message_row(message: rx.Var) -> rx.Component:
+def _message_row(message: ObjectVar[dict[str, str]]) -> rx.Component:
     return rx.el.tr(
         rx.el.td(message["time"]),
         rx.el.td(message["recipient"]),
