@@ -124,7 +124,7 @@ class NotSignedIn(OtpError):
     code = "not_signed_in"
 
     def user_message(self) -> str:
-        return messages.NOT_SIGNED_IN
+        return messages.SESSION_ENDED
 
 
 class BrowserUnknown(OtpError):

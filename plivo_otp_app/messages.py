@@ -81,10 +81,9 @@ CODE_REJECTED_ONE = "That code is not correct. {count} attempt left."
 CODE_REJECTED_MANY = "That code is not correct. {count} attempts left."
 CODE_EXPIRED = "This code has expired. Send a new code to continue."
 INVALID_CREDENTIALS = "Incorrect username or password."
-#: The account page, when the session it was opened with has ended.
+#: The session is missing, expired or revoked: on the account page, whichever state
+#: notices it, and in the API.
 SESSION_ENDED = "Your session has ended. Please sign in again."
-#: The session is missing, expired or revoked.
-NOT_SIGNED_IN = "Please sign in again."
 BROWSER_UNKNOWN = (
     "This browser was not recognised. Allow cookies for this site, reload the page and try again."
 )

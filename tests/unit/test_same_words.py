@@ -1,10 +1,14 @@
-"""The same outage reads the same on `/` and on `/account`, on the real services and sandbox.
+"""One situation, one sentence, whichever page or state meets it: on the real services and sandbox.
 
-Each outage is real: the SQLite file is deleted under the running services, the
-rate-limit store is a Redis nobody listens on, the settings name a store no limiter
-can be built from, the sandbox's number that answers as an SMS service that is down.
-`/` sends a code; `/account` loads and asks to change the phone to a number (a code
-goes there): each page's error line must carry the one sentence for that outage.
+An outage reads the same on `/` and on `/account`. Each outage is real: the SQLite
+file is deleted under the running services, the rate-limit store is a Redis nobody
+listens on, the settings name a store no limiter can be built from, the sandbox's
+number answers as an SMS service that is down. `/` sends a code; `/account` loads and
+asks to change the phone to a number (a code goes there): each page's error line must
+carry the one sentence for that outage.
+
+A session that ended reads the same on `/account` whether the account page's state or
+the code step's state notices it.
 """
 
 from __future__ import annotations
@@ -150,3 +154,22 @@ def test_an_outage_reads_the_same_on_the_home_page_and_the_account_page(
 
     assert home == sentence
     assert account and set(account) == {sentence}, account
+
+
+def test_a_session_that_ended_reads_the_same_in_the_code_step_and_on_the_account_page(
+    accounts, sandbox, monkeypatch
+):
+    token = _signed_in(accounts, sandbox)
+    _use(monkeypatch, accounts)
+    root = _tab(token)
+    account = root.get_substate(AccountState.get_full_name().split("."))
+    verify = root.get_substate(VerifyState.get_full_name().split("."))
+    _drain(account.load())
+    _drain(account.enable_2fa())
+    assert verify.code_sent and verify.flow == "enable-2fa"
+    accounts.sessions.end(token)  # signed out meanwhile, in another tab
+
+    _drain(verify.verify_code({"otp": sandbox.code_for(OWN_NUMBER)}))
+    _drain(account.sign_out_others())
+
+    assert verify.error == account.error == messages.SESSION_ENDED
