@@ -280,7 +280,7 @@ def signed_out_others(count: int) -> str:
 
 
 def device_label(browser: str, system: str) -> str:
-    """ "Firefox on Linux"; the browser alone when the system is not known."""
+    """A device's name, such as "Firefox on Linux"; the browser alone when the system is not known."""
     return DEVICE_LABEL.format(browser=browser, system=system) if system else browser
 
 
@@ -323,7 +323,8 @@ def landing_not_a_link(name: str) -> str:
     return LANDING_NOT_A_LINK.format(name=name)
 
 
-_CONSTANT = re.compile(r"_?[A-Z][A-Z0-9_]*")
+#: The public constants are the messages (private ones are lookups, such as `_KINDS`).
+_CONSTANT = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
 def catalogue() -> list[str]:

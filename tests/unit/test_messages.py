@@ -137,6 +137,8 @@ def test_the_catalogue_lists_each_message_once_with_named_placeholders():
     catalogue = messages.catalogue()
     assert len(catalogue) == len(set(catalogue))
     assert messages.OUTAGE in catalogue and messages.DONE["login"] in catalogue
+    assert messages.KIND_NOT_SERVED["voip"] in catalogue and messages.WAITS["send"][0] in catalogue
+    assert "send" not in catalogue  # a limit's kind is a key, not a message
     for template in catalogue:
         assert "{}" not in template, template  # a translator sees what goes where
 
