@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
-from . import log
+from . import log, messages
 from .auth_api import auth_routes
 from .blocking import run_blocking
 from .config import get_settings
@@ -66,7 +66,7 @@ async def _verify(request: Request, body: dict[str, Any], service: VerificationS
     session_uuid = string_field(body, "session_uuid")
     otp = body.get("otp")
     if not isinstance(otp, str):
-        raise InvalidInput("The field 'otp' is required, as a string of digits.")
+        raise InvalidInput(messages.OTP_FIELD_REQUIRED)
     result: Checked = await run_blocking(service.check, session_uuid, otp, request_ip(request))
     return ok({"verified": True, "recipient": result.e164})
 
@@ -79,7 +79,7 @@ async def _health(_request: Request, _body: dict[str, Any], service: Verificatio
     except Exception as exc:  # noqa: BLE001 - any database failure is "unhealthy"
         reason = str(getattr(exc, "orig", None) or exc)
         log.event("health_db_error", logging.ERROR, error=type(exc).__name__, reason=reason[:200])
-        return error(503, "The database is unavailable.", code="unavailable", status="unavailable")
+        return error(503, messages.HEALTH_DATABASE_DOWN, code="unavailable", status="unavailable")
     return ok({"status": "ok", "provider": service.settings.provider})
 
 

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import landings, log
+from . import landings, log, messages
 from .blocking import run_blocking
 from .cookies import (
     DEVICE_COOKIE,
@@ -35,7 +35,7 @@ from .cookies import (
     give_browser_cookie,
     set_cookie,
 )
-from .errors import NotSignedIn, send_failed_at_login
+from .errors import NotSignedIn
 from .jsonhttp import BadRequest, error, guarded_route, json_route, ok, request_ip, string_field
 from .proxies import request_scheme
 from .services import AccountService, LoginResult, Started
@@ -61,7 +61,7 @@ def _requested_landing(request: Request, name: str, default: str) -> str:
     try:
         urlsplit(value).hostname  # noqa: B018 - parsing the host is the check
     except ValueError:
-        raise BadRequest(400, "invalid_input", f"The '{name}' address is not a valid link.") from None
+        raise BadRequest(400, "invalid_input", messages.landing_not_a_link(name)) from None
     return safe_landing(value, request, default)
 
 
@@ -82,7 +82,7 @@ def _no_store(response: Response) -> Response:
 def _complete_route(accounts: AccountsFactory) -> Route:
     async def complete(request: Request) -> Response:
         if _cross_site(request):
-            return _no_store(error(403, "Cross-site sign-in is refused.", code="cross_site"))
+            return _no_store(error(403, messages.CROSS_SITE_SIGN_IN, code="cross_site"))
         fallback = _requested_landing(request, "fail", "/login")
         sessions = accounts().sessions
         # The scheme as `BrowserCookie` judged it when it named the cookie.
@@ -114,7 +114,7 @@ def _complete_route(accounts: AccountsFactory) -> Route:
 def _logout_route(accounts: AccountsFactory) -> Route:
     async def logout(request: Request) -> Response:
         if _cross_site(request):
-            return _no_store(error(403, "Cross-site sign-out is refused.", code="cross_site"))
+            return _no_store(error(403, messages.CROSS_SITE_SIGN_OUT, code="cross_site"))
         landing = _requested_landing(request, "next", "/login")
         await run_blocking(accounts().sessions.end, request.cookies.get(SESSION_COOKIE))
         response = RedirectResponse(landing, 303)
@@ -153,7 +153,7 @@ def _login_body(result: LoginResult, accounts: AccountService, request: Request)
     assert result.send_error is not None
     body |= {
         "status": "code_not_sent",
-        "send_error": send_failed_at_login(result.send_error),
+        "send_error": messages.send_failed_at_login(result.send_error.user_message()),
         "send_error_code": result.send_error.code,
     }
     retry_after = getattr(result.send_error, "retry_after", 0)
@@ -176,7 +176,7 @@ async def _login_verify(request: Request, body: dict[str, Any], accounts: Accoun
     token = string_field(body, "login_token")
     code, backup = body.get("otp"), body.get("backup_code")
     if (code is None) == (backup is None):
-        raise BadRequest(400, "invalid_input", "Send either 'otp' or 'backup_code'.")
+        raise BadRequest(400, "invalid_input", messages.OTP_OR_BACKUP_CODE)
 
     def run() -> dict[str, Any]:
         ip = request_ip(request)

@@ -1,7 +1,8 @@
-"""Typed errors raised by the services, and the one place that puts them in words.
+"""Typed errors raised by the services, and which words of `messages.py` each one is told in.
 
 Services raise these; the UI shows `user_message(err)` and the JSON API answers
-with `http_status(err)`. Nothing else decides what a user is told.
+with the error's `status` and `code` (`jsonhttp.otp_error`). Nothing else decides
+what a user is told about a failure; the sentences themselves are in `messages.py`.
 """
 
 from __future__ import annotations
@@ -10,26 +11,8 @@ import math
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import messages
 from .config import ConfigError
-
-#: What the pages say when a step worked, by what was done.
-DONE = {
-    "login": "Signed in.",
-    "backup-code": "Signed in with a backup code.",
-    "signup": "Phone number verified. Your account is ready.",
-    "verify-phone": "Your phone number is verified.",
-    "enable-2fa": "Two-factor login is on.",
-    "disable-2fa": "Two-factor login is off.",
-    "change-phone": "Your phone number was changed. Not you everywhere? Sign out your other sessions below.",
-    "backup-codes": "Save these codes now. Each works once; they will not be shown again.",
-    "confirm-phone": "Confirmed. Now enter your new phone number.",
-    "device-forgotten": "The device will be asked for a code again.",
-}
-#: A sign-up whose phone is verified, but whose name or email was taken meanwhile or before.
-NAME_TAKEN = "This username or email is already taken. Choose another, or log in if the account is yours."
-
-#: The one sentence for "something on our side is down", on every page and in the API.
-OUTAGE = "The service is temporarily unavailable. Please try again in a minute."
 
 
 class OtpError(Exception):
@@ -41,11 +24,11 @@ class OtpError(Exception):
 
     def user_message(self) -> str:
         """The sentence shown to the user."""
-        return "Something went wrong. Please try again."
+        return messages.GENERIC
 
 
 class InvalidInput(OtpError):
-    """A request field is missing or malformed (not a phone rule)."""
+    """A request field is missing or malformed (not a phone rule); `message` is one of `messages.py`'s."""
 
     code = "invalid_input"
 
@@ -58,7 +41,8 @@ class InvalidInput(OtpError):
 
 
 class InvalidPhone(OtpError):
-    """The number cannot be parsed, is not a real number, or cannot get codes."""
+    """The number cannot be parsed, is not a real number, or cannot get codes; `reason` is one of
+    `messages.py`'s sentences."""
 
     code = "invalid_phone"
 
@@ -82,7 +66,7 @@ class RateLimited(OtpError):
         self.scope = scope
 
     def user_message(self) -> str:
-        return wait_message(self.scope, self.retry_after)
+        return messages.wait_message(self.scope, self.retry_after)
 
 
 class CodeRejected(OtpError):
@@ -95,8 +79,7 @@ class CodeRejected(OtpError):
         self.attempts_left = attempts_left
 
     def user_message(self) -> str:
-        plural = "attempt" if self.attempts_left == 1 else "attempts"
-        return f"That code is not correct. {self.attempts_left} {plural} left."
+        return messages.code_rejected(self.attempts_left)
 
 
 class TooManyAttempts(OtpError):
@@ -113,7 +96,7 @@ class TooManyAttempts(OtpError):
     code = "too_many_attempts"
 
     def user_message(self) -> str:
-        return wait_message("verification-locked", self.retry_after)
+        return messages.wait_message("verification-locked", self.retry_after)
 
 
 class NoAttemptsLeft(TooManyAttempts):
@@ -131,11 +114,7 @@ class InvalidCredentials(OtpError):
     code = "invalid_credentials"
 
     def user_message(self) -> str:
-        return "Incorrect username or password."
-
-
-#: The account page, when the session it was opened with has ended.
-SESSION_ENDED = "Your session has ended. Please sign in again."
+        return messages.INVALID_CREDENTIALS
 
 
 class NotSignedIn(OtpError):
@@ -145,7 +124,7 @@ class NotSignedIn(OtpError):
     code = "not_signed_in"
 
     def user_message(self) -> str:
-        return "Please sign in again."
+        return messages.SESSION_ENDED
 
 
 class BrowserUnknown(OtpError):
@@ -155,7 +134,7 @@ class BrowserUnknown(OtpError):
     code = "browser_unknown"
 
     def user_message(self) -> str:
-        return "This browser was not recognised. Allow cookies for this site, reload the page and try again."
+        return messages.BROWSER_UNKNOWN
 
 
 class NotThisBrowser(OtpError):
@@ -170,7 +149,7 @@ class NotThisBrowser(OtpError):
     code = "not_this_browser"
 
     def user_message(self) -> str:
-        return "This step was started in another browser or session. Please start again."
+        return messages.NOT_THIS_BROWSER
 
 
 class VerificationExpired(OtpError):
@@ -179,14 +158,14 @@ class VerificationExpired(OtpError):
     code = "expired"
 
     def user_message(self) -> str:
-        return "This code has expired. Send a new code to continue."
+        return messages.CODE_EXPIRED
 
 
 class LoginExpired(VerificationExpired):
     """The login waiting for its second factor is gone (timed out, finished, or unknown)."""
 
     def user_message(self) -> str:
-        return "Your login timed out. Please enter your password again."
+        return messages.LOGIN_EXPIRED
 
 
 class BackupCodeStartOver(LoginExpired):
@@ -199,7 +178,7 @@ class BackupCodeStartOver(LoginExpired):
     code = "backup_code_incorrect"
 
     def user_message(self) -> str:
-        return "That backup code is not valid or was already used. Please enter your password again."
+        return messages.BACKUP_CODE_START_OVER
 
 
 class FactorNotConfirmed(OtpError):
@@ -209,7 +188,7 @@ class FactorNotConfirmed(OtpError):
     code = "factor_required"
 
     def user_message(self) -> str:
-        return "First confirm with a code sent to your current phone, or a backup code."
+        return messages.FACTOR_NOT_CONFIRMED
 
 
 class ServiceUnavailable(OtpError):
@@ -219,7 +198,7 @@ class ServiceUnavailable(OtpError):
     code = "unavailable"
 
     def user_message(self) -> str:
-        return OUTAGE
+        return messages.OUTAGE
 
 
 class ProviderUnavailable(ServiceUnavailable):
@@ -228,7 +207,7 @@ class ProviderUnavailable(ServiceUnavailable):
     code = "provider_unavailable"
 
     def user_message(self) -> str:
-        return "We could not reach the SMS service. Please try again in a minute."
+        return messages.PROVIDER_UNAVAILABLE
 
 
 class ProviderRejected(OtpError):
@@ -237,7 +216,7 @@ class ProviderRejected(OtpError):
     code = "provider_rejected"
 
     def user_message(self) -> str:
-        return "We cannot send a code to this number. Please use another number."
+        return messages.PROVIDER_REJECTED
 
 
 def from_unexpected(exc: Exception) -> OtpError:
@@ -257,79 +236,6 @@ def from_unexpected(exc: Exception) -> OtpError:
     return error
 
 
-def code_on_its_way(channel: str, length: int, masked_phone: str) -> str:
-    """The code step's first line: how the code comes, and to which number."""
-    how = "calling" if channel == "voice" else "texting"
-    return f"We are {how} a {length}-digit code to {masked_phone}."
-
-
-def signed_out_others(count: int) -> str:
-    """After "Sign out other sessions"."""
-    return f"Signed out {count} other session{'s' if count != 1 else ''}."
-
-
-def send_failed_at_login(error: OtpError) -> str:
-    """The login's code step when its code could not be sent: that it was not, the cause
-    (with the wait), and the way on."""
-    return f"We could not send you a code. {error.user_message()} You can use a backup code."
-
-
 def user_message(error: OtpError) -> str:
     """The words a user sees for `error`."""
     return error.user_message()
-
-
-#: Limits by kind: what was counted, and the sentence with and without a wait left.
-_WAITS = {
-    "send": (
-        "Too many codes sent. You can request a new code in {wait}.",
-        "You can request a new code now.",
-    ),
-    "verification-locked": (
-        "Too many wrong codes. You can request a new code in {wait}.",
-        "Too many wrong codes. You can request a new code now.",
-    ),
-    "resend-cooldown": ("Please wait {wait} before requesting another code.", ""),
-    "verify": ("Too many codes checked. Please wait {wait} and try again.", "You can try again now."),
-    "login": ("Too many sign-in attempts. Please wait {wait} and try again.", "You can try again now."),
-}
-_KINDS = {
-    "send-ip": "send",
-    "send-number": "send",
-    "send-prefix": "send",
-    "send-account": "send",
-    "verify-ip": "verify",
-    "login-ip": "login",
-    "login-account": "login",
-}
-
-
-def wait_message(scope: str, seconds: float) -> str:
-    """The sentence for a limit of `scope` with `seconds` left (live countdowns call it each second)."""
-    waiting, done = _WAITS.get(_KINDS.get(scope, scope), _WAITS["verify"])
-    left = max(0, math.ceil(seconds))
-    return waiting.format(wait=duration(left)) if left > 0 else done
-
-
-#: After a restart of the server, a flow in progress is gone: what to do next, by flow.
-_INTERRUPTED = "Your session was interrupted (the server restarted)."
-_NEXT_AFTER_RESTART = {
-    "login": "Please enter your password again.",
-    "signup": "If your account was created, log in to finish verifying your phone; if not, sign up again.",
-}
-
-
-def interrupted_message(purpose: str) -> str:
-    """What a page says when the flow this tab had in progress is gone from the server."""
-    return f"{_INTERRUPTED} {_NEXT_AFTER_RESTART.get(purpose, 'Please request a new code.')}"
-
-
-def duration(seconds: int) -> str:
-    """`4 min 29 s`, `45 s`, `1 h 5 min`: exact enough to wait for, short enough for a button."""
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, rest = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"

@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import log
+from . import log, messages
 from .errors import (
     CodeRejected,
     OtpError,
@@ -66,24 +66,24 @@ async def json_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object, or `BadRequest` with the right status."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
-        raise BadRequest(415, "unsupported_media_type", "Send the body as application/json.")
+        raise BadRequest(415, "unsupported_media_type", messages.BODY_NOT_JSON_TYPE)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise BadRequest(413, "body_too_large", "The request body is too large.")
+        raise BadRequest(413, "body_too_large", messages.BODY_TOO_LARGE)
     raw = bytearray()
     try:
         async for chunk in request.stream():
             raw.extend(chunk)
             if len(raw) > MAX_BODY_BYTES:
-                raise BadRequest(413, "body_too_large", "The request body is too large.")
+                raise BadRequest(413, "body_too_large", messages.BODY_TOO_LARGE)
     except ClientDisconnect:
-        raise BadRequest(400, "invalid_json", "The request body was cut off.") from None
+        raise BadRequest(400, "invalid_json", messages.BODY_CUT_OFF) from None
     try:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise BadRequest(400, "invalid_json", "The request body is not valid JSON.") from None
+        raise BadRequest(400, "invalid_json", messages.BODY_NOT_JSON) from None
     if not isinstance(body, dict):
-        raise BadRequest(400, "invalid_json", "The request body must be a JSON object.")
+        raise BadRequest(400, "invalid_json", messages.BODY_NOT_OBJECT)
     return body
 
 
@@ -91,9 +91,9 @@ def string_field(body: dict[str, Any], name: str, default: str | None = None) ->
     """A required (or defaulted) string field, or `BadRequest` naming it."""
     value = body.get(name, default)
     if value is None:
-        raise BadRequest(400, "invalid_input", f"The field '{name}' is required.")
+        raise BadRequest(400, "invalid_input", messages.field_required(name))
     if not isinstance(value, str):
-        raise BadRequest(400, "invalid_input", f"The field '{name}' must be a string.")
+        raise BadRequest(400, "invalid_input", messages.field_not_string(name))
     return value
 
 
@@ -129,7 +129,10 @@ def guarded_route(path: str, method: str, run: Callable[[Request], Awaitable[Res
     async def endpoint(request: Request) -> Response:
         if request.method not in allowed:
             return error(
-                405, f"Use {method} for {path}.", code="method_not_allowed", allow=", ".join(allowed)
+                405,
+                messages.method_not_allowed(method, path),
+                code="method_not_allowed",
+                allow=", ".join(allowed),
             )
         try:
             return await run(request)

@@ -19,6 +19,7 @@ from importlib import resources
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from . import messages
 from .errors import InvalidInput
 
 PASSWORD_MIN_LENGTH = 15
@@ -33,21 +34,8 @@ _DECORATION = string.digits + string.punctuation
 #: Keyboard rows and alphabets whose straight runs are refused at any length.
 _RUNS = ("0123456789", "qwertyuiop", "asdfghjkl", "zxcvbnm", "abcdefghijklmnopqrstuvwxyz")
 
-MESSAGE_EMPTY = "Enter a password."
-MESSAGE_TOO_LONG = f"Use at most {PASSWORD_MAX_LENGTH} characters."
-MESSAGE_COMMON = "That password is too common. Choose another."
-MESSAGE_PATTERN = "That password is too easy to guess. Choose another."
-MESSAGE_USERNAME = "Don't use your username in your password."
-MESSAGE_EMAIL = "Don't use your email address in your password."
-MESSAGE_UNUSABLE = "That password contains characters that cannot be used. Choose another."
-
 #: Library defaults: Argon2id, t=3, m=65536 KiB, p=4, 16-byte salt (RFC 9106 low-memory profile).
 _HASHER = PasswordHasher()
-
-
-def too_short_message(min_length: int) -> str:
-    """The sentence shown for a password shorter than `min_length`."""
-    return f"Use at least {min_length} characters. A few unrelated words make a strong password."
 
 
 def check_password(
@@ -77,27 +65,27 @@ def check_password(
     if not _MIN_LENGTH_FLOOR <= min_length <= PASSWORD_MAX_LENGTH:
         raise ValueError(f"min_length must be between {_MIN_LENGTH_FLOOR} and {PASSWORD_MAX_LENGTH}")
     if not isinstance(password, str) or password == "":
-        raise InvalidInput(MESSAGE_EMPTY)
+        raise InvalidInput(messages.PASSWORD_EMPTY)
     password = unicodedata.normalize("NFC", password)
     if len(password) < min_length:
-        raise InvalidInput(too_short_message(min_length))
+        raise InvalidInput(messages.password_too_short(min_length))
     if len(password) > PASSWORD_MAX_LENGTH:
-        raise InvalidInput(MESSAGE_TOO_LONG)
+        raise InvalidInput(messages.password_too_long(PASSWORD_MAX_LENGTH))
     try:
         password.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates, e.g. a JSON "\ud800" escape
-        raise InvalidInput(MESSAGE_UNUSABLE) from None
+        raise InvalidInput(messages.PASSWORD_UNUSABLE) from None
     folded = password.casefold()
     if _contains_name(folded, username):
-        raise InvalidInput(MESSAGE_USERNAME)
+        raise InvalidInput(messages.PASSWORD_HAS_USERNAME)
     local_part = email.rsplit("@", 1)[0]
     if _contains_name(folded, local_part) or _contains_name(folded, local_part.split("+", 1)[0]):
-        raise InvalidInput(MESSAGE_EMAIL)
+        raise InvalidInput(messages.PASSWORD_HAS_EMAIL)
     compact = "".join(folded.split())
     if _is_common(folded, compact):
-        raise InvalidInput(MESSAGE_COMMON)
+        raise InvalidInput(messages.PASSWORD_COMMON)
     if not compact or _is_pattern(folded) or _is_pattern(compact):
-        raise InvalidInput(MESSAGE_PATTERN)
+        raise InvalidInput(messages.PASSWORD_PATTERN)
     return password
 
 

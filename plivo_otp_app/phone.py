@@ -16,6 +16,7 @@ from importlib import resources
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
+from . import messages
 from .errors import InvalidInput, InvalidPhone
 
 #: Longest input accepted before any parsing (formatting characters included).
@@ -24,15 +25,16 @@ CHANNELS = ("sms", "voice")
 
 _SMS_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 _VOICE_TYPES = _SMS_TYPES | {PhoneNumberType.FIXED_LINE}
-_TYPE_WORDS = {
+#: The kind of each number type that cannot get a code (`messages.KIND_NOT_SERVED` words it).
+_TYPE_KINDS = {
     PhoneNumberType.PREMIUM_RATE: "premium-rate",
     PhoneNumberType.SHARED_COST: "shared-cost",
     PhoneNumberType.TOLL_FREE: "toll-free",
     PhoneNumberType.PAGER: "pager",
-    PhoneNumberType.UAN: "company (UAN)",
+    PhoneNumberType.UAN: "uan",
     PhoneNumberType.VOICEMAIL: "voicemail",
-    PhoneNumberType.VOIP: "internet (VoIP)",
-    PhoneNumberType.PERSONAL_NUMBER: "personal forwarding",
+    PhoneNumberType.VOIP: "voip",
+    PhoneNumberType.PERSONAL_NUMBER: "personal",
 }
 
 
@@ -62,7 +64,7 @@ def check_channel(channel: object) -> str:
         InvalidInput: It is not "sms" or "voice".
     """
     if channel not in CHANNELS:
-        raise InvalidInput("Choose text message (sms) or voice call (voice).")
+        raise InvalidInput(messages.CHANNEL_UNKNOWN)
     return str(channel)
 
 
@@ -75,7 +77,7 @@ def check_country(country: object, allowed: Iterable[str] = ()) -> str:
     code = country.strip().upper() if isinstance(country, str) else ""
     allowed = frozenset(allowed)
     if code not in phonenumbers.SUPPORTED_REGIONS or (allowed and code not in allowed):
-        raise InvalidInput("Choose a country from the list.")
+        raise InvalidInput(messages.COUNTRY_UNKNOWN)
     return code
 
 
@@ -100,18 +102,18 @@ def normalise(
         InvalidPhone: With a sentence for the user.
     """
     if not isinstance(raw, str) or not raw.strip():
-        raise InvalidPhone("Enter your phone number.")
+        raise InvalidPhone(messages.PHONE_EMPTY)
     if len(raw) > MAX_INPUT_LENGTH:
-        raise InvalidPhone("That phone number is too long.")
+        raise InvalidPhone(messages.PHONE_TOO_LONG)
     number = _parse(raw.strip(), country)
     if number.extension:
-        raise InvalidPhone("Enter the number without an extension.")
+        raise InvalidPhone(messages.PHONE_EXTENSION)
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone("That is not a valid phone number. Check the number and the country.")
+        raise InvalidPhone(messages.PHONE_INVALID)
     region = phonenumbers.region_code_for_number(number) or ""
     allowed = frozenset(allowed_countries)
     if allowed and region not in allowed:
-        raise InvalidPhone(f"We cannot send codes to numbers in {country_name(region)}.")
+        raise InvalidPhone(messages.country_not_served(country_name(region)))
     _check_type(phonenumbers.number_type(number), channel)
     return Phone(phonenumbers.format_number(number, PhoneNumberFormat.E164), region)
 
@@ -165,17 +167,12 @@ def _parse(text: str, country: str) -> phonenumbers.PhoneNumber:
         parsed.append(number)
     if parsed:
         return parsed[0]
-    raise InvalidPhone("That doesn't look like a phone number.")
+    raise InvalidPhone(messages.PHONE_UNPARSABLE)
 
 
 def _check_type(kind: int, channel: str) -> None:
     if kind in (_VOICE_TYPES if channel == "voice" else _SMS_TYPES):
         return
     if kind == PhoneNumberType.FIXED_LINE:
-        raise InvalidPhone(
-            "This looks like a landline, which cannot receive text messages. Choose a voice call instead."
-        )
-    words = _TYPE_WORDS.get(kind)
-    if words:
-        raise InvalidPhone(f"Codes cannot be sent to {words} numbers. Use a mobile number.")
-    raise InvalidPhone("Codes cannot be sent to this kind of number. Use a mobile number.")
+        raise InvalidPhone(messages.LANDLINE_BY_SMS)
+    raise InvalidPhone(messages.kind_not_served(_TYPE_KINDS.get(kind, "")))

@@ -42,7 +42,7 @@ from sqlalchemy import Connection, bindparam, case, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from .. import log
+from .. import log, messages
 from ..config import Settings
 from ..db import session as db_session
 from ..db import transaction
@@ -92,7 +92,7 @@ class BackupCodeRejected(CodeRejected):
         super().__init__(0)
 
     def user_message(self) -> str:
-        return "That backup code is not valid or was already used."
+        return messages.BACKUP_CODE_REJECTED
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,7 @@ class AccountService:
         country = check_country(country, self.settings.allowed_countries)
         e164 = normalise(phone, country, channel, self.settings.allowed_countries).e164
         if user_id is not None and self._user(user_id).is_phone_verified:
-            raise InvalidInput("Your phone number is already verified.")
+            raise InvalidInput(messages.PHONE_ALREADY_VERIFIED)
         started = self.verifications.start(e164, country, channel, client_ip, "signup", user_id)
         if user_id is not None:
             self._update(user_id, phone_number=e164)
@@ -215,9 +215,9 @@ class AccountService:
         """Send a code to an account's still unverified phone (finishing a sign-up later)."""
         user = self._user(user_id)
         if not user.phone_number:
-            raise InvalidInput("Add a phone number first.")
+            raise InvalidInput(messages.PHONE_MISSING)
         if user.is_phone_verified:
-            raise InvalidInput("Your phone number is already verified.")
+            raise InvalidInput(messages.PHONE_ALREADY_VERIFIED)
         return self._code_to_own_phone(user, channel, client_ip, "signup")
 
     # Log-in
@@ -230,7 +230,7 @@ class AccountService:
         if not name or not isinstance(password, str) or not password or len(password) > 1024:
             raise InvalidCredentials("missing credentials")
         if not name.isprintable():  # no account has a NUL, a control character or a lone surrogate
-            raise InvalidInput("Enter your username or email address as it was registered.")
+            raise InvalidInput(messages.LOGIN_NAME_UNUSABLE)
         with self.db() as db:
             user = db.exec(select(User).where(or_(User.username == name, User.email == name))).first()
         # Counted by the name as typed, known or not: a bucket shared by an account's username
@@ -320,9 +320,9 @@ class AccountService:
         """Send a fresh code to the verified phone before turning 2FA on."""
         user = self._user(user_id)
         if not user.is_phone_verified or not user.phone_number:
-            raise InvalidInput("Verify your phone number first.")
+            raise InvalidInput(messages.VERIFY_PHONE_FIRST)
         if user.two_factor_enabled:
-            raise InvalidInput("Two-factor login is already on.")
+            raise InvalidInput(messages.TWO_FACTOR_ALREADY_ON)
         return self._code_to_own_phone(user, channel, client_ip, "enable-2fa")
 
     def finish_enable_2fa(self, user_id: int, verification_id: object, code: object, client_ip: str) -> None:
@@ -333,7 +333,7 @@ class AccountService:
         """Check the password, then send a code before turning 2FA off."""
         user = self._reauthenticate(user_id, password, client_ip)
         if not user.two_factor_enabled or not user.phone_number:
-            raise InvalidInput("Two-factor login is already off.")
+            raise InvalidInput(messages.TWO_FACTOR_ALREADY_OFF)
         return self._code_to_own_phone(user, channel, client_ip, "disable-2fa")
 
     def finish_disable_2fa(
@@ -362,7 +362,7 @@ class AccountService:
         """Check the password, then send a code to the current phone to confirm the change."""
         user = self._reauthenticate(user_id, password, client_ip)
         if not _has_factor(user):
-            raise InvalidInput("Enter your new phone number and your password.")
+            raise InvalidInput(messages.NEW_PHONE_AND_PASSWORD)
         return self._code_to_own_phone(user, channel, client_ip, PHONE_CHANGE_CONFIRM)
 
     def confirm_phone_change(
@@ -413,11 +413,7 @@ class AccountService:
 
         checked = self.check_user_code(user, verification_id, code, client_ip, "change-phone", then=change)
         if old and old != checked.e164:
-            self.verifications.notify(
-                old,
-                f"The phone number of your account was changed to {_spaced_mask(checked.e164)}. "
-                "If this was not you, contact support.",
-            )
+            self.verifications.notify(old, messages.phone_changed_notice(_spaced_mask(checked.e164)))
         log.event("phone_changed", user_id=user_id, old=mask(old) if old else None, new=checked.masked)
         return _spaced_mask(old) if old else ""
 
@@ -425,7 +421,7 @@ class AccountService:
         """Check the password, then send a code to the verified phone before new backup codes."""
         user = self._reauthenticate(user_id, password, client_ip)
         if not user.is_phone_verified or not user.phone_number:
-            raise InvalidInput("Verify your phone number first.")
+            raise InvalidInput(messages.VERIFY_PHONE_FIRST)
         return self._code_to_own_phone(user, channel, client_ip, "backup-codes")
 
     def regenerate_backup_codes(
@@ -776,7 +772,7 @@ class AccountService:
         assert user.id is not None
         normalised = normalise_backup_code(code)
         if normalised is None:
-            raise InvalidInput("Enter a backup code like ABCD-EFGH-JKLM-NPQR.")
+            raise InvalidInput(messages.BACKUP_CODE_FORMAT)
         self.verifications.limits.check_verify(client_ip)
         with transaction(self._db_url) as db:
             used = db.execute(
@@ -882,7 +878,7 @@ def _has_factor(user: User) -> bool:
 def _check_username(value: object) -> str:
     name = value.strip().casefold() if isinstance(value, str) else ""
     if not _USERNAME.fullmatch(name):
-        raise InvalidInput("Choose a username of 3-32 letters, digits, dots, dashes or underscores.")
+        raise InvalidInput(messages.USERNAME_RULES)
     return name
 
 
@@ -891,7 +887,7 @@ def _check_email(value: object) -> str | None:
         return None
     address = value.strip().casefold() if isinstance(value, str) else ""
     if len(address) > 254 or not address.isprintable() or not _EMAIL.fullmatch(address):
-        raise InvalidInput("Enter a valid email address, or leave it empty.")
+        raise InvalidInput(messages.EMAIL_INVALID)
     return address
 
 

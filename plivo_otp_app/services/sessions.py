@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Connection, insert, update
 from sqlmodel import Session, col, select
 
-from .. import log
+from .. import log, messages
 from ..config import Settings
 from ..db import session as db_session
 from ..db import transaction
@@ -316,6 +316,6 @@ def _device_label(user_agent: str) -> str:
     """A short human name for a browser, from its user agent."""
     browsers = ("Edg", "Firefox", "Chrome", "Safari")
     systems = ("Windows", "Android", "iPhone", "iPad", "Mac OS X", "Linux")
-    browser = next((b for b in browsers if b in user_agent), "Browser")
+    browser = next((b for b in browsers if b in user_agent), messages.UNKNOWN_BROWSER)
     system = next((s for s in systems if s in user_agent), "")
-    return f"{'Edge' if browser == 'Edg' else browser} on {system}" if system else browser
+    return messages.device_label("Edge" if browser == "Edg" else browser, system)

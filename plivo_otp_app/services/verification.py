@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
-from .. import log
+from .. import log, messages
 from ..config import Settings
 from ..db import autocommit, transaction
 from ..db import session as db_session
@@ -450,7 +450,7 @@ class VerificationService:
         length = self.settings.code_length
         digits = _SEPARATORS.sub("", code[: length * 4]) if isinstance(code, str) else ""
         if not re.fullmatch(f"[0-9]{{{length}}}", digits):
-            raise InvalidInput(f"Enter the {length}-digit code.")
+            raise InvalidInput(messages.enter_code_of_length(length))
         return digits
 
     def _cooldown(self, sends: int) -> int:

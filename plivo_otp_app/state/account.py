@@ -19,7 +19,8 @@ from typing import Any
 
 import reflex as rx
 
-from ..errors import DONE, SESSION_ENDED, NotSignedIn, OtpError, from_unexpected, signed_out_others
+from ..errors import NotSignedIn, OtpError, from_unexpected
+from ..messages import DONE, SESSION_ENDED, THIS_BROWSER, signed_out_others
 from ..services import Started, get_account_service
 from ..tokens import tokens_equal
 from .auth import AuthState
@@ -95,7 +96,7 @@ class AccountState(AuthState):
                 "id": str(s.id),
                 "since": s.created_at.strftime("%Y-%m-%d %H:%M UTC"),
                 "where": f"{s.ip} {s.user_agent[:60]}",
-                "current": "this browser" if s.current else "",
+                "current": THIS_BROWSER if s.current else "",
             }
             for s in sessions
         ]

@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 
 import reflex as rx
 
-from ..errors import NAME_TAKEN, OtpError, from_unexpected, send_failed_at_login
+from ..errors import OtpError, from_unexpected
+from ..messages import NAME_TAKEN, send_failed_at_login
 from ..services import get_account_service
 from .auth import AuthState
 from .verify import VerifyState
@@ -61,7 +62,7 @@ class LoginState(AuthState):
             bound_to=bound_to,
         )
         if result.send_error is not None:
-            verify.error = send_failed_at_login(result.send_error)
+            verify.error = send_failed_at_login(result.send_error.user_message())
         yield VerifyState.tick
 
 

@@ -21,7 +21,6 @@ import reflex as rx
 from .. import log
 from ..config import get_settings
 from ..errors import (
-    DONE,
     LoginExpired,
     NotSignedIn,
     NotThisBrowser,
@@ -29,12 +28,9 @@ from ..errors import (
     RateLimited,
     TooManyAttempts,
     VerificationExpired,
-    code_on_its_way,
-    duration,
     from_unexpected,
-    interrupted_message,
-    wait_message,
 )
+from ..messages import DONE, code_on_its_way, duration, interrupted_message, wait_message
 from ..models import User
 from ..phone import MAX_INPUT_LENGTH
 from ..services import Started, get_account_service, get_verification_service

@@ -18,19 +18,21 @@ from hypothesis import strategies as st
 
 from plivo_otp_app import passwords
 from plivo_otp_app.errors import InvalidInput
+from plivo_otp_app.messages import (
+    PASSWORD_COMMON,
+    PASSWORD_EMPTY,
+    PASSWORD_HAS_EMAIL,
+    PASSWORD_HAS_USERNAME,
+    PASSWORD_PATTERN,
+    PASSWORD_UNUSABLE,
+    password_too_long,
+    password_too_short,
+)
 from plivo_otp_app.passwords import (
-    MESSAGE_COMMON,
-    MESSAGE_EMAIL,
-    MESSAGE_EMPTY,
-    MESSAGE_PATTERN,
-    MESSAGE_TOO_LONG,
-    MESSAGE_UNUSABLE,
-    MESSAGE_USERNAME,
     PASSWORD_MAX_LENGTH,
     check_password,
     hash_password,
     needs_rehash,
-    too_short_message,
     verify_password,
 )
 
@@ -88,21 +90,21 @@ def test_accepted_password_is_nfc():
 
 @pytest.mark.parametrize("password", [None, 123, b"a long password in bytes", ["list"], ""])
 def test_missing_password_is_refused(password):
-    assert refusal(password) == MESSAGE_EMPTY
+    assert refusal(password) == PASSWORD_EMPTY
 
 
 def test_short_password_is_refused_with_the_minimum():
     assert refusal("correct horse") == (
         "Use at least 15 characters. A few unrelated words make a strong password."
     )
-    assert refusal("fourteen chars", min_length=15) == too_short_message(15)
-    assert refusal("a sixteen letter", min_length=20) == too_short_message(20)
-    assert "20 characters" in too_short_message(20)
+    assert refusal("fourteen chars", min_length=15) == password_too_short(15)
+    assert refusal("a sixteen letter", min_length=20) == password_too_short(20)
+    assert "20 characters" in password_too_short(20)
 
 
 def test_length_counts_code_points_after_nfc():
     # 16 code points as typed (NFD), 8 after NFC: too short.
-    assert refusal("e\u0301" * 8, min_length=10) == too_short_message(10)
+    assert refusal("e\u0301" * 8, min_length=10) == password_too_short(10)
     # Bytes do not count: 15 emoji are 60 bytes and exactly long enough.
     assert check_password("🍎🍐🍊🍋🍌🍉🍇🍓🫐🍈🍒🍑🥭🍍🥥")
 
@@ -111,7 +113,7 @@ def test_length_limits_are_inclusive():
     words = "kettle orbit canyon velvet lantern "
     longest = (words * 4)[:PASSWORD_MAX_LENGTH]
     assert check_password(longest) == longest  # 128 characters, not truncated
-    assert refusal(longest + "x") == MESSAGE_TOO_LONG
+    assert refusal(longest + "x") == password_too_long(PASSWORD_MAX_LENGTH)
     assert check_password("fifteen letters") == "fifteen letters"
 
 
@@ -141,20 +143,20 @@ def test_min_length_outside_the_policy_is_a_programming_error():
     ],
 )
 def test_common_passwords_are_refused(password):
-    assert refusal(password) == MESSAGE_COMMON
+    assert refusal(password) == PASSWORD_COMMON
 
 
 @pytest.mark.parametrize("password", ["password", "Password1", "PASSW0RD1", "iloveyou", "letmein123"])
 def test_common_passwords_are_refused_at_a_lower_minimum(password):
-    assert refusal(password, min_length=8) == MESSAGE_COMMON
+    assert refusal(password, min_length=8) == PASSWORD_COMMON
 
 
 def test_every_long_blocklisted_entry_is_refused():
     long_entries = [entry for entry in blocklist() if len(entry) >= 15]
     assert len(long_entries) >= 30
     for entry in long_entries:
-        assert refusal(entry) == MESSAGE_COMMON, entry
-        assert refusal(entry.upper()) == MESSAGE_COMMON, entry
+        assert refusal(entry) == PASSWORD_COMMON, entry
+        assert refusal(entry.upper()) == PASSWORD_COMMON, entry
 
 
 def test_blocklist_file_is_clean():
@@ -185,29 +187,29 @@ def test_blocklist_file_is_clean():
     ],
 )
 def test_repeats_and_straight_runs_are_refused(password, min_length):
-    assert refusal(password, min_length=min_length) == MESSAGE_PATTERN
+    assert refusal(password, min_length=min_length) == PASSWORD_PATTERN
 
 
 def test_username_is_refused_inside_the_password():
-    assert refusal("my name is alice_w and I like tea", username="alice_w") == MESSAGE_USERNAME
-    assert refusal("my name is ALICE_W and I like tea", username="Alice_W") == MESSAGE_USERNAME
-    assert refusal("the-longest-username-ever", username="the-longest-username-ever") == MESSAGE_USERNAME
+    assert refusal("my name is alice_w and I like tea", username="alice_w") == PASSWORD_HAS_USERNAME
+    assert refusal("my name is ALICE_W and I like tea", username="Alice_W") == PASSWORD_HAS_USERNAME
+    assert refusal("the-longest-username-ever", username="the-longest-username-ever") == PASSWORD_HAS_USERNAME
     # Names under four characters are too likely to appear by chance.
     assert check_password("bob likes long walks on the beach", username="bob")
 
 
 def test_email_local_part_is_refused_inside_the_password():
     email = "Jane.Doe@example.com"
-    assert refusal("jane.doe rides her bike daily", email=email) == MESSAGE_EMAIL
-    assert refusal("JANE.DOE rides her bike daily", email=email.lower()) == MESSAGE_EMAIL
-    assert refusal("jane.doe rides her bike daily", email="jane.doe+shop@example.com") == MESSAGE_EMAIL
-    assert refusal("jane.doe@example.com", email=email) == MESSAGE_EMAIL
+    assert refusal("jane.doe rides her bike daily", email=email) == PASSWORD_HAS_EMAIL
+    assert refusal("JANE.DOE rides her bike daily", email=email.lower()) == PASSWORD_HAS_EMAIL
+    assert refusal("jane.doe rides her bike daily", email="jane.doe+shop@example.com") == PASSWORD_HAS_EMAIL
+    assert refusal("jane.doe@example.com", email=email) == PASSWORD_HAS_EMAIL
     assert check_password("jo jo jo goes the merry song", email="jo@example.com")
     assert check_password("example dot com is a fine domain", email=email)
 
 
 def test_lone_surrogate_is_refused():
-    assert refusal("a long enough password \ud800") == MESSAGE_UNUSABLE
+    assert refusal("a long enough password \ud800") == PASSWORD_UNUSABLE
 
 
 # --- hashing -------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from reflex.state import State
 
 from plivo_otp_app import services
 from plivo_otp_app.config import get_settings
-from plivo_otp_app.errors import OUTAGE, interrupted_message
+from plivo_otp_app.messages import OUTAGE, interrupted_message
 from plivo_otp_app.state import LoginState, SignupState
 from plivo_otp_app.state import verify as verify_module
 from plivo_otp_app.state.verify import VerifyState
