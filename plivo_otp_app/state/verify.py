@@ -65,7 +65,8 @@ class VerifyState(AuthState):
     """Phone, code, loading and verified flags, like the React original."""
 
     phone: str = ""
-    country: str = get_settings().default_country
+    #: The settings' default country, once a page loads (`reset_flow`); then the form's.
+    country: str = ""
     channel: str = "sms"
     code_sent: bool = False
     loading: bool = False
@@ -78,8 +79,8 @@ class VerifyState(AuthState):
     backup_mode: bool = False
     #: Whether this flow's code step offers "Use a backup code".
     backup_allowed: bool = False
-    sandbox: bool = get_settings().is_sandbox
-    code_length: int = get_settings().code_length
+    #: The settings' code length, once a page loads or a code is sent.
+    code_length: int = 0
     #: The code can take no more tries (expired, or too many wrong ones): only a new code helps.
     code_dead: bool = False
     #: Why the flow started over (a restart of the server lost it, a login timed out), with the next step.
@@ -117,6 +118,8 @@ class VerifyState(AuthState):
         restarted = not self.code_sent or self._flow_since < _PROCESS_STARTED
         lost = self.flow_in_progress if restarted else ""
         self._clear(keep_phone=False)
+        settings = get_settings()
+        self.country, self.code_length = settings.default_country, settings.code_length
         if lost in _PAGES:
             self.notice = interrupted_message(lost)
 
@@ -439,6 +442,7 @@ class VerifyState(AuthState):
         )
 
     def _on_sent(self, started: Started) -> None:
+        self.code_length = get_settings().code_length
         self.masked_phone = self.masked_phone or started.masked
         self.message = code_on_its_way(started.channel, self.code_length, self.masked_phone)
         self._set_resend_after(started.resend_after)
