@@ -1,5 +1,6 @@
-"""Reflex states, one per feature."""
+"""Reflex states, one per feature; importing them registers the library's flow purposes."""
 
+from ..flows import builtin  # noqa: F401 - registers the flows, which use the states below
 from .account import AccountState
 from .auth import AuthState
 from .login import LoginState, SignupState

@@ -15,16 +15,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import reflex as rx
 
-from ..errors import NotSignedIn, OtpError, from_unexpected
-from ..messages import DONE, SESSION_ENDED, THIS_BROWSER, signed_out_others
-from ..services import Started, get_account_service
+from ..messages import DONE, THIS_BROWSER, signed_out_others
+from ..services import AccountService, Started, get_account_service
 from ..tokens import tokens_equal
 from .auth import AuthState
+from .presenter import Shown, attempt, present
 from .verify import VerifyState
+
+T = TypeVar("T")
 
 #: How long new backup codes stay on the page at most (until "I have saved them" or the next action).
 BACKUP_CODES_SHOWN_SECONDS = 300.0
@@ -80,8 +82,8 @@ class AccountState(AuthState):
             token = self._session_token()
             devices = await asyncio.to_thread(accounts.sessions.list_devices, user.id)
             sessions = await asyncio.to_thread(accounts.sessions.list_sessions, user.id, token)
-        except Exception as exc:  # noqa: BLE001 - typed errors have words; the rest a generic line
-            self.error = (exc if isinstance(exc, OtpError) else from_unexpected(exc)).user_message()
+        except Exception as exc:  # noqa: BLE001 - every failure is presented (`presenter`)
+            self._show(present(exc))
             return
         self.signed_in = True
         self.username, self.email = view.username, view.email or ""
@@ -242,15 +244,24 @@ class AccountState(AuthState):
     async def sign_out_everywhere(self) -> AsyncIterator[Any]:
         """End every session of this account, this one included."""
         if await self._act(lambda a, uid: a.sessions.end_all(uid)) is not None:
-            yield await self._sign_out()
+            await attempt(self, self._sign_out)
+            yield
 
     @rx.event
     async def logout(self) -> AsyncIterator[Any]:
         """End this session and clear its cookie."""
-        self.signed_in = False
-        yield await self._sign_out()
+        self.error, self.message = "", ""
+        if await attempt(self, self._signed_out) is not None:
+            self.signed_in = False
+        yield
 
-    async def _start_code(self, start: Callable[[Any, int], Started], purpose: str) -> AsyncIterator[Any]:
+    async def _signed_out(self) -> bool:
+        await self._sign_out()
+        return True
+
+    async def _start_code(
+        self, start: Callable[[AccountService, int], Started], purpose: str
+    ) -> AsyncIterator[Any]:
         """Start a verification for an account change and hand it to the OTP flow."""
         self.loading = True
         yield
@@ -259,24 +270,23 @@ class AccountState(AuthState):
             return
         user_id, sent = started
         verify = await self.get_state(VerifyState)
-        verify._take_over(sent, purpose, user_id=user_id, page="account", bound_to=self._session_binding())
+        verify._take_over(sent, purpose, user_id=user_id, bound_to=self._session_binding())
         self.panel = ""
         yield VerifyState.tick
 
-    async def _act(self, action: Callable[[Any, int], Any]) -> Any:
-        """Run one account action for the signed-in user; errors become `self.error`."""
+    async def _act(self, action: Callable[[AccountService, int], T]) -> T | None:
+        """Run one account action for the signed-in user; None once its failure is shown."""
         self._forget_backup_codes()
         self.error, self.message = "", ""
-        try:
-            user = await self._require_user()
-            return await asyncio.to_thread(action, get_account_service(), user.id)
-        except NotSignedIn:
+        return await attempt(self, lambda: self._for_user(action))
+
+    async def _for_user(self, action: Callable[[AccountService, int], T]) -> T:
+        user = await self._require_user()
+        assert user.id is not None  # `_require_user` checked it
+        return await asyncio.to_thread(action, get_account_service(), user.id)
+
+    def _show(self, shown: Shown) -> None:
+        """A failed action (`presenter`): its sentence; an ended session signs the page out."""
+        if shown.signed_out:
             self.signed_in = False
-            self.error = SESSION_ENDED
-        except OtpError as exc:
-            self.error = exc.user_message()
-        except Exception as exc:  # noqa: BLE001 - last resort: never show a traceback
-            self.error = from_unexpected(exc).user_message()
-        finally:
-            self.loading = False
-        return None
+        self.error = shown.error or shown.notice

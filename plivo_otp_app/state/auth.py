@@ -18,6 +18,7 @@ from urllib.parse import quote
 import reflex as rx
 from sqlalchemy import Connection
 
+from ..config import get_settings
 from ..cookies import DEVICE_COOKIE, SESSION_COOKIE, browser_from_handshake, read_cookie
 from ..errors import BrowserUnknown, NotSignedIn
 from ..models import User
@@ -31,13 +32,17 @@ class AuthState(rx.State):
 
     #: A URL on the backend the browser is to load as a whole page; empty once a page has loaded.
     leaving_to: str = ""
+    #: Whether codes go to the embedded sandbox (the banner on every page), once a page loads.
+    sandbox: bool = False
     #: Whether this tab was already sent for its browser cookie (`know_browser`).
     _browser_asked: bool = False
 
     @rx.event
     def arrive(self) -> None:
-        """On every page load (before the page counts as hydrated): no move is pending here."""
+        """On every page load (before the page counts as hydrated): no move is pending here,
+        and the page knows whether codes go to the sandbox."""
         self.leaving_to = ""
+        self.sandbox = get_settings().is_sandbox
 
     @rx.event
     def know_browser(self) -> None:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
+from typing import Any
 
 import reflex as rx
 
-from ..errors import OtpError, from_unexpected
 from ..messages import NAME_TAKEN, send_failed_at_login
 from ..services import get_account_service
 from .auth import AuthState
+from .presenter import Shown, attempt
 from .verify import VerifyState
-
-T = TypeVar("T")
 
 
 class LoginState(AuthState):
@@ -28,7 +26,7 @@ class LoginState(AuthState):
         """On page load: a signed-in browser goes to its account; others start clean."""
         self.error = ""
         self.loading = False
-        if await _attempt(self, None, self._current_user()) is not None:
+        if await attempt(self, self._current_user) is not None:
             yield rx.redirect("/account")
 
     @rx.event
@@ -38,22 +36,24 @@ class LoginState(AuthState):
             return
         self.loading, self.error = True, ""
         yield
+        if await attempt(self, lambda: self._log_in(form_data)):
+            yield VerifyState.tick
+
+    def _show(self, shown: Shown) -> None:
+        """A failed step (`presenter`): its sentence on the form."""
+        self.error = shown.error or shown.notice
+
+    async def _log_in(self, form_data: dict[str, Any]) -> bool:
+        """The password step: signs in, or hands the code step to the OTP flow (True)."""
         verify = await self.get_state(VerifyState)
         verify.notice = ""
         username, password = form_data.get("username"), form_data.get("password")
-        bound_to = await _attempt(self, self._require_browser_binding)
-        if bound_to is None:
-            return
-        result = await _attempt(
-            self, lambda: get_account_service().login(username, password, self._ip(), self._device_token())
-        )
-        if result is None:
-            return
+        bound_to = self._require_browser_binding()
+        accounts = get_account_service()
+        result = await asyncio.to_thread(accounts.login, username, password, self._ip(), self._device_token())
         if result.user_id is not None:
-            follow_up = await _attempt(self, None, self._sign_in(result.user_id))
-            if follow_up is not None:
-                yield follow_up
-            return
+            await self._sign_in(result.user_id)
+            return False
         verify._take_over(
             result.started,
             "login",
@@ -63,7 +63,7 @@ class LoginState(AuthState):
         )
         if result.send_error is not None:
             verify.error = send_failed_at_login(result.send_error.user_message())
-        yield VerifyState.tick
+        return True
 
 
 class SignupState(AuthState):
@@ -103,33 +103,24 @@ class SignupState(AuthState):
             value = form_data.get(name)
             setattr(self, name, value[:254] if isinstance(value, str) else "")
         yield
+        if await attempt(self, lambda: self._sign_up(form_data)):
+            yield VerifyState.tick
+
+    def _show(self, shown: Shown) -> None:
+        """A failed step (`presenter`): its sentence on the form."""
+        self.error = shown.error or shown.notice
+
+    async def _sign_up(self, form_data: dict[str, Any]) -> bool:
+        """Create the account and hand its phone's code step to the OTP flow (True)."""
         verify = await self.get_state(VerifyState)
         verify.notice = ""
-        fields = [form_data.get(k) for k in ("username", "email", "password", "phone", "country", "channel")]
-        bound_to = await _attempt(self, self._require_browser_binding)
-        if bound_to is None:
-            return
-        result = await _attempt(self, lambda: get_account_service().signup(*fields, self._ip()))
-        if result is None:
-            return
+        names = ("username", "email", "password", "phone", "country", "channel")
+        username, email, password, phone, country, channel = (form_data.get(k) for k in names)
+        bound_to = self._require_browser_binding()
+        accounts = get_account_service()
+        result = await asyncio.to_thread(
+            accounts.signup, username, email, password, phone, country, channel, self._ip()
+        )
         verify._take_over(result.started, "signup", user_id=result.user_id, bound_to=bound_to)
         verify.phone = self.phone
-        yield VerifyState.tick
-
-
-async def _attempt(
-    state: LoginState | SignupState, call: Callable[[], T] | None, work: Awaitable[T] | None = None
-) -> T | None:
-    """Run a blocking service call (or await `work`) for a form; its error, in words, becomes
-    the form's error, and the form is never left busy."""
-    try:
-        if work is not None:
-            return await work
-        assert call is not None
-        return await asyncio.to_thread(call)
-    except Exception as exc:  # noqa: BLE001 - typed errors have words; the rest a generic line
-        error = exc if isinstance(exc, OtpError) else from_unexpected(exc)
-        state.error = error.user_message()
-        return None
-    finally:
-        state.loading = False
+        return True

@@ -14,12 +14,14 @@ class SandboxState(rx.State):
     """Newest messages first; empty outside sandbox mode."""
 
     messages: list[dict[str, str]] = []
-    enabled: bool = get_settings().is_sandbox
+    #: Whether the sandbox runs (set on page load).
+    enabled: bool = False
 
     @rx.event
     def refresh(self) -> None:
         """Reload the outbox (on page load and on the refresh button)."""
-        if not get_settings().is_sandbox:
+        self.enabled = get_settings().is_sandbox
+        if not self.enabled:
             self.messages = []
             return
         from ..sandbox import get_store  # noqa: PLC0415 - only in sandbox mode

@@ -1,58 +1,36 @@
 """The one OTP flow's state, used by every page that sends a code.
 
 On `/` it verifies any number; sign-up, login and the account page hand it a
-verification they started (`_take_over`), and it finishes that purpose when
-the code is right. Every public handler can be called from the browser with
-any arguments, so each checks its inputs; what a verification is for, whose it
-is and its handles live only in backend-only vars.
+verification they started (`_take_over`). What a verification is *for* (how it
+resends, how it finishes, what it must be bound to) is its purpose's flow
+(`plivo_otp_app.flows`): this state checks the step and dispatches. Every public
+handler can be called from the browser with any arguments, so each checks its
+inputs; what a verification is for, whose it is and its handles live only in
+backend-only vars.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
+from typing import Any
 
 import reflex as rx
 
-from .. import log
+from .. import flows
 from ..config import get_settings
-from ..errors import (
-    LoginExpired,
-    NotSignedIn,
-    NotThisBrowser,
-    OtpError,
-    RateLimited,
-    TooManyAttempts,
-    VerificationExpired,
-    from_unexpected,
-)
-from ..messages import DONE, code_on_its_way, duration, interrupted_message, wait_message
-from ..models import User
+from ..enums import Channel
+from ..errors import NotSignedIn, NotThisBrowser
+from ..flows import Binding, Finish, Finished, Flow, Send, Step
+from ..messages import code_on_its_way, duration, interrupted_message, wait_message
 from ..phone import MAX_INPUT_LENGTH
 from ..services import Started, get_account_service, get_verification_service
 from ..tokens import tokens_equal
 from .auth import AuthState
+from .presenter import Shown, attempt
 
-T = TypeVar("T")
-#: The account page's flows: each step needs the live session that started the flow.
-ACCOUNT_PURPOSES = (
-    "enable-2fa",
-    "disable-2fa",
-    "change-phone",
-    "confirm-phone",
-    "backup-codes",
-    "verify-phone",
-)
-#: The flows whose code step also takes a backup code (the current factor, when the phone is not at hand).
-BACKUP_PURPOSES = ("login", "disable-2fa", "confirm-phone", "backup-codes")
-#: The pre-login flows: each step needs the browser (its `otp_browser` cookie) that started the flow.
-BROWSER_PURPOSES = ("login", "signup")
-#: The verification service's purpose of a flow, where the two differ.
-_SERVICE_PURPOSE = {"verify-phone": "signup"}
 #: When this server process started: a flow older than that was cut by a restart.
 _PROCESS_STARTED = time.time()
 
@@ -61,7 +39,8 @@ class VerifyState(AuthState):
     """Phone, code, loading and verified flags, like the React original."""
 
     phone: str = ""
-    country: str = get_settings().default_country
+    #: The settings' default country, once a page loads (`reset_flow`); then the form's.
+    country: str = ""
     channel: str = "sms"
     code_sent: bool = False
     loading: bool = False
@@ -74,8 +53,8 @@ class VerifyState(AuthState):
     backup_mode: bool = False
     #: Whether this flow's code step offers "Use a backup code".
     backup_allowed: bool = False
-    sandbox: bool = get_settings().is_sandbox
-    code_length: int = get_settings().code_length
+    #: The settings' code length, once a page loads or a code is sent.
+    code_length: int = 0
     #: The code can take no more tries (expired, or too many wrong ones): only a new code helps.
     code_dead: bool = False
     #: Why the flow started over (a restart of the server lost it, a login timed out), with the next step.
@@ -113,15 +92,24 @@ class VerifyState(AuthState):
         restarted = not self.code_sent or self._flow_since < _PROCESS_STARTED
         lost = self.flow_in_progress if restarted else ""
         self._clear(keep_phone=False)
-        if lost in _PAGES:
+        settings = get_settings()
+        self.country, self.code_length = settings.default_country, settings.code_length
+        if lost in flows.pages():
             self.notice = interrupted_message(lost)
 
     @rx.event
     def change_number(self) -> None:
-        """Go back to the phone form, keeping what was typed; a sign-up keeps its account."""
-        if self._purpose == "verify":
+        """Go back to the phone form, keeping what was typed.
+
+        A flow bound to nothing has nothing but the number: it starts over. Another (a
+        sign-up) keeps its flow, and its account, and forgets the verification.
+        """
+        flow = self._flow()
+        if flow.send is None:
+            return
+        if flow.binding is Binding.NONE:
             self._clear(keep_phone=True)
-        elif self._purpose == "signup" and self.flow == "signup" and self.code_sent and not self.verified:
+        elif self.flow == flow.purpose and self.code_sent and not self.verified:
             self.code_sent = False
             self.code_dead = False
             self.error = self.message = ""
@@ -133,7 +121,7 @@ class VerifyState(AuthState):
     def toggle_backup_mode(self) -> None:
         """Switch a code step between the SMS code and a backup code (login, and account
         changes that ask for the current factor)."""
-        if self._purpose in BACKUP_PURPOSES and self.code_sent and not self.verified:
+        if self._flow().takes_backup_codes and self.code_sent and not self.verified:
             self.backup_mode = not self.backup_mode
             self.error = ""
 
@@ -142,7 +130,9 @@ class VerifyState(AuthState):
         """Start a verification for the number in the phone form (`/`, or a sign-up's new number)."""
         if self.loading or self.code_sent or not isinstance(form_data, dict):
             return
-        if self._purpose != "verify" and not (self._purpose == "signup" and self.flow == "signup"):
+        flow = self._flow()
+        send = flow.send
+        if send is None or self.flow != flow.purpose:
             return
         phone, country, channel = (form_data.get(k) for k in ("phone", "country", "channel"))
         if isinstance(phone, str):
@@ -153,10 +143,7 @@ class VerifyState(AuthState):
             self.channel = str(channel)
         self._begin()
         yield
-        try:
-            started = await self._guard(lambda: self._start(phone, country, channel, self._ip()))
-        finally:
-            self.loading = False
+        started = await attempt(self, lambda: self._send(flow, send, phone, country, channel))
         if started is not None:
             self._hand_over(started, self._purpose, self._user_id, bound_to=self._bound_to)
         yield VerifyState.tick
@@ -167,14 +154,12 @@ class VerifyState(AuthState):
         busy_or_done = self.loading or self.verified or self.code_dead
         if busy_or_done or not self.code_sent or not isinstance(form_data, dict):
             return
+        flow = self._flow()
         code = form_data.get("otp")
         remember = form_data.get("remember_device") in ("on", "true", True)
         self._begin()
         yield
-        try:
-            follow_up = await self._guard(lambda: self._finish(code, remember, self._ip()))
-        finally:
-            self.loading = False
+        follow_up = await self._finish(flow, flow.finish, code, remember)
         if follow_up is not None:
             yield follow_up
         yield VerifyState.tick
@@ -183,16 +168,17 @@ class VerifyState(AuthState):
     async def verify_backup_code(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
         """Finish a login, or confirm an account change, with a backup code instead of the SMS code."""
         busy_or_done = self.loading or self.verified or not self.code_sent
-        if busy_or_done or self._purpose not in BACKUP_PURPOSES or not isinstance(form_data, dict):
+        if busy_or_done or not isinstance(form_data, dict):
+            return
+        flow = self._flow()
+        finish = flow.finish_with_backup_code
+        if finish is None:
             return
         code = form_data.get("backup_code")
         remember = form_data.get("remember_device") in ("on", "true", True)
         self._begin()
         yield
-        try:
-            follow_up = await self._guard(lambda: self._finish_with_backup_code(code, remember, self._ip()))
-        finally:
-            self.loading = False
+        follow_up = await self._finish(flow, finish, code, remember)
         if follow_up is not None:
             yield follow_up
         yield VerifyState.tick
@@ -200,13 +186,13 @@ class VerifyState(AuthState):
     @rx.event
     async def resend_code(self) -> AsyncIterator[Any]:
         """Send the same code again by text message."""
-        async for update in self._resend("sms"):
+        async for update in self._resend(Channel.SMS):
             yield update
 
     @rx.event
     async def call_me(self) -> AsyncIterator[Any]:
         """Deliver the code by a voice call instead."""
-        async for update in self._resend("voice"):
+        async for update in self._resend(Channel.VOICE):
             yield update
 
     @rx.event(background=True)
@@ -245,12 +231,11 @@ class VerifyState(AuthState):
         user_id: int | None = None,
         pending_token: str = "",
         masked_phone: str = "",
-        page: str = "",
         bound_to: str = "",
     ) -> None:
         """Start afresh on a verification another state started (sign-up, login, the account page)."""
         self._clear(keep_phone=False)
-        self._hand_over(started, purpose, user_id, pending_token, masked_phone, page, bound_to)
+        self._hand_over(started, purpose, user_id, pending_token, masked_phone, bound_to)
 
     def _hand_over(
         self,
@@ -259,12 +244,11 @@ class VerifyState(AuthState):
         user_id: int | None = None,
         pending_token: str = "",
         masked_phone: str = "",
-        page: str = "",
         bound_to: str = "",
     ) -> None:
-        """Take over a started verification (or a login whose send failed); `page` is the
-        page whose flow it is (default: the purpose's own page); `bound_to` is the hash of
-        the cookie every later step must come with (`_check_bound`)."""
+        """Take over a started verification (or a login whose send failed) for `purpose`'s flow;
+        `bound_to` is the hash of the cookie every later step must come with (`_check_bound`)."""
+        flow = flows.get(purpose)
         self._purpose = purpose
         self.flow = purpose
         self._user_id = user_id
@@ -274,120 +258,73 @@ class VerifyState(AuthState):
         self.verified = False
         self.code_dead = False
         self.backup_mode = False
-        self.backup_allowed = purpose in BACKUP_PURPOSES
+        self.backup_allowed = flow.takes_backup_codes
         self.notice = ""
         self.masked_phone = masked_phone
-        self.flow_in_progress = page or purpose
+        self.flow_in_progress = flow.page
         self._flow_since = time.time()
         if started is not None:
             self._verification_id = started.verification_id
             self._on_sent(started)
 
-    async def _finish(self, code: object, remember: bool, ip: str) -> Any:
-        """Check the code for this flow's purpose; returns a follow-up event, if any."""
-        if self._purpose in ACCOUNT_PURPOSES:
-            return await self._finish_account(code, ip)
-        await self._check_bound()
-        if self._purpose == "login":
-            accounts = get_account_service()
-            user_id = await asyncio.to_thread(accounts.login_with_code, self._pending_token, code, ip)
-            follow_up = await self._sign_in(user_id, remember)
-            self._succeeded(DONE["login"])
-            return follow_up
-        if self._purpose == "signup":
-            user_id = self._user_id
-            accounts = get_account_service()
-            created = await asyncio.to_thread(
-                accounts.finish_signup, user_id, self._verification_id, code, ip
-            )
-            if created and user_id is not None:
-                follow_up = await self._sign_in(user_id)
-                self._succeeded(DONE["signup"])
-                return follow_up
-            # The name was taken: back to the form, with its fields, to choose another.
-            from .login import SignupState  # noqa: PLC0415 - the sign-up state imports this module
+    def _flow(self) -> Flow:
+        return flows.get(self._purpose)
 
-            (await self.get_state(SignupState)).name_taken()
-            self._clear(keep_phone=False)
-            return None
-        service = get_verification_service()
-        checked = await asyncio.to_thread(service.check, self._verification_id, code, ip)
-        self.masked_phone = checked.masked
-        self._succeeded("")
-        return None
-
-    async def _finish_with_backup_code(self, code: object, remember: bool, ip: str) -> Any:
-        """A backup code in place of the SMS code: the login, or the account change's factor."""
-        if self._purpose != "login":
-            return await self._finish_account(code, ip, backup=True)
-        await self._check_bound()
-        accounts = get_account_service()
-        issue = self._ticket_issuer(remember)
-        # The ticket is issued in the transaction that uses the backup code up.
-        ticket = await asyncio.to_thread(
-            accounts.login_with_backup_code, self._pending_token, code, ip, issue
+    def _step(self, remember_device: bool = False) -> Step:
+        """The flow's step for its purpose, on this module's services (tests put their own here)."""
+        return Step(
+            state=self,
+            verification_id=self._verification_id,
+            user_id=self._user_id,
+            pending_token=self._pending_token,
+            ip=self._ip(),
+            remember_device=remember_device,
+            accounts=get_account_service,
+            verifications=get_verification_service,
         )
-        self._leave_with(ticket)
-        self._succeeded(DONE["backup-code"])
-        return None
 
-    async def _finish_account(self, code: object, ip: str, backup: bool = False) -> Any:
-        """Finish an account change (or confirm its current factor), in the live session that
-        started it only; no new session."""
-        user = await self._check_bound()
-        assert user is not None and user.id is not None
-        accounts = get_account_service()
-        from .account import AccountState  # noqa: PLC0415 - the account page imports this module
+    async def _send(self, flow: Flow, send: Send, phone: object, country: object, channel: object) -> Started:
+        await self._check_bound(flow)
+        return await send(self._step(), phone, country, channel)
 
-        account = await self.get_state(AccountState)
-        purpose, verification_id = self._purpose, self._verification_id
-        if purpose == "backup-codes":
-            codes = await asyncio.to_thread(
-                accounts.regenerate_backup_codes, user.id, verification_id, code, ip, backup
-            )
-            self._succeeded(DONE[purpose])
-            account._show_backup_codes_once(codes)
-            return AccountState.refresh
-        if purpose == "confirm-phone":
-            await asyncio.to_thread(accounts.confirm_phone_change, user.id, verification_id, code, ip, backup)
+    async def _finish(self, flow: Flow, finish: Finish, code: object, remember: bool) -> Any:
+        """Check the code (or backup code) with the flow; returns its follow-up event, if any."""
+        finished = await attempt(self, lambda: self._finished(flow, finish, code, remember))
+        if finished is None:
+            return None
+        if finished.start_over:
             self._clear(keep_phone=False)
-            account.open_new_phone_step()
-            return AccountState.load  # a backup code may have been used: the count changed
-        if purpose == "disable-2fa":
-            await asyncio.to_thread(accounts.finish_disable_2fa, user.id, verification_id, code, ip, backup)
         else:
-            finish = {
-                "enable-2fa": accounts.finish_enable_2fa,
-                "change-phone": accounts.finish_change_phone,
-                "verify-phone": accounts.finish_signup,
-            }
-            await asyncio.to_thread(finish[purpose], user.id, verification_id, code, ip)
-        self._succeeded(DONE[purpose])
-        return AccountState.load
+            self.masked_phone = finished.masked_phone or self.masked_phone
+            self._succeeded(finished.message)
+        return finished.follow_up
 
-    async def _check_bound(self) -> User | None:
+    async def _finished(self, flow: Flow, finish: Finish, code: object, remember: bool) -> Finished:
+        await self._check_bound(flow)
+        return await finish(self._step(remember), code)
+
+    async def _check_bound(self, flow: Flow) -> None:
         """Refuse a step that does not come from the browser or session that started the flow.
 
         Account flows: the live session of the flow's user, and the very session (its token's
-        hash) that started it; returns that user. Sign-up and login: the connection's
-        `otp_browser` cookie. A public verification (`/`) is bound to nothing.
+        hash) that started it. Sign-up and login: the connection's `otp_browser` cookie. A
+        public verification (`/`) is bound to nothing.
 
         Raises:
             NotSignedIn: An account flow's session has ended.
             NotThisBrowser: Another browser, or another session, than the flow's.
         """
-        if self._purpose in ACCOUNT_PURPOSES:
+        if flow.binding is Binding.SESSION:
             user = await self._require_user()
             if user.id != self._user_id:
                 raise NotSignedIn("session user is not the verification's user")
-            current: str = self._session_binding()
-        elif self._purpose in BROWSER_PURPOSES:
-            user, current = None, self._browser_binding()
+            current = self._session_binding()
+        elif flow.binding is Binding.BROWSER:
+            current = self._browser_binding()
         else:
-            return None
+            return
         if not self._bound_to or not current or not tokens_equal(current, self._bound_to):
             raise NotThisBrowser(f"{self._purpose} step from another browser or session")
-        return user
 
     def _succeeded(self, message: str) -> None:
         self.verified = True
@@ -400,12 +337,10 @@ class VerifyState(AuthState):
     async def _resend(self, channel: str) -> AsyncIterator[Any]:
         if self.loading or self.verified or not self.code_sent:
             return
+        flow = self._flow()
         self._begin()
         yield
-        try:
-            started = await self._guard(lambda: self._send_again(channel, self._ip()))
-        finally:
-            self.loading = False
+        started = await attempt(self, lambda: self._send_again(flow, channel))
         if started is not None:
             self.channel = channel
             self.code_dead = False
@@ -413,28 +348,12 @@ class VerifyState(AuthState):
             self._on_sent(started)
         yield VerifyState.tick
 
-    async def _start(self, phone: object, country: object, channel: object, ip: str) -> Started:
-        if self._purpose == "signup":
-            await self._check_bound()
-            accounts = get_account_service()
-            return await asyncio.to_thread(
-                accounts.change_signup_phone, self._user_id, phone, country, channel, ip
-            )
-        service = get_verification_service()
-        return await asyncio.to_thread(service.start, phone, country, channel, ip)
-
-    async def _send_again(self, channel: str, ip: str) -> Started:
-        await self._check_bound()
-        if self._purpose == "login":
-            accounts = get_account_service()
-            return await asyncio.to_thread(accounts.login_resend, self._pending_token, channel, ip)
-        service = get_verification_service()
-        purpose = _SERVICE_PURPOSE.get(self._purpose, self._purpose)
-        return await asyncio.to_thread(
-            service.renew, self._verification_id, channel, ip, purpose, self._user_id
-        )
+    async def _send_again(self, flow: Flow, channel: str) -> Started:
+        await self._check_bound(flow)
+        return await flow.resend(self._step(), channel)
 
     def _on_sent(self, started: Started) -> None:
+        self.code_length = get_settings().code_length
         self.masked_phone = self.masked_phone or started.masked
         self.message = code_on_its_way(started.channel, self.code_length, self.masked_phone)
         self._set_resend_after(started.resend_after)
@@ -450,50 +369,24 @@ class VerifyState(AuthState):
         self.notice = ""
         self._wait_scope = ""
 
-    async def _guard(self, work: Callable[[], Awaitable[T]]) -> T | None:
-        """Await service work; its error, in words, becomes `self.error`, with the next step.
-
-        `work` is called inside the guard, so a failure while building its arguments
-        (the client's address, a service) is answered like any other.
-
-        A code that can take no more tries disables "Verify" and offers a new code, after
-        the wait there is; a limit's wait counts down live (`tick`).
-        """
-        try:
-            return await work()
-        except RateLimited as exc:
-            if exc.scope in ("resend-cooldown", "verification-locked") and self.code_sent:
-                self._set_resend_after(exc.retry_after)
-            self._wait(exc.scope, exc.retry_after)
-            self.error = exc.user_message()
-        except TooManyAttempts as exc:
-            self.code_dead = True
-            self._set_resend_after(exc.retry_after)
-            self._wait("verification-locked", exc.retry_after)
-            self.error = exc.user_message()
-        except (LoginExpired, NotThisBrowser) as exc:
+    def _show(self, shown: Shown) -> None:
+        """A failed step (`presenter`): a code that can take no more tries disables "Verify" and
+        offers a new code after the wait there is; a limit's wait counts down live (`tick`); a
+        flow that is over starts again, saying why."""
+        if shown.flow_over:
             self._clear(keep_phone=False)
-            self.notice = exc.user_message()
-        except NotSignedIn as exc:
-            if self._purpose in ACCOUNT_PURPOSES:
-                self._clear(keep_phone=False)
-            self.error = exc.user_message()
-        except VerificationExpired as exc:
-            if self.code_sent:
-                self.code_dead = True
-                self._set_resend_after(0)
-            self.error = exc.user_message()
-        except OtpError as exc:
-            self.error = exc.user_message()
-        except Exception as exc:
-            log.event("internal_error", logging.ERROR, error=type(exc).__name__)
-            logging.getLogger(log.LOGGER_NAME).debug("internal error", exc_info=True)
-            self.error = from_unexpected(exc).user_message()
-        return None
+        if self.code_sent:
+            self.code_dead = self.code_dead or shown.code_dead
+            if shown.resend_after is not None:
+                self._set_resend_after(shown.resend_after)
+        self._wait(shown.wait_scope, shown.wait_seconds)
+        self.error = shown.error
+        if shown.notice:
+            self.notice = shown.notice
 
     def _wait(self, scope: str, seconds: float) -> None:
         """Keep `self.error` counting down to the end of a limit's wait."""
-        if seconds > 0 and scope != "resend-cooldown":
+        if seconds > 0 and scope and scope != "resend-cooldown":
             self._wait_scope = scope
             self._wait_until = time.time() + seconds
 
@@ -521,7 +414,3 @@ class VerifyState(AuthState):
         self._resend_at = 0.0
         self._wait_scope = ""
         self._wait_until = 0.0
-
-
-#: The pages whose flow a restart can interrupt (`flow_in_progress`).
-_PAGES = ("verify", "signup", "login", "account")

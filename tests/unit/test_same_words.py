@@ -172,4 +172,4 @@ def test_a_session_that_ended_reads_the_same_in_the_code_step_and_on_the_account
     _drain(verify.verify_code({"otp": sandbox.code_for(OWN_NUMBER)}))
     _drain(account.sign_out_others())
 
-    assert verify.error == account.error == messages.SESSION_ENDED
+    assert verify.notice == account.error == messages.SESSION_ENDED

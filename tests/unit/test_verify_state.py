@@ -18,7 +18,9 @@ from reflex.state import State
 from plivo_otp_app import services
 from plivo_otp_app.config import get_settings
 from plivo_otp_app.messages import OUTAGE, interrupted_message
-from plivo_otp_app.state import LoginState, SignupState
+from plivo_otp_app.state import LoginState, SandboxState, SignupState
+from plivo_otp_app.state import auth as auth_module
+from plivo_otp_app.state import sandbox as sandbox_module
 from plivo_otp_app.state import verify as verify_module
 from plivo_otp_app.state.verify import VerifyState
 
@@ -358,3 +360,20 @@ def test_a_login_that_timed_out_goes_back_to_the_password_step(state, accounts, 
     _drain(state.verify_code({"otp": "123456"}))
     assert not state.code_sent and state.flow == "verify" and not state.loading  # the password form again
     assert state.notice == "Your login timed out. Please enter your password again."
+
+
+def test_the_page_reads_country_code_length_and_sandbox_from_the_settings_when_it_loads(
+    make_settings, monkeypatch
+):
+    """Not at import: a host app's settings, given after the library is imported, are the ones shown."""
+    settings = make_settings(DEFAULT_COUNTRY="GB", OTP_CODE_LENGTH="8")
+    for module in (verify_module, auth_module, sandbox_module):
+        monkeypatch.setattr(module, "get_settings", lambda: settings)
+    root = _root_tab()
+    verify = root.get_substate(VerifyState.get_full_name().split("."))
+    outbox = root.get_substate(SandboxState.get_full_name().split("."))
+    verify.arrive()
+    verify.reset_flow()
+    outbox.refresh()
+    assert (verify.country, verify.code_length) == ("GB", 8)
+    assert verify.sandbox is settings.is_sandbox and outbox.enabled is settings.is_sandbox
