@@ -44,6 +44,7 @@ from ..errors import (
     TooManyAttempts,
     VerificationExpired,
 )
+from ..models import User
 from ..phone import check_channel, check_country, mask, normalise
 from ..providers import Outcome, VerifyProvider
 from ..ratelimit import RateLimits
@@ -157,6 +158,12 @@ class VerificationService:
         self._settle_send(record, session_id)
         log.event("sent", phone=phone.masked, channel=channel, sends=1)
         return self._started(record, now)
+
+    def start_to_account(self, user: User, channel: object, client_ip: str, purpose: str) -> Started:
+        """Send a code for `purpose` to the number stored on the account (already E.164)."""
+        return self.start(
+            user.phone_number, self.settings.default_country, channel, client_ip, purpose, user.id
+        )
 
     def resend(
         self,

@@ -20,7 +20,7 @@ from typing import Any
 import reflex as rx
 
 from ..errors import DONE, SESSION_ENDED, NotSignedIn, OtpError, from_unexpected, signed_out_others
-from ..services import Started, get_account_service
+from ..services import Started, get_account_changes, get_session_service, get_signup_service
 from ..tokens import tokens_equal
 from .auth import AuthState
 from .verify import VerifyState
@@ -74,11 +74,10 @@ class AccountState(AuthState):
                 self.signed_in = False
                 yield rx.redirect("/login")
                 return
-            accounts = get_account_service()
-            view = await asyncio.to_thread(accounts.view, user.id)
+            view = await asyncio.to_thread(get_account_changes().view, user.id)
             token = self._session_token()
-            devices = await asyncio.to_thread(accounts.sessions.list_devices, user.id)
-            sessions = await asyncio.to_thread(accounts.sessions.list_sessions, user.id, token)
+            devices = await asyncio.to_thread(get_session_service().list_devices, user.id)
+            sessions = await asyncio.to_thread(get_session_service().list_sessions, user.id, token)
         except Exception as exc:  # noqa: BLE001 - typed errors have words; the rest a generic line
             self.error = (exc if isinstance(exc, OtpError) else from_unexpected(exc)).user_message()
             return
@@ -111,7 +110,7 @@ class AccountState(AuthState):
     async def verify_phone(self) -> AsyncIterator[Any]:
         """Send a code to a still unverified phone (finish the sign-up)."""
         async for update in self._start_code(
-            lambda accounts, user_id: accounts.start_phone_verification(user_id, "sms", self._ip()),
+            lambda _, user_id: get_signup_service().start_phone_verification(user_id, "sms", self._ip()),
             "verify-phone",
         ):
             yield update
@@ -223,7 +222,7 @@ class AccountState(AuthState):
         usable = isinstance(device_id, str) and device_id.isascii() and device_id.isdigit()
         if not usable or len(device_id) > 18:
             return
-        done = await self._act(lambda a, uid: a.sessions.revoke_device(uid, int(device_id)))
+        done = await self._act(lambda _, uid: get_session_service().revoke_device(uid, int(device_id)))
         if done is not None:
             self.message = DONE["device-forgotten"]
             yield AccountState.load
@@ -232,7 +231,7 @@ class AccountState(AuthState):
     async def sign_out_others(self) -> AsyncIterator[Any]:
         """End every other session of this account."""
         token = self._session_token()
-        count = await self._act(lambda a, uid: a.sessions.end_all(uid, keep_token=token))
+        count = await self._act(lambda _, uid: get_session_service().end_all(uid, keep_token=token))
         if count is not None:
             self.message = signed_out_others(count)
             yield AccountState.load
@@ -240,7 +239,7 @@ class AccountState(AuthState):
     @rx.event
     async def sign_out_everywhere(self) -> AsyncIterator[Any]:
         """End every session of this account, this one included."""
-        if await self._act(lambda a, uid: a.sessions.end_all(uid)) is not None:
+        if await self._act(lambda _, uid: get_session_service().end_all(uid)) is not None:
             yield await self._sign_out()
 
     @rx.event
@@ -268,7 +267,7 @@ class AccountState(AuthState):
         self.error, self.message = "", ""
         try:
             user = await self._require_user()
-            return await asyncio.to_thread(action, get_account_service(), user.id)
+            return await asyncio.to_thread(action, get_account_changes(), user.id)
         except NotSignedIn:
             self.signed_in = False
             self.error = SESSION_ENDED

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import reflex as rx
 
 from ..errors import NAME_TAKEN, OtpError, from_unexpected, send_failed_at_login
-from ..services import get_account_service
+from ..services import get_login_service, get_signup_service
 from .auth import AuthState
 from .verify import VerifyState
 
@@ -44,7 +44,7 @@ class LoginState(AuthState):
         if bound_to is None:
             return
         result = await _attempt(
-            self, lambda: get_account_service().login(username, password, self._ip(), self._device_token())
+            self, lambda: get_login_service().login(username, password, self._ip(), self._device_token())
         )
         if result is None:
             return
@@ -108,7 +108,7 @@ class SignupState(AuthState):
         bound_to = await _attempt(self, self._require_browser_binding)
         if bound_to is None:
             return
-        result = await _attempt(self, lambda: get_account_service().signup(*fields, self._ip()))
+        result = await _attempt(self, lambda: get_signup_service().signup(*fields, self._ip()))
         if result is None:
             return
         verify._take_over(result.started, "signup", user_id=result.user_id, bound_to=bound_to)

@@ -37,7 +37,13 @@ from ..errors import (
 )
 from ..models import User
 from ..phone import MAX_INPUT_LENGTH
-from ..services import Started, get_account_service, get_verification_service
+from ..services import (
+    Started,
+    get_account_changes,
+    get_login_service,
+    get_signup_service,
+    get_verification_service,
+)
 from ..tokens import tokens_equal
 from .auth import AuthState
 
@@ -293,17 +299,15 @@ class VerifyState(AuthState):
             return await self._finish_account(code, ip)
         await self._check_bound()
         if self._purpose == "login":
-            accounts = get_account_service()
-            user_id = await asyncio.to_thread(accounts.login_with_code, self._pending_token, code, ip)
+            logins = get_login_service()
+            user_id = await asyncio.to_thread(logins.login_with_code, self._pending_token, code, ip)
             follow_up = await self._sign_in(user_id, remember)
             self._succeeded(DONE["login"])
             return follow_up
         if self._purpose == "signup":
             user_id = self._user_id
-            accounts = get_account_service()
-            created = await asyncio.to_thread(
-                accounts.finish_signup, user_id, self._verification_id, code, ip
-            )
+            signups = get_signup_service()
+            created = await asyncio.to_thread(signups.finish_signup, user_id, self._verification_id, code, ip)
             if created and user_id is not None:
                 follow_up = await self._sign_in(user_id)
                 self._succeeded(DONE["signup"])
@@ -325,12 +329,10 @@ class VerifyState(AuthState):
         if self._purpose != "login":
             return await self._finish_account(code, ip, backup=True)
         await self._check_bound()
-        accounts = get_account_service()
+        logins = get_login_service()
         issue = self._ticket_issuer(remember)
         # The ticket is issued in the transaction that uses the backup code up.
-        ticket = await asyncio.to_thread(
-            accounts.login_with_backup_code, self._pending_token, code, ip, issue
-        )
+        ticket = await asyncio.to_thread(logins.login_with_backup_code, self._pending_token, code, ip, issue)
         self._leave_with(ticket)
         self._succeeded(DONE["backup-code"])
         return None
@@ -340,7 +342,7 @@ class VerifyState(AuthState):
         started it only; no new session."""
         user = await self._check_bound()
         assert user is not None and user.id is not None
-        accounts = get_account_service()
+        accounts = get_account_changes()
         from .account import AccountState  # noqa: PLC0415 - the account page imports this module
 
         account = await self.get_state(AccountState)
@@ -363,7 +365,7 @@ class VerifyState(AuthState):
             finish = {
                 "enable-2fa": accounts.finish_enable_2fa,
                 "change-phone": accounts.finish_change_phone,
-                "verify-phone": accounts.finish_signup,
+                "verify-phone": get_signup_service().finish_signup,
             }
             await asyncio.to_thread(finish[purpose], user.id, verification_id, code, ip)
         self._succeeded(DONE[purpose])
@@ -420,9 +422,9 @@ class VerifyState(AuthState):
     async def _start(self, phone: object, country: object, channel: object, ip: str) -> Started:
         if self._purpose == "signup":
             await self._check_bound()
-            accounts = get_account_service()
+            signups = get_signup_service()
             return await asyncio.to_thread(
-                accounts.change_signup_phone, self._user_id, phone, country, channel, ip
+                signups.change_signup_phone, self._user_id, phone, country, channel, ip
             )
         service = get_verification_service()
         return await asyncio.to_thread(service.start, phone, country, channel, ip)
@@ -430,8 +432,8 @@ class VerifyState(AuthState):
     async def _send_again(self, channel: str, ip: str) -> Started:
         await self._check_bound()
         if self._purpose == "login":
-            accounts = get_account_service()
-            return await asyncio.to_thread(accounts.login_resend, self._pending_token, channel, ip)
+            logins = get_login_service()
+            return await asyncio.to_thread(logins.login_resend, self._pending_token, channel, ip)
         service = get_verification_service()
         purpose = _SERVICE_PURPOSE.get(self._purpose, self._purpose)
         return await asyncio.to_thread(
