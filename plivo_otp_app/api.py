@@ -23,14 +23,7 @@ from .config import get_settings
 from .errors import InvalidInput
 from .jsonhttp import error, json_route, ok, request_ip, string_field
 from .sandbox import sandbox_routes
-from .services import (
-    AccountService,
-    Checked,
-    Started,
-    VerificationService,
-    get_account_service,
-    get_verification_service,
-)
+from .services import Checked, Services, Started, VerificationService, get_services, get_verification_service
 
 ServiceFactory = Callable[[], VerificationService]
 
@@ -85,13 +78,13 @@ async def _health(_request: Request, _body: dict[str, Any], service: Verificatio
 
 def api_routes(
     service: ServiceFactory = get_verification_service,
-    accounts: Callable[[], AccountService] = get_account_service,
+    accounts: Callable[[], Services] = get_services,
 ) -> list[BaseRoute]:
     """The OTP and login API's routes (and the sandbox's, in sandbox mode).
 
     Args:
         service: Returns the verification service the routes call; the process's own by default.
-        accounts: Returns the account service of the login routes.
+        accounts: Returns the services of the login routes (login, sessions, the account view).
     """
     return [
         json_route("/api/otp/send", "POST", _send, service),
@@ -105,7 +98,7 @@ def api_routes(
 
 def build_api(
     service: ServiceFactory = get_verification_service,
-    accounts: Callable[[], AccountService] = get_account_service,
+    accounts: Callable[[], Services] = get_services,
 ) -> Starlette:
     """A Starlette app with `api_routes()`, for `rx.App(api_transformer=...)`."""
     return Starlette(routes=api_routes(service, accounts))

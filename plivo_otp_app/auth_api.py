@@ -38,9 +38,9 @@ from .cookies import (
 from .errors import NotSignedIn
 from .jsonhttp import BadRequest, error, guarded_route, json_route, ok, request_ip, string_field
 from .proxies import request_scheme
-from .services import AccountService, LoginResult, Started
+from .services import LoginResult, Services, Started
 
-AccountsFactory = Callable[[], AccountService]
+ServicesFactory = Callable[[], Services]
 
 
 def safe_landing(landing: str, request: Request, default: str = "/") -> str:
@@ -79,12 +79,12 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-def _complete_route(accounts: AccountsFactory) -> Route:
+def _complete_route(services: ServicesFactory) -> Route:
     async def complete(request: Request) -> Response:
         if _cross_site(request):
             return _no_store(error(403, messages.CROSS_SITE_SIGN_IN, code="cross_site"))
         fallback = _requested_landing(request, "fail", "/login")
-        sessions = accounts().sessions
+        sessions = services().sessions
         # The scheme as `BrowserCookie` judged it when it named the cookie.
         browser = browser_from_request(request.cookies, request_scheme(request.scope) == "https")
         if browser is None:
@@ -111,12 +111,12 @@ def _complete_route(accounts: AccountsFactory) -> Route:
     return guarded_route("/api/session/complete", "GET", complete)
 
 
-def _logout_route(accounts: AccountsFactory) -> Route:
+def _logout_route(services: ServicesFactory) -> Route:
     async def logout(request: Request) -> Response:
         if _cross_site(request):
             return _no_store(error(403, messages.CROSS_SITE_SIGN_OUT, code="cross_site"))
         landing = _requested_landing(request, "next", "/login")
-        await run_blocking(accounts().sessions.end, request.cookies.get(SESSION_COOKIE))
+        await run_blocking(services().sessions.end, request.cookies.get(SESSION_COOKIE))
         response = RedirectResponse(landing, 303)
         delete_cookie(response, SESSION_COOKIE, _secure(request))
         return _no_store(response)
@@ -135,9 +135,9 @@ def _browser_route() -> Route:
     return guarded_route("/api/session/browser", "GET", browser)
 
 
-def _login_body(result: LoginResult, accounts: AccountService, request: Request) -> dict[str, Any]:
+def _login_body(result: LoginResult, services: Services, request: Request) -> dict[str, Any]:
     if result.user_id is not None:
-        token = accounts.sessions.create_session(
+        token = services.sessions.create_session(
             result.user_id, request_ip(request), request.headers.get("user-agent", "")
         )
         return {"status": "signed_in", "session_token": token}
@@ -162,17 +162,18 @@ def _login_body(result: LoginResult, accounts: AccountService, request: Request)
     return body
 
 
-async def _login(request: Request, body: dict[str, Any], accounts: AccountService) -> JSONResponse:
+async def _login(request: Request, body: dict[str, Any], services: Services) -> JSONResponse:
     username = string_field(body, "username")
     password = string_field(body, "password")
 
     def run() -> dict[str, Any]:
-        return _login_body(accounts.login(username, password, request_ip(request), None), accounts, request)
+        result = services.logins.login(username, password, request_ip(request), None)
+        return _login_body(result, services, request)
 
     return ok(await run_blocking(run))
 
 
-async def _login_verify(request: Request, body: dict[str, Any], accounts: AccountService) -> JSONResponse:
+async def _login_verify(request: Request, body: dict[str, Any], services: Services) -> JSONResponse:
     token = string_field(body, "login_token")
     code, backup = body.get("otp"), body.get("backup_code")
     if (code is None) == (backup is None):
@@ -183,23 +184,23 @@ async def _login_verify(request: Request, body: dict[str, Any], accounts: Accoun
         if backup is not None:
             # The session is created in the transaction that uses the backup code up.
             agent = request.headers.get("user-agent", "")
-            session_token = accounts.login_with_backup_code(
+            session_token = services.logins.login_with_backup_code(
                 token,
                 backup,
                 ip,
-                lambda db, user_id: accounts.sessions.create_session(user_id, ip, agent, db=db),
+                lambda db, user_id: services.sessions.create_session(user_id, ip, agent, db=db),
             )
             return {"status": "signed_in", "session_token": session_token}
-        user_id = accounts.login_with_code(token, code, ip)
-        return _login_body(LoginResult(user_id=user_id), accounts, request)
+        user_id = services.logins.login_with_code(token, code, ip)
+        return _login_body(LoginResult(user_id=user_id), services, request)
 
     return ok(await run_blocking(run))
 
 
-async def _login_resend(request: Request, body: dict[str, Any], accounts: AccountService) -> JSONResponse:
+async def _login_resend(request: Request, body: dict[str, Any], services: Services) -> JSONResponse:
     token = string_field(body, "login_token")
     channel = string_field(body, "channel", "sms")
-    started: Started = await run_blocking(accounts.login_resend, token, channel, request_ip(request))
+    started: Started = await run_blocking(services.logins.login_resend, token, channel, request_ip(request))
     return ok(
         {"expires_in": started.expires_in, "resend_after": started.resend_after, "channel": started.channel}
     )
@@ -212,11 +213,11 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-async def _me(request: Request, _body: dict[str, Any], accounts: AccountService) -> JSONResponse:
-    user = await run_blocking(accounts.sessions.authenticate, _bearer(request))
+async def _me(request: Request, _body: dict[str, Any], services: Services) -> JSONResponse:
+    user = await run_blocking(services.sessions.authenticate, _bearer(request))
     if user is None or user.id is None:
         raise NotSignedIn("session not valid")
-    view = await run_blocking(accounts.view, user.id)
+    view = await run_blocking(services.account_changes.view, user.id)
     return ok(
         {
             "username": view.username,
@@ -227,23 +228,23 @@ async def _me(request: Request, _body: dict[str, Any], accounts: AccountService)
     )
 
 
-async def _logout(request: Request, _body: dict[str, Any], accounts: AccountService) -> JSONResponse:
+async def _logout(request: Request, _body: dict[str, Any], services: Services) -> JSONResponse:
     token = _bearer(request)
-    if await run_blocking(accounts.sessions.authenticate, token) is None:
+    if await run_blocking(services.sessions.authenticate, token) is None:
         raise NotSignedIn("session not valid")
-    await run_blocking(accounts.sessions.end, token)
+    await run_blocking(services.sessions.end, token)
     return ok({"status": "signed_out"})
 
 
-def auth_routes(accounts: AccountsFactory) -> list[BaseRoute]:
-    """The cookie routes and the JSON login routes."""
+def auth_routes(services: ServicesFactory) -> list[BaseRoute]:
+    """The cookie routes and the JSON login routes, on the services `services` returns."""
     return [
-        _complete_route(accounts),
-        _logout_route(accounts),
+        _complete_route(services),
+        _logout_route(services),
         _browser_route(),
-        json_route("/api/auth/login", "POST", _login, accounts),
-        json_route("/api/auth/login/verify", "POST", _login_verify, accounts),
-        json_route("/api/auth/login/resend", "POST", _login_resend, accounts),
-        json_route("/api/auth/me", "GET", _me, accounts),
-        json_route("/api/auth/logout", "POST", _logout, accounts),
+        json_route("/api/auth/login", "POST", _login, services),
+        json_route("/api/auth/login/verify", "POST", _login_verify, services),
+        json_route("/api/auth/login/resend", "POST", _login_resend, services),
+        json_route("/api/auth/me", "GET", _me, services),
+        json_route("/api/auth/logout", "POST", _logout, services),
     ]

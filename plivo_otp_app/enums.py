@@ -18,6 +18,8 @@ class Status(enum.StrEnum):
     SUPERSEDED = "superseded"
     EXPIRED = "expired"
     FAILED = "failed"
+    #: A confirmation of the current factor that a phone change used up.
+    USED = "used"
 
 
 class Purpose(enum.StrEnum):

@@ -34,7 +34,7 @@ from plivo_otp_app.providers import PlivoProvider  # noqa: E402
 from plivo_otp_app.ratelimit import RateLimits  # noqa: E402
 from plivo_otp_app.sandbox.api import build_routes  # noqa: E402
 from plivo_otp_app.sandbox.store import SandboxStore  # noqa: E402
-from plivo_otp_app.services import AccountService, SessionService, VerificationService  # noqa: E402
+from plivo_otp_app.services import Services, SessionService, VerificationService, compose  # noqa: E402
 
 SANDBOX_HANG_SECONDS = 3.0
 #: Set by `scripts/test` for its second run: the same tests on PostgreSQL and Redis.
@@ -236,18 +236,18 @@ def service(make_service: Callable[..., VerificationService]) -> VerificationSer
 @pytest.fixture
 def make_accounts(
     make_service: Callable[..., VerificationService], db_url: str, clock: Clock
-) -> Callable[..., AccountService]:
-    """An account service (with its verification and session services) on the test database."""
+) -> Callable[..., Services]:
+    """The account services (with their verification and session services) on the test database."""
 
-    def make(**env: str) -> AccountService:
+    def make(**env: str) -> Services:
         verifications = make_service(**env)
         sessions = SessionService(verifications.settings, db_url=db_url, clock=clock.now)
-        return AccountService(verifications.settings, verifications, sessions, db_url=db_url, clock=clock.now)
+        return compose(verifications.settings, verifications, sessions, db_url=db_url, clock=clock.now)
 
     return make
 
 
 @pytest.fixture
-def accounts(make_accounts: Callable[..., AccountService]) -> AccountService:
-    """An account service with the default settings."""
+def accounts(make_accounts: Callable[..., Services]) -> Services:
+    """The account services with the default settings."""
     return make_accounts()

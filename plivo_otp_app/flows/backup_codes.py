@@ -13,9 +13,14 @@ from .base import Binding, Finished, Flow, Step, renew
 
 
 async def _regenerate(step: Step, code: object, backup: bool) -> Finished:
-    accounts = step.accounts()
+    services = step.services()
     codes = await asyncio.to_thread(
-        accounts.regenerate_backup_codes, user_id(step), step.verification_id, code, step.ip, backup
+        services.account_changes.regenerate_backup_codes,
+        user_id(step),
+        step.verification_id,
+        code,
+        step.ip,
+        backup,
     )
     (await step.state.get_state(AccountState))._show_backup_codes_once(codes)
     return Finished(DONE[Purpose.BACKUP_CODES], follow_up=AccountState.refresh)

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..services import AccountService, Started, VerificationService
+from ..services import Services, Started, VerificationService
 
 if TYPE_CHECKING:
     from ..state.auth import AuthState
@@ -44,7 +44,7 @@ class Step:
     ip: str
     #: "Remember this device" was ticked (login).
     remember_device: bool
-    accounts: Callable[[], AccountService]
+    services: Callable[[], Services]
     verifications: Callable[[], VerificationService]
 
 

@@ -12,8 +12,10 @@ from .base import Binding, Finished, Flow, Step, renew
 
 
 async def _finish(step: Step, code: object) -> Finished:
-    accounts = step.accounts()
-    await asyncio.to_thread(accounts.finish_change_phone, user_id(step), step.verification_id, code, step.ip)
+    services = step.services()
+    await asyncio.to_thread(
+        services.account_changes.finish_change_phone, user_id(step), step.verification_id, code, step.ip
+    )
     return Finished(DONE[Purpose.CHANGE_PHONE], follow_up=AccountState.load)
 
 

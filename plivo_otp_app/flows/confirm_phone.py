@@ -12,9 +12,14 @@ from .base import Binding, Finished, Flow, Step, renew
 
 
 async def _confirm(step: Step, code: object, backup: bool) -> Finished:
-    accounts = step.accounts()
+    services = step.services()
     await asyncio.to_thread(
-        accounts.confirm_phone_change, user_id(step), step.verification_id, code, step.ip, backup
+        services.account_changes.confirm_phone_change,
+        user_id(step),
+        step.verification_id,
+        code,
+        step.ip,
+        backup,
     )
     (await step.state.get_state(AccountState)).open_new_phone_step()
     # The code step is over; a backup code may have been used: the count changed.

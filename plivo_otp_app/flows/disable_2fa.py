@@ -13,9 +13,14 @@ from .base import Binding, Finished, Flow, Step, renew
 
 
 async def _turn_off(step: Step, code: object, backup: bool) -> Finished:
-    accounts = step.accounts()
+    services = step.services()
     await asyncio.to_thread(
-        accounts.finish_disable_2fa, user_id(step), step.verification_id, code, step.ip, backup
+        services.account_changes.finish_disable_2fa,
+        user_id(step),
+        step.verification_id,
+        code,
+        step.ip,
+        backup,
     )
     return Finished(DONE[Purpose.DISABLE_2FA], follow_up=AccountState.load)
 

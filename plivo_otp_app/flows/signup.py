@@ -16,16 +16,16 @@ from .base import Binding, Finished, Flow, Step, renew
 
 
 async def _send(step: Step, phone: object, country: object, channel: object) -> Started:
-    accounts = step.accounts()
+    services = step.services()
     return await asyncio.to_thread(
-        accounts.change_signup_phone, step.user_id, phone, country, channel, step.ip
+        services.signups.change_signup_phone, step.user_id, phone, country, channel, step.ip
     )
 
 
 async def _finish(step: Step, code: object) -> Finished:
-    accounts = step.accounts()
+    services = step.services()
     created = await asyncio.to_thread(
-        accounts.finish_signup, step.user_id, step.verification_id, code, step.ip
+        services.signups.finish_signup, step.user_id, step.verification_id, code, step.ip
     )
     if created and step.user_id is not None:
         await step.state._sign_in(step.user_id)

@@ -13,8 +13,10 @@ from .base import Binding, Finished, Flow, Step, renew
 
 
 async def _finish(step: Step, code: object) -> Finished:
-    accounts = step.accounts()
-    await asyncio.to_thread(accounts.finish_signup, user_id(step), step.verification_id, code, step.ip)
+    services = step.services()
+    await asyncio.to_thread(
+        services.signups.finish_signup, user_id(step), step.verification_id, code, step.ip
+    )
     return Finished(DONE[Purpose.VERIFY_PHONE], follow_up=AccountState.load)
 
 

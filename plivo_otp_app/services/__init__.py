@@ -1,36 +1,108 @@
-"""The rules, written once, under both the UI and the JSON API."""
+"""The rules, written once, under both the UI and the JSON API.
+
+One module per job: `verification` (codes to a number), `sessions` (sessions,
+tickets, remembered devices), `users` (the account rows), `lockout` (the SMS
+factor's failure counter), `backup_codes`, `signup`, `login` and
+`account_changes`. Each service gets the others it needs in its constructor;
+`compose` is the one place that wires them, and the getters below hand out the
+process's own.
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
-from ..config import get_settings
+from ..config import Settings, get_settings
 from ..errors import ServiceUnavailable
 from ..passwords import verify_password
 from ..providers import build_provider
 from ..ratelimit import RateLimits
-from .accounts import AccountService, AccountView, LoginResult, SignupResult
+from .account_changes import AccountChanges, AccountView
+from .backup_codes import BackupCodeRejected, BackupCodes
+from .lockout import Lockout
+from .login import LoginResult, LoginService
 from .sessions import Redeemed, SessionService
-from .verification import Checked, Started, VerificationService
+from .signup import SignupResult, SignupService
+from .users import Users
+from .verification import Checked, Started, VerificationService, utcnow
 
 __all__ = [
-    "AccountService",
+    "AccountChanges",
     "AccountView",
+    "BackupCodeRejected",
+    "BackupCodes",
     "Checked",
+    "Lockout",
     "LoginResult",
+    "LoginService",
     "Redeemed",
+    "Services",
     "SessionService",
     "SignupResult",
+    "SignupService",
     "Started",
+    "Users",
     "VerificationService",
-    "get_account_service",
+    "compose",
+    "get_account_changes",
+    "get_backup_codes",
+    "get_login_service",
+    "get_services",
     "get_session_service",
+    "get_signup_service",
+    "get_users",
     "get_verification_service",
 ]
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Services:
+    """One set of services on one database, each built on the others it needs."""
+
+    verifications: VerificationService
+    sessions: SessionService
+    users: Users
+    lockout: Lockout
+    backup_codes: BackupCodes
+    signups: SignupService
+    logins: LoginService
+    account_changes: AccountChanges
+
+
+def compose(
+    settings: Settings,
+    verifications: VerificationService,
+    sessions: SessionService,
+    db_url: str | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Services:
+    """The account services on `verifications` and `sessions`, wired to each other.
+
+    The rate limits are the verification service's, so every check of an address or
+    a name draws on the same counts.
+    """
+    limits = verifications.limits
+    users = Users(limits, db_url, clock)
+    lockout = Lockout(settings, verifications, users, db_url, clock)
+    backup_codes = BackupCodes(limits, lockout, db_url, clock)
+    return Services(
+        verifications=verifications,
+        sessions=sessions,
+        users=users,
+        lockout=lockout,
+        backup_codes=backup_codes,
+        signups=SignupService(settings, verifications, limits, users),
+        logins=LoginService(
+            settings, verifications, sessions, limits, users, lockout, backup_codes, db_url, clock
+        ),
+        account_changes=AccountChanges(verifications, sessions, users, lockout, backup_codes, db_url, clock),
+    )
 
 
 def _built(build: Callable[[], T]) -> Callable[[], T]:
@@ -68,11 +140,36 @@ def get_session_service() -> SessionService:
 
 
 @_built
-def get_account_service() -> AccountService:
-    """The process's account service, on the same verification and session services.
+def get_services() -> Services:
+    """The process's services, on its verification and session services.
 
     Builds the dummy password hash now, so the first login for an unknown name
     takes no longer than any other (no timing tell).
     """
     verify_password(None, "")
-    return AccountService(get_settings(), get_verification_service(), get_session_service())
+    return compose(get_settings(), get_verification_service(), get_session_service())
+
+
+def get_users() -> Users:
+    """The process's user rows."""
+    return get_services().users
+
+
+def get_backup_codes() -> BackupCodes:
+    """The process's backup codes."""
+    return get_services().backup_codes
+
+
+def get_signup_service() -> SignupService:
+    """The process's sign-up service."""
+    return get_services().signups
+
+
+def get_login_service() -> LoginService:
+    """The process's login service."""
+    return get_services().logins
+
+
+def get_account_changes() -> AccountChanges:
+    """The process's account-page service (2FA, phone, backup codes, the account view)."""
+    return get_services().account_changes

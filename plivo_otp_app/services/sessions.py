@@ -134,7 +134,9 @@ class SessionService:
                 update(LoginTicket)
                 .where(*live, bound)
                 .values(used_at=now)
-                .returning(LoginTicket.user_id, LoginTicket.remember_device, LoginTicket.landing)
+                .returning(
+                    col(LoginTicket.user_id), col(LoginTicket.remember_device), col(LoginTicket.landing)
+                )
             ).first()
             db.commit()
             if record is None:
@@ -181,7 +183,7 @@ class SessionService:
                 .where(col(AuthSession.token_hash) == hash_token(token))
                 .where(*self._live_session(now))
                 .values(last_seen_at=now)
-                .returning(AuthSession.user_id)
+                .returning(col(AuthSession.user_id))
             ).scalar()
             db.commit()
             return db.get(User, user_id) if user_id is not None else None

@@ -33,6 +33,7 @@ from .. import log, messages
 from ..config import Settings
 from ..db import autocommit, transaction
 from ..db import session as db_session
+from ..enums import Purpose, Status
 from ..errors import (
     CodeRejected,
     InvalidInput,
@@ -43,6 +44,7 @@ from ..errors import (
     TooManyAttempts,
     VerificationExpired,
 )
+from ..models import User
 from ..phone import check_channel, check_country, mask, normalise
 from ..providers import Outcome, VerifyProvider
 from ..ratelimit import RateLimits
@@ -57,7 +59,7 @@ _SEPARATORS = re.compile(r"[\s-]+")
 #: number, so what strangers do to the number (sends, wrong guesses) neither uses up nor
 #: locks them. Every other flow (the public page, sign-up, a new number) is one anyone
 #: can start for any number.
-OWNER_PURPOSES = frozenset({"login", "enable-2fa", "disable-2fa"})
+OWNER_PURPOSES = frozenset({Purpose.LOGIN, Purpose.ENABLE_2FA, Purpose.DISABLE_2FA})
 #: Tries of a send's settle against concurrent starts of the same flow (see `_settle_send`).
 _SETTLE_TRIES = 50
 _ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
@@ -82,7 +84,7 @@ class Checked:
     verification_id: str
     e164: str
     masked: str
-    purpose: str = "verify"
+    purpose: str = Purpose.VERIFY
     user_id: int | None = None
 
 
@@ -114,7 +116,7 @@ class VerificationService:
         country: object,
         channel: object,
         client_ip: str,
-        purpose: str = "verify",
+        purpose: str = Purpose.VERIFY,
         user_id: int | None = None,
     ) -> Started:
         """Send a first code to a number typed by the user.
@@ -157,12 +159,18 @@ class VerificationService:
         log.event("sent", phone=phone.masked, channel=channel, sends=1)
         return self._started(record, now)
 
+    def start_to_account(self, user: User, channel: object, client_ip: str, purpose: str) -> Started:
+        """Send a code for `purpose` to the number stored on the account (already E.164)."""
+        return self.start(
+            user.phone_number, self.settings.default_country, channel, client_ip, purpose, user.id
+        )
+
     def resend(
         self,
         verification_id: object,
         channel: object,
         client_ip: str,
-        purpose: str = "verify",
+        purpose: str = Purpose.VERIFY,
         user_id: int | None = None,
     ) -> Started:
         """Send the code again (same code, maybe another channel) after the cooldown.
@@ -206,7 +214,7 @@ class VerificationService:
         verification_id: object,
         channel: object,
         client_ip: str,
-        purpose: str = "verify",
+        purpose: str = Purpose.VERIFY,
         user_id: int | None = None,
     ) -> Started:
         """Send the code again while the verification is open; once it expired or used up its
@@ -219,7 +227,7 @@ class VerificationService:
         try:
             self._ensure_open(record, self._now())
         except (VerificationExpired, TooManyAttempts):
-            if record.status in ("verified", "superseded"):
+            if record.status in (Status.VERIFIED, Status.SUPERSEDED):
                 raise
             country = self.settings.default_country
             return self.start(record.phone, country, channel, client_ip, purpose, user_id)
@@ -230,7 +238,7 @@ class VerificationService:
         verification_id: object,
         code: object,
         client_ip: str,
-        purpose: str = "verify",
+        purpose: str = Purpose.VERIFY,
         user_id: int | None = None,
         then: Callable[[Connection], None] | None = None,
     ) -> Checked:
@@ -268,7 +276,7 @@ class VerificationService:
 
     def end(self, verification_id: str) -> None:
         """End a pending verification: its code is refused from now on."""
-        self._close(verification_id, "expired")
+        self._close(verification_id, Status.EXPIRED)
 
     def refuse(
         self, verification_id: object, code: object, client_ip: str, purpose: str, user_id: int | None
@@ -328,11 +336,11 @@ class VerificationService:
             left = max(0, record.max_attempts - attempts)
             log.event("validate_failed", phone=masked, reason="wrong-code", attempts_left=left)
             if left == 0:
-                self._close(record.id, "failed")
+                self._close(record.id, Status.FAILED)
                 raise TooManyAttempts("attempts used up", _seconds_until(record.expires_at, now))
             raise CodeRejected(left)
         if outcome is Outcome.EXPIRED:
-            self._close(record.id, "expired")
+            self._close(record.id, Status.EXPIRED)
         log.event("validate_failed", phone=masked, reason=outcome.value)
         raise VerificationExpired(outcome.value)
 
@@ -399,7 +407,7 @@ class VerificationService:
         """Close a verification whose code the provider used up though our change failed
         (best effort: the database may be what failed)."""
         try:
-            self._close(verification_id, "expired")
+            self._close(verification_id, Status.EXPIRED)
         except SQLAlchemyError as exc:
             log.event("close_failed", logging.WARNING, error=type(exc).__name__)
 
@@ -419,20 +427,20 @@ class VerificationService:
         self._ensure_open(record, now)
         raise NoAttemptsLeft("attempts used up", _seconds_until(record.expires_at, now))
 
-    def _close(self, verification_id: str, status: str) -> None:
+    def _close(self, verification_id: str, status: Status) -> None:
         with self._autocommit() as db:
             sql.close(db, verification_id, status)
 
     def _ensure_open(self, record: Row[Any], now: datetime) -> None:
         """Raise the error that fits a verification that can take no more codes."""
-        if record.status == "failed" or (
-            record.status == "pending" and record.attempts >= record.max_attempts
+        if record.status == Status.FAILED or (
+            record.status == Status.PENDING and record.attempts >= record.max_attempts
         ):
             raise NoAttemptsLeft("attempts used up", _seconds_until(record.expires_at, now))
-        if record.status != "pending":
+        if record.status != Status.PENDING:
             raise VerificationExpired(record.status)
         if now >= record.expires_at:
-            self._close(record.id, "expired")
+            self._close(record.id, Status.EXPIRED)
             raise VerificationExpired("expired")
 
     def _load(self, verification_id: object, purpose: str, user_id: int | None) -> Row[Any]:

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..enums import Status
 from ..models import ProviderCode, Verification
 
 _table = Verification.__table__  # type: ignore[attr-defined]
@@ -64,9 +65,9 @@ _SUPERSEDE = (
         _c.phone == bindparam("b_phone"),
         _c.purpose == bindparam("b_purpose"),
         _c.user_id.is_not_distinct_from(bindparam("b_user_id")),
-        _c.status == "pending",
+        _c.status == Status.PENDING,
     )
-    .values(status="superseded")
+    .values(status=Status.SUPERSEDED)
 )
 
 _INSERT = insert(_table)
@@ -75,9 +76,9 @@ _INSERT = insert(_table)
 # the wrong guesses already made against that code, by any flow (BF-01).
 _SETTLE_SEND = (
     update(_table)
-    .where(_c.id == bindparam("b_id"), _c.status == "sending")
+    .where(_c.id == bindparam("b_id"), _c.status == Status.SENDING)
     .values(
-        status="pending",
+        status=Status.PENDING,
         provider_session_id=bindparam("b_session_id"),
         attempts=select(_k.attempts)
         .where(_k.provider_session_id == bindparam("b_session_id"))
@@ -99,7 +100,7 @@ _ADD_CODE = {
     "sqlite": sqlite.insert(_codes).values(_CODE_VALUES).on_conflict_do_nothing(),
 }
 
-_DISCARD = delete(_table).where(_c.id == bindparam("b_id"), _c.status == "sending")
+_DISCARD = delete(_table).where(_c.id == bindparam("b_id"), _c.status == Status.SENDING)
 
 # The columns a caller may bind to: id, purpose and user are all part of the match.
 # A no-op write: it finds the live flow and holds its row for the rest of the claim.
@@ -109,7 +110,7 @@ _HOLD_OPEN_FLOW = (
         _c.id == bindparam("b_id"),
         _c.purpose == bindparam("b_purpose"),
         _c.user_id.is_not_distinct_from(bindparam("b_user_id")),
-        _c.status == "pending",
+        _c.status == Status.PENDING,
         _c.attempts < _c.max_attempts,
         _c.expires_at > bindparam("b_now"),
     )
@@ -147,7 +148,7 @@ _CLAIM_RESEND = (
     update(_table)
     .where(
         _c.id == bindparam("b_id"),
-        _c.status == "pending",
+        _c.status == Status.PENDING,
         _c.next_send_at <= bindparam("b_now"),
     )
     .values(
@@ -166,14 +167,14 @@ _GIVE_BACK_RESEND = (
 
 _CLOSE = (
     update(_table)
-    .where(_c.id == bindparam("b_id"), _c.status == "pending")
+    .where(_c.id == bindparam("b_id"), _c.status == Status.PENDING)
     .values(status=bindparam("b_status"))
 )
 
 _MARK_VERIFIED = (
     update(_table)
-    .where(_c.id == bindparam("b_id"), _c.status == "pending")
-    .values(status="verified", verified_at=bindparam("b_at"))
+    .where(_c.id == bindparam("b_id"), _c.status == Status.PENDING)
+    .values(status=Status.VERIFIED, verified_at=bindparam("b_at"))
 )
 
 _END_CODE = (
@@ -221,7 +222,7 @@ def locked_until(
 
 def reserve(db: Connection, values: dict[str, Any]) -> None:
     """Record a send about to be made: the row, as `sending`, before any provider call."""
-    db.execute(_INSERT, {**values, "status": "sending", "provider_session_id": ""})
+    db.execute(_INSERT, {**values, "status": Status.SENDING, "provider_session_id": ""})
 
 
 def settle_send(db: Connection, values: dict[str, Any], session_id: str) -> None:
@@ -305,7 +306,7 @@ def refund_attempt(db: Connection, verification_id: str) -> None:
     db.execute(_REFUND_CODE, {"b_id": verification_id})
 
 
-def close(db: Connection, verification_id: str, status: str) -> bool:
+def close(db: Connection, verification_id: str, status: Status) -> bool:
     """Move a pending verification to a final `status`; False if it was no longer pending."""
     return db.execute(_CLOSE, {"b_id": verification_id, "b_status": status}).rowcount == 1
 

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import reflex as rx
 
 from ..messages import DONE, THIS_BROWSER, signed_out_others
-from ..services import AccountService, Started, get_account_service
+from ..services import Services, Started, get_services
 from ..tokens import tokens_equal
 from .auth import AuthState
 from .presenter import Shown, attempt, present
@@ -77,8 +77,8 @@ class AccountState(AuthState):
                 self.signed_in = False
                 yield rx.redirect("/login")
                 return
-            accounts = get_account_service()
-            view = await asyncio.to_thread(accounts.view, user.id)
+            accounts = get_services()
+            view = await asyncio.to_thread(accounts.account_changes.view, user.id)
             token = self._session_token()
             devices = await asyncio.to_thread(accounts.sessions.list_devices, user.id)
             sessions = await asyncio.to_thread(accounts.sessions.list_sessions, user.id, token)
@@ -114,7 +114,7 @@ class AccountState(AuthState):
     async def verify_phone(self) -> AsyncIterator[Any]:
         """Send a code to a still unverified phone (finish the sign-up)."""
         async for update in self._start_code(
-            lambda accounts, user_id: accounts.start_phone_verification(user_id, "sms", self._ip()),
+            lambda accounts, user_id: accounts.signups.start_phone_verification(user_id, "sms", self._ip()),
             "verify-phone",
         ):
             yield update
@@ -123,7 +123,8 @@ class AccountState(AuthState):
     async def enable_2fa(self) -> AsyncIterator[Any]:
         """Send a fresh code to the verified phone; the code turns 2FA on."""
         async for update in self._start_code(
-            lambda accounts, user_id: accounts.start_enable_2fa(user_id, "sms", self._ip()), "enable-2fa"
+            lambda accounts, user_id: accounts.account_changes.start_enable_2fa(user_id, "sms", self._ip()),
+            "enable-2fa",
         ):
             yield update
 
@@ -132,7 +133,9 @@ class AccountState(AuthState):
         """Password, then a code; then 2FA is off."""
         password = form_data.get("password") if isinstance(form_data, dict) else None
         async for update in self._start_code(
-            lambda accounts, user_id: accounts.start_disable_2fa(user_id, password, "sms", self._ip()),
+            lambda accounts, user_id: accounts.account_changes.start_disable_2fa(
+                user_id, password, "sms", self._ip()
+            ),
             "disable-2fa",
         ):
             yield update
@@ -147,7 +150,7 @@ class AccountState(AuthState):
         (or a backup code); then the new number."""
         password = form_data.get("password") if isinstance(form_data, dict) else None
         async for update in self._start_code(
-            lambda accounts, user_id: accounts.start_confirm_phone_change(
+            lambda accounts, user_id: accounts.account_changes.start_confirm_phone_change(
                 user_id, password, "sms", self._ip()
             ),
             "confirm-phone",
@@ -159,7 +162,7 @@ class AccountState(AuthState):
         """The new number, once the current factor was confirmed; then its code."""
         data = form_data if isinstance(form_data, dict) else {}
         async for update in self._start_code(
-            lambda accounts, user_id: accounts.start_new_phone(
+            lambda accounts, user_id: accounts.account_changes.start_new_phone(
                 user_id, data.get("phone"), data.get("country"), data.get("channel", "sms"), self._ip()
             ),
             "change-phone",
@@ -171,7 +174,7 @@ class AccountState(AuthState):
         """Without 2FA: password and the new number, then a code sent to the new number."""
         data = form_data if isinstance(form_data, dict) else {}
         async for update in self._start_code(
-            lambda accounts, user_id: accounts.start_change_phone(
+            lambda accounts, user_id: accounts.account_changes.start_change_phone(
                 user_id,
                 data.get("password"),
                 data.get("phone"),
@@ -189,7 +192,9 @@ class AccountState(AuthState):
         shown once, and the old ones stop working."""
         password = form_data.get("password") if isinstance(form_data, dict) else None
         async for update in self._start_code(
-            lambda accounts, user_id: accounts.start_backup_codes(user_id, password, "sms", self._ip()),
+            lambda accounts, user_id: accounts.account_changes.start_backup_codes(
+                user_id, password, "sms", self._ip()
+            ),
             "backup-codes",
         ):
             yield update
@@ -260,7 +265,7 @@ class AccountState(AuthState):
         return True
 
     async def _start_code(
-        self, start: Callable[[AccountService, int], Started], purpose: str
+        self, start: Callable[[Services, int], Started], purpose: str
     ) -> AsyncIterator[Any]:
         """Start a verification for an account change and hand it to the OTP flow."""
         self.loading = True
@@ -274,16 +279,16 @@ class AccountState(AuthState):
         self.panel = ""
         yield VerifyState.tick
 
-    async def _act(self, action: Callable[[AccountService, int], T]) -> T | None:
+    async def _act(self, action: Callable[[Services, int], T]) -> T | None:
         """Run one account action for the signed-in user; None once its failure is shown."""
         self._forget_backup_codes()
         self.error, self.message = "", ""
         return await attempt(self, lambda: self._for_user(action))
 
-    async def _for_user(self, action: Callable[[AccountService, int], T]) -> T:
+    async def _for_user(self, action: Callable[[Services, int], T]) -> T:
         user = await self._require_user()
         assert user.id is not None  # `_require_user` checked it
-        return await asyncio.to_thread(action, get_account_service(), user.id)
+        return await asyncio.to_thread(action, get_services(), user.id)
 
     def _show(self, shown: Shown) -> None:
         """A failed action (`presenter`): its sentence; an ended session signs the page out."""

@@ -9,7 +9,7 @@ from typing import Any
 import reflex as rx
 
 from ..messages import NAME_TAKEN, send_failed_at_login
-from ..services import get_account_service
+from ..services import get_login_service, get_signup_service
 from .auth import AuthState
 from .presenter import Shown, attempt
 from .verify import VerifyState
@@ -49,8 +49,9 @@ class LoginState(AuthState):
         verify.notice = ""
         username, password = form_data.get("username"), form_data.get("password")
         bound_to = self._require_browser_binding()
-        accounts = get_account_service()
-        result = await asyncio.to_thread(accounts.login, username, password, self._ip(), self._device_token())
+        result = await asyncio.to_thread(
+            get_login_service().login, username, password, self._ip(), self._device_token()
+        )
         if result.user_id is not None:
             await self._sign_in(result.user_id)
             return False
@@ -117,9 +118,8 @@ class SignupState(AuthState):
         names = ("username", "email", "password", "phone", "country", "channel")
         username, email, password, phone, country, channel = (form_data.get(k) for k in names)
         bound_to = self._require_browser_binding()
-        accounts = get_account_service()
         result = await asyncio.to_thread(
-            accounts.signup, username, email, password, phone, country, channel, self._ip()
+            get_signup_service().signup, username, email, password, phone, country, channel, self._ip()
         )
         verify._take_over(result.started, "signup", user_id=result.user_id, bound_to=bound_to)
         verify.phone = self.phone

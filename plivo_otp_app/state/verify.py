@@ -26,7 +26,7 @@ from ..errors import NotSignedIn, NotThisBrowser
 from ..flows import Binding, Finish, Finished, Flow, Send, Step
 from ..messages import code_on_its_way, duration, interrupted_message, wait_message
 from ..phone import MAX_INPUT_LENGTH
-from ..services import Started, get_account_service, get_verification_service
+from ..services import Started, get_services, get_verification_service
 from ..tokens import tokens_equal
 from .auth import AuthState
 from .presenter import Shown, attempt
@@ -279,7 +279,7 @@ class VerifyState(AuthState):
             pending_token=self._pending_token,
             ip=self._ip(),
             remember_device=remember_device,
-            accounts=get_account_service,
+            services=get_services,
             verifications=get_verification_service,
         )
 

@@ -47,18 +47,18 @@ from plivo_otp_app.errors import (
     TooManyAttempts,
     VerificationExpired,
 )
-from plivo_otp_app.services import AccountService
-from plivo_otp_app.services.accounts import SMS_FACTOR_DISABLED_AFTER, BackupCodeRejected
+from plivo_otp_app.services import BackupCodeRejected, Services
+from plivo_otp_app.services.lockout import SMS_FACTOR_DISABLED_AFTER
 
 
 @pytest.fixture
-def make(make_accounts: Callable[..., AccountService]) -> Callable[..., AccountService]:
+def make(make_accounts: Callable[..., Services]) -> Callable[..., Services]:
     """`make_accounts` with relaxed limits, overridable per test."""
     return lambda **env: make_accounts(**{**RELAXED, **env})
 
 
 @pytest.fixture
-def accounts(make: Callable[..., AccountService]) -> AccountService:
+def accounts(make: Callable[..., Services]) -> Services:
     """An account service with relaxed limits and the default lockout."""
     return make()
 
@@ -82,16 +82,18 @@ def test_password_and_new_number_code_no_longer_change_the_phone_of_a_2fa_accoun
     user_id = user_with_2fa(accounts, sandbox)
 
     with pytest.raises(FactorNotConfirmed):  # the old path: password and the new number
-        accounts.start_change_phone(user_id, PASSWORD, PHONE_B, "US", "sms", IP)
+        accounts.account_changes.start_change_phone(user_id, PASSWORD, PHONE_B, "US", "sms", IP)
     with pytest.raises(FactorNotConfirmed):  # the new number's step, without the current factor
-        accounts.start_new_phone(user_id, PHONE_B, "US", "sms", IP)
+        accounts.account_changes.start_new_phone(user_id, PHONE_B, "US", "sms", IP)
     assert outbox(sandbox, PHONE_B) == 0
-    started = accounts.start_confirm_phone_change(user_id, PASSWORD, "sms", IP)
+    started = accounts.account_changes.start_confirm_phone_change(user_id, PASSWORD, "sms", IP)
     assert started.e164 == PHONE_A  # the code goes to the current phone
     with pytest.raises(CodeRejected):
-        accounts.confirm_phone_change(user_id, started.verification_id, wrong(sandbox.code_for(PHONE_A)), IP)
+        accounts.account_changes.confirm_phone_change(
+            user_id, started.verification_id, wrong(sandbox.code_for(PHONE_A)), IP
+        )
     with pytest.raises(FactorNotConfirmed):
-        accounts.start_new_phone(user_id, PHONE_B, "US", "sms", IP)
+        accounts.account_changes.start_new_phone(user_id, PHONE_B, "US", "sms", IP)
     assert outbox(sandbox, PHONE_B) == 0
     assert user_row(db_url, user_id).phone_number == PHONE_A
 
@@ -101,53 +103,61 @@ def test_a_phone_change_with_2fa_asks_the_current_phone_then_the_new_one_and_not
 ):
     user_id = user_with_2fa(accounts, sandbox)
     confirm_current_phone(accounts, sandbox, user_id)
-    started = accounts.start_new_phone(user_id, PHONE_B, "US", "sms", IP)
+    started = accounts.account_changes.start_new_phone(user_id, PHONE_B, "US", "sms", IP)
 
-    assert accounts.finish_change_phone(user_id, started.verification_id, sandbox.code_for(PHONE_B), IP)
+    assert accounts.account_changes.finish_change_phone(
+        user_id, started.verification_id, sandbox.code_for(PHONE_B), IP
+    )
     user = user_row(db_url, user_id)
     assert (user.phone_number, user.is_phone_verified, user.two_factor_enabled) == (PHONE_B, True, True)
     assert "changed" in sandbox.store.messages(PHONE_A)[0].text
     # The confirmation was used up by that change: the next one starts with the current phone again.
     with pytest.raises(FactorNotConfirmed):
-        accounts.start_new_phone(user_id, PHONE_A, "US", "sms", IP)
+        accounts.account_changes.start_new_phone(user_id, PHONE_A, "US", "sms", IP)
 
 
 def test_one_confirmation_of_the_current_phone_changes_the_number_once(accounts, sandbox, db_url):
     user_id = user_with_2fa(accounts, sandbox)
     confirm_current_phone(accounts, sandbox, user_id)
-    first = accounts.start_new_phone(user_id, PHONE_B, "US", "sms", IP)
+    first = accounts.account_changes.start_new_phone(user_id, PHONE_B, "US", "sms", IP)
     first_code = sandbox.code_for(PHONE_B)
-    second = accounts.start_new_phone(user_id, "+14155552673", "US", "sms", IP)
-    accounts.finish_change_phone(user_id, second.verification_id, sandbox.code_for("+14155552673"), IP)
+    second = accounts.account_changes.start_new_phone(user_id, "+14155552673", "US", "sms", IP)
+    accounts.account_changes.finish_change_phone(
+        user_id, second.verification_id, sandbox.code_for("+14155552673"), IP
+    )
 
     with pytest.raises(OtpError):  # no confirmation is left for the other new number
-        accounts.finish_change_phone(user_id, first.verification_id, first_code, IP)
+        accounts.account_changes.finish_change_phone(user_id, first.verification_id, first_code, IP)
     assert user_row(db_url, user_id).phone_number == "+14155552673"
 
 
 def test_a_backup_code_confirms_a_phone_change_when_the_phone_is_lost(accounts, sandbox, db_url):
     user_id = user_with_2fa(accounts, sandbox)
     codes = backup_codes(accounts, sandbox, user_id)
-    started = accounts.start_confirm_phone_change(user_id, PASSWORD, "sms", IP)
+    started = accounts.account_changes.start_confirm_phone_change(user_id, PASSWORD, "sms", IP)
 
     with pytest.raises(BackupCodeRejected):
-        accounts.confirm_phone_change(
+        accounts.account_changes.confirm_phone_change(
             user_id, started.verification_id, "AAAA-AAAA-AAAA-AAAA", IP, backup=True
         )
-    accounts.confirm_phone_change(user_id, started.verification_id, codes[0], IP, backup=True)
-    assert accounts.backup_codes_left(user_id) == 9
+    accounts.account_changes.confirm_phone_change(user_id, started.verification_id, codes[0], IP, backup=True)
+    assert accounts.backup_codes.left(user_id) == 9
     with pytest.raises(VerificationExpired):  # the SMS code of that step is closed by the backup code
-        accounts.confirm_phone_change(user_id, started.verification_id, sandbox.code_for(PHONE_A), IP)
+        accounts.account_changes.confirm_phone_change(
+            user_id, started.verification_id, sandbox.code_for(PHONE_A), IP
+        )
 
-    new = accounts.start_new_phone(user_id, PHONE_B, "US", "sms", IP)
-    accounts.finish_change_phone(user_id, new.verification_id, sandbox.code_for(PHONE_B), IP)
+    new = accounts.account_changes.start_new_phone(user_id, PHONE_B, "US", "sms", IP)
+    accounts.account_changes.finish_change_phone(user_id, new.verification_id, sandbox.code_for(PHONE_B), IP)
     assert user_row(db_url, user_id).phone_number == PHONE_B
 
 
 def test_without_2fa_the_password_and_the_new_number_code_still_change_the_phone(accounts, sandbox, db_url):
     user_id = sign_up(accounts, sandbox)
-    started = accounts.start_change_phone(user_id, PASSWORD, PHONE_B, "US", "sms", IP)
-    accounts.finish_change_phone(user_id, started.verification_id, sandbox.code_for(PHONE_B), IP)
+    started = accounts.account_changes.start_change_phone(user_id, PASSWORD, PHONE_B, "US", "sms", IP)
+    accounts.account_changes.finish_change_phone(
+        user_id, started.verification_id, sandbox.code_for(PHONE_B), IP
+    )
     assert user_row(db_url, user_id).phone_number == PHONE_B
 
 
@@ -158,44 +168,46 @@ def test_new_backup_codes_need_a_code_to_the_phone_not_the_password_alone(accoun
     user_id = user_with_2fa(accounts, sandbox)
     login = log_in_to_code_step(accounts)  # a live code of another purpose
 
-    started = accounts.start_backup_codes(user_id, PASSWORD, "sms", IP)
+    started = accounts.account_changes.start_backup_codes(user_id, PASSWORD, "sms", IP)
     code = sandbox.code_for(PHONE_A)
     with pytest.raises(CodeRejected):
-        accounts.regenerate_backup_codes(user_id, started.verification_id, wrong(code), IP)
+        accounts.account_changes.regenerate_backup_codes(user_id, started.verification_id, wrong(code), IP)
     with pytest.raises(VerificationExpired):  # the login's verification is not this flow's
-        accounts.regenerate_backup_codes(user_id, login.started.verification_id, code, IP)
-    assert accounts.backup_codes_left(user_id) == 0
+        accounts.account_changes.regenerate_backup_codes(user_id, login.started.verification_id, code, IP)
+    assert accounts.backup_codes.left(user_id) == 0
 
-    codes = accounts.regenerate_backup_codes(user_id, started.verification_id, code, IP)
-    assert len(codes) == 10 and accounts.backup_codes_left(user_id) == 10
+    codes = accounts.account_changes.regenerate_backup_codes(user_id, started.verification_id, code, IP)
+    assert len(codes) == 10 and accounts.backup_codes.left(user_id) == 10
 
 
 def test_an_unused_backup_code_can_stand_in_for_the_phone_when_making_new_ones(accounts, sandbox):
     user_id = user_with_2fa(accounts, sandbox)
     old = backup_codes(accounts, sandbox, user_id)
-    started = accounts.start_backup_codes(user_id, PASSWORD, "sms", IP)
+    started = accounts.account_changes.start_backup_codes(user_id, PASSWORD, "sms", IP)
 
-    new = accounts.regenerate_backup_codes(user_id, started.verification_id, old[0], IP, backup=True)
+    new = accounts.account_changes.regenerate_backup_codes(
+        user_id, started.verification_id, old[0], IP, backup=True
+    )
 
-    assert accounts.backup_codes_left(user_id) == 10 and not set(old) & set(new)
+    assert accounts.backup_codes.left(user_id) == 10 and not set(old) & set(new)
     login = log_in_to_code_step(accounts)
     with pytest.raises(BackupCodeRejected):
-        accounts.login_with_backup_code(login.pending_token, old[1], IP)
-    assert accounts.login_with_backup_code(login.pending_token, new[1], IP) == user_id
+        accounts.logins.login_with_backup_code(login.pending_token, old[1], IP)
+    assert accounts.logins.login_with_backup_code(login.pending_token, new[1], IP) == user_id
 
 
 def test_backup_codes_need_a_verified_phone(accounts, sandbox):
-    user_id = accounts.signup("bob", None, PASSWORD, PHONE_B, "US", "sms", IP).user_id
+    user_id = accounts.signups.signup("bob", None, PASSWORD, PHONE_B, "US", "sms", IP).user_id
     assert user_id is not None
     with pytest.raises(InvalidInput, match="Verify your phone"):
-        accounts.start_backup_codes(user_id, PASSWORD, "sms", IP)
+        accounts.account_changes.start_backup_codes(user_id, PASSWORD, "sms", IP)
 
 
 # Getting back in
 
 
 def test_after_a_hundred_failures_a_backup_code_signs_in_and_the_sms_code_works_again(
-    make: Callable[..., AccountService], sandbox, clock, db_url
+    make: Callable[..., Services], sandbox, clock, db_url
 ):
     accounts = make(OTP_LOCKOUT_SECONDS="1", OTP_LOCKOUT_MAX_SECONDS="1", OTP_MAX_ATTEMPTS="10")
     user_id = user_with_2fa(accounts, sandbox)
@@ -207,20 +219,20 @@ def test_after_a_hundred_failures_a_backup_code_signs_in_and_the_sms_code_works_
         for _ in range(10):
             clock.advance(2)  # past the 1 s delay
             with pytest.raises((CodeRejected, TooManyAttempts)):
-                accounts.login_with_code(result.pending_token, wrong(code), IP)
+                accounts.logins.login_with_code(result.pending_token, wrong(code), IP)
     assert user_row(db_url, user_id).failed_otp_count == SMS_FACTOR_DISABLED_AFTER
 
     clock.advance(3601)
     disabled = log_in_to_code_step(accounts)
     with pytest.raises(CodeRejected):  # the SMS factor is disabled: the right code is refused
-        accounts.login_with_code(disabled.pending_token, sandbox.code_for(PHONE_A), IP)
+        accounts.logins.login_with_code(disabled.pending_token, sandbox.code_for(PHONE_A), IP)
 
-    assert accounts.login_with_backup_code(disabled.pending_token, codes[0], IP) == user_id
+    assert accounts.logins.login_with_backup_code(disabled.pending_token, codes[0], IP) == user_id
     assert user_row(db_url, user_id).failed_otp_count == 0
 
     clock.advance(301)
     again = log_in_to_code_step(accounts)
-    assert accounts.login_with_code(again.pending_token, sandbox.code_for(PHONE_A), IP) == user_id
+    assert accounts.logins.login_with_code(again.pending_token, sandbox.code_for(PHONE_A), IP) == user_id
 
 
 def test_during_a_temporary_lock_the_right_backup_code_signs_in(make, sandbox, clock, db_url):
@@ -230,10 +242,10 @@ def test_during_a_temporary_lock_the_right_backup_code_signs_in(make, sandbox, c
     result = log_in_to_code_step(accounts)
     for _ in range(3):
         with pytest.raises(CodeRejected):
-            accounts.login_with_code(result.pending_token, wrong(sandbox.code_for(PHONE_A)), IP)
+            accounts.logins.login_with_code(result.pending_token, wrong(sandbox.code_for(PHONE_A)), IP)
     assert user_row(db_url, user_id).locked_until is not None
 
-    assert accounts.login_with_backup_code(result.pending_token, codes[0], IP) == user_id
+    assert accounts.logins.login_with_backup_code(result.pending_token, codes[0], IP) == user_id
     after = user_row(db_url, user_id)
     assert (after.failed_otp_count, after.locked_until) == (0, None)
 
@@ -250,32 +262,34 @@ def test_a_backup_code_login_whose_ticket_cannot_be_written_burns_nothing(accoun
         return accounts.sessions.issue_ticket(uid, db=db)
 
     with table_gone(db_url, "loginticket"), pytest.raises(SQLAlchemyError):
-        accounts.login_with_backup_code(result.pending_token, codes[0], IP, ticket)
+        accounts.logins.login_with_backup_code(result.pending_token, codes[0], IP, ticket)
 
-    assert accounts.backup_codes_left(user_id) == 10  # the code is still unused
+    assert accounts.backup_codes.left(user_id) == 10  # the code is still unused
     # ... and the same pending login finishes with the same code once tickets can be written.
-    issued = accounts.login_with_backup_code(result.pending_token, codes[0], IP, ticket)
+    issued = accounts.logins.login_with_backup_code(result.pending_token, codes[0], IP, ticket)
     assert accounts.sessions.redeem_ticket(issued, IP, "test").user_id == user_id
-    assert accounts.backup_codes_left(user_id) == 9
+    assert accounts.backup_codes.left(user_id) == 9
 
 
 def test_a_phone_change_whose_device_revocation_fails_changes_nothing(accounts, sandbox, db_url):
     user_id = user_with_2fa(accounts, sandbox)
     confirm_current_phone(accounts, sandbox, user_id)
-    started = accounts.start_new_phone(user_id, PHONE_B, "US", "sms", IP)
+    started = accounts.account_changes.start_new_phone(user_id, PHONE_B, "US", "sms", IP)
     code = sandbox.code_for(PHONE_B)
 
     with table_gone(db_url, "trusteddevice"), pytest.raises(SQLAlchemyError):
-        accounts.finish_change_phone(user_id, started.verification_id, code, IP)
+        accounts.account_changes.finish_change_phone(user_id, started.verification_id, code, IP)
 
     assert user_row(db_url, user_id).phone_number == PHONE_A
     assert "changed" not in sandbox.store.messages(PHONE_A)[0].text  # no notice of a change not made
     # The provider used the code up: a fresh one finishes, with the same confirmation of the
     # current phone (it was not used up either).
     with pytest.raises(VerificationExpired):
-        accounts.finish_change_phone(user_id, started.verification_id, code, IP)
+        accounts.account_changes.finish_change_phone(user_id, started.verification_id, code, IP)
     fresh = accounts.verifications.renew(started.verification_id, "sms", IP, "change-phone", user_id)
-    accounts.finish_change_phone(user_id, fresh.verification_id, sandbox.code_for(PHONE_B), IP)
+    accounts.account_changes.finish_change_phone(
+        user_id, fresh.verification_id, sandbox.code_for(PHONE_B), IP
+    )
     assert user_row(db_url, user_id).phone_number == PHONE_B
 
 
@@ -283,35 +297,35 @@ def test_a_phone_change_whose_device_revocation_fails_changes_nothing(accounts, 
 def test_turning_2fa_off_when_device_revocation_fails_changes_nothing(accounts, sandbox, db_url, backup):
     user_id = user_with_2fa(accounts, sandbox)
     codes = backup_codes(accounts, sandbox, user_id)
-    started = accounts.start_disable_2fa(user_id, PASSWORD, "sms", IP)
+    started = accounts.account_changes.start_disable_2fa(user_id, PASSWORD, "sms", IP)
     code = codes[0] if backup else sandbox.code_for(PHONE_A)
 
     with table_gone(db_url, "trusteddevice"), pytest.raises(SQLAlchemyError):
-        accounts.finish_disable_2fa(user_id, started.verification_id, code, IP, backup=backup)
+        accounts.account_changes.finish_disable_2fa(user_id, started.verification_id, code, IP, backup=backup)
 
     assert user_row(db_url, user_id).two_factor_enabled is True
-    assert accounts.backup_codes_left(user_id) == 10  # a backup code used is given back too
+    assert accounts.backup_codes.left(user_id) == 10  # a backup code used is given back too
     if not backup:  # the provider used the SMS code up: a fresh one
         started = accounts.verifications.renew(started.verification_id, "sms", IP, "disable-2fa", user_id)
         code = sandbox.code_for(PHONE_A)
-    accounts.finish_disable_2fa(user_id, started.verification_id, code, IP, backup=backup)
+    accounts.account_changes.finish_disable_2fa(user_id, started.verification_id, code, IP, backup=backup)
     assert user_row(db_url, user_id).two_factor_enabled is False
 
 
 def test_new_backup_codes_that_cannot_be_stored_leave_the_old_set_working(accounts, sandbox, db_url):
     user_id = user_with_2fa(accounts, sandbox)
     old = backup_codes(accounts, sandbox, user_id)
-    started = accounts.start_backup_codes(user_id, PASSWORD, "sms", IP)
+    started = accounts.account_changes.start_backup_codes(user_id, PASSWORD, "sms", IP)
     code = sandbox.code_for(PHONE_A)
     fault = _insert_fault(db_url)  # the old set is revoked first, then the new rows are refused
     try:
         with pytest.raises(SQLAlchemyError):
-            accounts.regenerate_backup_codes(user_id, started.verification_id, code, IP)
+            accounts.account_changes.regenerate_backup_codes(user_id, started.verification_id, code, IP)
     finally:
         fault()
-    assert accounts.backup_codes_left(user_id) == 10
+    assert accounts.backup_codes.left(user_id) == 10
     login = log_in_to_code_step(accounts)
-    assert accounts.login_with_backup_code(login.pending_token, old[0], IP) == user_id
+    assert accounts.logins.login_with_backup_code(login.pending_token, old[0], IP) == user_id
 
 
 def _insert_fault(db_url: str) -> Callable[[], None]:

@@ -1,4 +1,4 @@
-"""`AccountService` end to end: service -> real plivo SDK -> sandbox over HTTP -> SQLite.
+"""The account services end to end: service -> real plivo SDK -> sandbox over HTTP -> SQLite.
 
 What a user or an attacker sees of sign-up, login with an SMS second factor,
 lockout, backup codes, switching 2FA on and off and changing the phone.
@@ -44,8 +44,7 @@ from plivo_otp_app.errors import (
     VerificationExpired,
 )
 from plivo_otp_app.models import AuthSession, BackupCode, PendingLogin, User
-from plivo_otp_app.services import AccountService, LoginResult, SignupResult
-from plivo_otp_app.services.accounts import BackupCodeRejected
+from plivo_otp_app.services import BackupCodeRejected, LoginResult, Services, SignupResult
 
 PASSWORD = "correct horse battery staple quietly"
 IP = "203.0.113.7"
@@ -61,17 +60,17 @@ LOCKOUT = {"OTP_LOCKOUT_AFTER": "3", "OTP_LOCKOUT_SECONDS": "30", "OTP_MAX_ATTEM
 
 
 @pytest.fixture
-def make(make_accounts: Callable[..., AccountService]) -> Callable[..., AccountService]:
+def make(make_accounts: Callable[..., Services]) -> Callable[..., Services]:
     """`make_accounts` with relaxed limits, overridable per test."""
 
-    def build(**env: str) -> AccountService:
+    def build(**env: str) -> Services:
         return make_accounts(**{**RELAXED, **env})
 
     return build
 
 
 @pytest.fixture
-def accounts(make: Callable[..., AccountService]) -> AccountService:
+def accounts(make: Callable[..., Services]) -> Services:
     """An account service with relaxed limits and the default lockout."""
     return make()
 
@@ -79,40 +78,46 @@ def accounts(make: Callable[..., AccountService]) -> AccountService:
 # Helpers
 
 
-def sign_up(accounts: AccountService, sandbox, name: str = "alice", e164: str = PHONE_A, email=None) -> int:
+def sign_up(accounts: Services, sandbox, name: str = "alice", e164: str = PHONE_A, email=None) -> int:
     """Sign up and verify the phone; returns the user id."""
-    result = accounts.signup(name, email, PASSWORD, e164, "US", "sms", IP)
+    result = accounts.signups.signup(name, email, PASSWORD, e164, "US", "sms", IP)
     assert result.user_id is not None
-    assert accounts.finish_signup(result.user_id, result.started.verification_id, sandbox.code_for(e164), IP)
+    assert accounts.signups.finish_signup(
+        result.user_id, result.started.verification_id, sandbox.code_for(e164), IP
+    )
     return result.user_id
 
 
-def enable_2fa(accounts: AccountService, sandbox, user_id: int, e164: str = PHONE_A) -> None:
-    started = accounts.start_enable_2fa(user_id, "sms", IP)
-    accounts.finish_enable_2fa(user_id, started.verification_id, sandbox.code_for(e164), IP)
+def enable_2fa(accounts: Services, sandbox, user_id: int, e164: str = PHONE_A) -> None:
+    started = accounts.account_changes.start_enable_2fa(user_id, "sms", IP)
+    accounts.account_changes.finish_enable_2fa(user_id, started.verification_id, sandbox.code_for(e164), IP)
 
 
-def user_with_2fa(accounts: AccountService, sandbox, name: str = "alice", e164: str = PHONE_A) -> int:
+def user_with_2fa(accounts: Services, sandbox, name: str = "alice", e164: str = PHONE_A) -> int:
     user_id = sign_up(accounts, sandbox, name, e164)
     enable_2fa(accounts, sandbox, user_id, e164)
     return user_id
 
 
-def backup_codes(accounts: AccountService, sandbox, user_id: int, e164: str = PHONE_A) -> list[str]:
+def backup_codes(accounts: Services, sandbox, user_id: int, e164: str = PHONE_A) -> list[str]:
     """A new set of backup codes: the password, then the code sent to the phone."""
-    started = accounts.start_backup_codes(user_id, PASSWORD, "sms", IP)
-    return accounts.regenerate_backup_codes(user_id, started.verification_id, sandbox.code_for(e164), IP)
+    started = accounts.account_changes.start_backup_codes(user_id, PASSWORD, "sms", IP)
+    return accounts.account_changes.regenerate_backup_codes(
+        user_id, started.verification_id, sandbox.code_for(e164), IP
+    )
 
 
-def confirm_current_phone(accounts: AccountService, sandbox, user_id: int, e164: str = PHONE_A) -> None:
+def confirm_current_phone(accounts: Services, sandbox, user_id: int, e164: str = PHONE_A) -> None:
     """The first steps of a phone change with 2FA: the password, then the code to the current phone."""
-    started = accounts.start_confirm_phone_change(user_id, PASSWORD, "sms", IP)
-    accounts.confirm_phone_change(user_id, started.verification_id, sandbox.code_for(e164), IP)
+    started = accounts.account_changes.start_confirm_phone_change(user_id, PASSWORD, "sms", IP)
+    accounts.account_changes.confirm_phone_change(
+        user_id, started.verification_id, sandbox.code_for(e164), IP
+    )
 
 
-def log_in_to_code_step(accounts: AccountService, name: str = "alice", ip: str = IP) -> LoginResult:
+def log_in_to_code_step(accounts: Services, name: str = "alice", ip: str = IP) -> LoginResult:
     """Password accepted; the second factor is pending."""
-    result = accounts.login(name, PASSWORD, ip, None)
+    result = accounts.logins.login(name, PASSWORD, ip, None)
     assert result.user_id is None and result.pending_token
     return result
 
@@ -151,7 +156,7 @@ def outbox(sandbox, e164: str) -> int:
 
 
 def test_signup_creates_an_unverified_user_with_the_phone_stored(accounts, sandbox, db_url):
-    result = accounts.signup(" Alice ", "Alice@Example.com", PASSWORD, TYPED_A, "US", "sms", IP)
+    result = accounts.signups.signup(" Alice ", "Alice@Example.com", PASSWORD, TYPED_A, "US", "sms", IP)
 
     assert isinstance(result, SignupResult) and result.user_id is not None
     assert result.started.e164 == PHONE_A
@@ -164,21 +169,21 @@ def test_signup_creates_an_unverified_user_with_the_phone_stored(accounts, sandb
 
 
 def test_only_the_right_signup_code_verifies_the_phone(accounts, sandbox, db_url):
-    result = accounts.signup("alice", None, PASSWORD, TYPED_A, "US", "sms", IP)
+    result = accounts.signups.signup("alice", None, PASSWORD, TYPED_A, "US", "sms", IP)
     code = sandbox.code_for(PHONE_A)
 
     with pytest.raises(CodeRejected):
-        accounts.finish_signup(result.user_id, result.started.verification_id, wrong(code), IP)
+        accounts.signups.finish_signup(result.user_id, result.started.verification_id, wrong(code), IP)
     assert user_row(db_url, result.user_id).is_phone_verified is False
     with pytest.raises(VerificationExpired):  # another user's id cannot finish it
-        accounts.finish_signup(result.user_id + 1, result.started.verification_id, code, IP)
+        accounts.signups.finish_signup(result.user_id + 1, result.started.verification_id, code, IP)
     assert user_row(db_url, result.user_id).is_phone_verified is False
 
-    assert accounts.finish_signup(result.user_id, result.started.verification_id, code, IP) is True
+    assert accounts.signups.finish_signup(result.user_id, result.started.verification_id, code, IP) is True
     assert user_row(db_url, result.user_id).is_phone_verified is True
-    assert accounts.view(result.user_id).masked_phone == "+1 ******2671"
+    assert accounts.account_changes.view(result.user_id).masked_phone == "+1 ******2671"
     with pytest.raises(VerificationExpired):
-        accounts.finish_signup(result.user_id, result.started.verification_id, code, IP)
+        accounts.signups.finish_signup(result.user_id, result.started.verification_id, code, IP)
 
 
 @pytest.mark.parametrize(
@@ -201,7 +206,7 @@ def test_bad_signup_input_gets_a_clear_message_and_creates_nothing(
     fields[field] = value
 
     with pytest.raises(error) as refused:
-        accounts.signup(
+        accounts.signups.signup(
             fields["username"], fields["email"], fields["password"], fields["phone"], "US", "sms", IP
         )
 
@@ -216,10 +221,10 @@ def test_bad_signup_input_gets_a_clear_message_and_creates_nothing(
     ids=["username-upper-case", "username-padded", "email-any-case"],
 )
 def test_a_taken_username_or_email_looks_like_a_fresh_signup(accounts, sandbox, db_url, username, email):
-    alice = accounts.signup("alice", "alice@example.com", PASSWORD, PHONE_A, "US", "sms", IP)
-    fresh = accounts.signup("carol", None, PASSWORD, PHONE_C, "US", "sms", IP)
+    alice = accounts.signups.signup("alice", "alice@example.com", PASSWORD, PHONE_A, "US", "sms", IP)
+    fresh = accounts.signups.signup("carol", None, PASSWORD, PHONE_C, "US", "sms", IP)
 
-    taken = accounts.signup(username, email, PASSWORD, PHONE_B, "US", "sms", IP)
+    taken = accounts.signups.signup(username, email, PASSWORD, PHONE_B, "US", "sms", IP)
 
     assert type(taken) is type(fresh) and type(taken.started) is type(fresh.started)
     assert taken.user_id is None
@@ -229,39 +234,42 @@ def test_a_taken_username_or_email_looks_like_a_fresh_signup(accounts, sandbox, 
         fresh.started.resend_after,
     )
     code = sandbox.code_for(PHONE_B)  # a code really went out, as for a new account
-    assert accounts.finish_signup(None, taken.started.verification_id, code, IP) is False
+    assert accounts.signups.finish_signup(None, taken.started.verification_id, code, IP) is False
     assert count(db_url, User) == 2
     owner = user_row(db_url, alice.user_id)
     assert (owner.phone_number, owner.is_phone_verified) == (PHONE_A, False)
 
 
 def test_an_unverified_account_can_finish_verification_later(accounts, sandbox, clock, db_url):
-    result = accounts.signup("alice", None, PASSWORD, TYPED_A, "US", "sms", IP)
+    result = accounts.signups.signup("alice", None, PASSWORD, TYPED_A, "US", "sms", IP)
     first_code = sandbox.code_for(PHONE_A)
     clock.advance(301)  # the first code has expired
     with pytest.raises(VerificationExpired):
-        accounts.finish_signup(result.user_id, result.started.verification_id, first_code, IP)
+        accounts.signups.finish_signup(result.user_id, result.started.verification_id, first_code, IP)
 
-    user_id = accounts.login("alice", PASSWORD, IP, None).user_id  # no 2FA yet: the password suffices
+    user_id = accounts.logins.login("alice", PASSWORD, IP, None).user_id  # no 2FA yet: the password suffices
     assert user_id == result.user_id
-    started = accounts.start_phone_verification(user_id, "sms", IP)
+    started = accounts.signups.start_phone_verification(user_id, "sms", IP)
     assert started.e164 == PHONE_A
-    assert accounts.finish_signup(user_id, started.verification_id, sandbox.code_for(PHONE_A), IP) is True
+    assert (
+        accounts.signups.finish_signup(user_id, started.verification_id, sandbox.code_for(PHONE_A), IP)
+        is True
+    )
     assert user_row(db_url, user_id).is_phone_verified is True
     with pytest.raises(InvalidInput, match="already verified"):
-        accounts.start_phone_verification(user_id, "sms", IP)
+        accounts.signups.start_phone_verification(user_id, "sms", IP)
 
 
 def test_a_signup_whose_code_could_not_be_sent_can_be_verified_later(make, sandbox, db_url):
     strict = make(RATE_LIMIT_SEND_PER_NUMBER="1/hour")
-    strict.signup("carol", None, PASSWORD, PHONE_A, "US", "sms", IP)  # uses the number's only send
+    strict.signups.signup("carol", None, PASSWORD, PHONE_A, "US", "sms", IP)  # uses the number's only send
     with pytest.raises(RateLimited):
-        strict.signup("alice", None, PASSWORD, PHONE_A, "US", "sms", IP)
+        strict.signups.signup("alice", None, PASSWORD, PHONE_A, "US", "sms", IP)
 
     later = make()  # the hour has passed
-    user_id = later.login("alice", PASSWORD, IP, None).user_id
+    user_id = later.logins.login("alice", PASSWORD, IP, None).user_id
     assert user_id is not None
-    started = later.start_phone_verification(user_id, "sms", IP)
+    started = later.signups.start_phone_verification(user_id, "sms", IP)
     assert started.e164 == PHONE_A
 
 
@@ -272,9 +280,9 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(accounts, sandbox):
     sign_up(accounts, sandbox)
 
     with pytest.raises(InvalidCredentials) as unknown:
-        accounts.login("mallory", PASSWORD, IP, None)
+        accounts.logins.login("mallory", PASSWORD, IP, None)
     with pytest.raises(InvalidCredentials) as wrong_password:
-        accounts.login("alice", PASSWORD + "!", IP, None)
+        accounts.logins.login("alice", PASSWORD + "!", IP, None)
 
     assert unknown.value.user_message() == wrong_password.value.user_message()
     assert unknown.value.user_message() == "Incorrect username or password."
@@ -288,7 +296,7 @@ def test_unknown_user_and_wrong_password_take_about_as_long(accounts, sandbox):
     def timed(name: str, password: str) -> float:
         began = time.perf_counter()
         with pytest.raises(InvalidCredentials):
-            accounts.login(name, password, IP, None)
+            accounts.logins.login(name, password, IP, None)
         return time.perf_counter() - began
 
     timed("mallory", PASSWORD), timed("alice", "wrong " + PASSWORD)  # warm up (the dummy hash is made once)
@@ -304,7 +312,7 @@ def test_without_2fa_the_password_alone_logs_in(accounts, sandbox, db_url):
     before = outbox(sandbox, PHONE_A)
 
     for identifier in ("alice", " ALICE ", "Alice@Example.com"):
-        result = accounts.login(identifier, PASSWORD, IP, None)
+        result = accounts.logins.login(identifier, PASSWORD, IP, None)
         assert (result.user_id, result.pending_token) == (user_id, None)
     assert outbox(sandbox, PHONE_A) == before  # no code was sent
 
@@ -313,7 +321,7 @@ def test_with_2fa_the_password_only_gives_a_pending_login_that_grants_nothing(ac
     user_with_2fa(accounts, sandbox)
     before = outbox(sandbox, PHONE_A)
 
-    result = accounts.login("alice", PASSWORD, IP, None)
+    result = accounts.logins.login("alice", PASSWORD, IP, None)
 
     assert result.user_id is None and result.pending_token
     assert result.masked_phone == "+1 ******2671"
@@ -331,14 +339,14 @@ def test_only_the_right_code_finishes_the_login_and_only_once(accounts, sandbox,
     code = sandbox.code_for(PHONE_A)
 
     with pytest.raises(CodeRejected):
-        accounts.login_with_code(result.pending_token, wrong(code), IP)
+        accounts.logins.login_with_code(result.pending_token, wrong(code), IP)
     with pytest.raises(VerificationExpired):
-        accounts.login_with_code("not-a-pending-token-" + "x" * 30, code, IP)
-    assert accounts.login_with_code(result.pending_token, code, IP) == user_id
+        accounts.logins.login_with_code("not-a-pending-token-" + "x" * 30, code, IP)
+    assert accounts.logins.login_with_code(result.pending_token, code, IP) == user_id
     with pytest.raises(VerificationExpired):
-        accounts.login_with_code(result.pending_token, code, IP)
+        accounts.logins.login_with_code(result.pending_token, code, IP)
     with pytest.raises(VerificationExpired):
-        accounts.login_resend(result.pending_token, "sms", IP)
+        accounts.logins.login_resend(result.pending_token, "sms", IP)
     assert user_row(db_url, user_id).failed_otp_count == 0  # success reset the wrong guess
 
 
@@ -348,42 +356,42 @@ def test_a_pending_login_expires_after_pending_login_minutes(make, sandbox, cloc
 
     in_time = log_in_to_code_step(accounts)
     clock.advance(55)
-    assert accounts.login_with_code(in_time.pending_token, sandbox.code_for(PHONE_A), IP) == user_id
+    assert accounts.logins.login_with_code(in_time.pending_token, sandbox.code_for(PHONE_A), IP) == user_id
 
     late = log_in_to_code_step(accounts)
     code = sandbox.code_for(PHONE_A)
     clock.advance(61)  # the code itself lives 300 s; the pending login only 60 s
     with pytest.raises(VerificationExpired):
-        accounts.login_with_code(late.pending_token, code, IP)
+        accounts.logins.login_with_code(late.pending_token, code, IP)
     with pytest.raises(VerificationExpired):
-        accounts.login_resend(late.pending_token, "voice", IP)
+        accounts.logins.login_resend(late.pending_token, "voice", IP)
 
 
 def test_a_code_sent_for_another_purpose_cannot_complete_the_login(accounts, sandbox, db_url):
     user_id = sign_up(accounts, sandbox)
     signup_code = sandbox.code_for(PHONE_A)
-    started = accounts.start_enable_2fa(user_id, "sms", IP)
+    started = accounts.account_changes.start_enable_2fa(user_id, "sms", IP)
     enable_code = sandbox.code_for(PHONE_A)
-    accounts.finish_enable_2fa(user_id, started.verification_id, enable_code, IP)
+    accounts.account_changes.finish_enable_2fa(user_id, started.verification_id, enable_code, IP)
     confirm_current_phone(accounts, sandbox, user_id)
-    change = accounts.start_new_phone(user_id, PHONE_B, "US", "sms", IP)
+    change = accounts.account_changes.start_new_phone(user_id, PHONE_B, "US", "sms", IP)
     change_code = sandbox.code_for(PHONE_B)  # live, unused, for this user
 
     result = log_in_to_code_step(accounts)
     login_code = sandbox.code_for(PHONE_A)
     for other in {signup_code, enable_code, change_code} - {login_code}:
         with pytest.raises(CodeRejected):
-            accounts.login_with_code(result.pending_token, other, IP)
+            accounts.logins.login_with_code(result.pending_token, other, IP)
 
     user = user_row(db_url, user_id)
     # The server-side record decides the purpose: a verification started for
     # another purpose is unknown to a check for this one.
     with pytest.raises(VerificationExpired):
-        accounts.check_user_code(user, change.verification_id, change_code, IP, "login")
+        accounts.lockout.check_code(user, change.verification_id, change_code, IP, "login")
     with pytest.raises(VerificationExpired):
-        accounts.check_user_code(user, result.started.verification_id, login_code, IP, "change-phone")
+        accounts.lockout.check_code(user, result.started.verification_id, login_code, IP, "change-phone")
 
-    assert accounts.login_with_code(result.pending_token, login_code, IP) == user_id
+    assert accounts.logins.login_with_code(result.pending_token, login_code, IP) == user_id
 
 
 def test_one_users_code_cannot_complete_another_users_login(accounts, sandbox, db_url):
@@ -395,14 +403,14 @@ def test_one_users_code_cannot_complete_another_users_login(accounts, sandbox, d
     assert alice_code != bob_code
 
     with pytest.raises(CodeRejected):
-        accounts.login_with_code(bob_login.pending_token, alice_code, IP)
+        accounts.logins.login_with_code(bob_login.pending_token, alice_code, IP)
     with pytest.raises(VerificationExpired):  # Alice's verification is not Bob's
-        accounts.check_user_code(
+        accounts.lockout.check_code(
             user_row(db_url, bob), alice_login.started.verification_id, alice_code, IP, "login"
         )
 
-    assert accounts.login_with_code(bob_login.pending_token, bob_code, IP) == bob
-    assert accounts.login_with_code(alice_login.pending_token, alice_code, IP) == alice
+    assert accounts.logins.login_with_code(bob_login.pending_token, bob_code, IP) == bob
+    assert accounts.logins.login_with_code(alice_login.pending_token, alice_code, IP) == alice
 
 
 def test_login_resend_delivers_the_same_code_again_and_by_voice(accounts, sandbox, clock):
@@ -411,14 +419,14 @@ def test_login_resend_delivers_the_same_code_again_and_by_voice(accounts, sandbo
     code = sandbox.code_for(PHONE_A)
 
     with pytest.raises(RateLimited):  # the resend countdown
-        accounts.login_resend(result.pending_token, "sms", IP)
+        accounts.logins.login_resend(result.pending_token, "sms", IP)
     clock.advance(31)
-    again = accounts.login_resend(result.pending_token, "voice", IP)
+    again = accounts.logins.login_resend(result.pending_token, "voice", IP)
 
     assert again.channel == "voice"
     newest = sandbox.store.messages(PHONE_A)[0]
     assert (newest.channel, newest.code) == ("voice", code)
-    assert accounts.login_with_code(result.pending_token, code, IP) == user_id
+    assert accounts.logins.login_with_code(result.pending_token, code, IP) == user_id
 
 
 def test_after_an_expired_login_code_a_resend_sends_a_fresh_code_that_finishes_the_login(accounts, sandbox):
@@ -427,12 +435,12 @@ def test_after_an_expired_login_code_a_resend_sends_a_fresh_code_that_finishes_t
     old = sandbox.code_for(PHONE_A)
     sandbox.store.expire(PHONE_A.lstrip("+"))  # the SDK names the recipient without its +
     with pytest.raises(VerificationExpired):
-        accounts.login_with_code(result.pending_token, old, IP)
+        accounts.logins.login_with_code(result.pending_token, old, IP)
 
-    fresh = accounts.login_resend(result.pending_token, "sms", IP)  # no cooldown of the dead code
+    fresh = accounts.logins.login_resend(result.pending_token, "sms", IP)  # no cooldown of the dead code
 
     assert fresh.verification_id != result.started.verification_id
-    assert accounts.login_with_code(result.pending_token, sandbox.code_for(PHONE_A), IP) == user_id
+    assert accounts.logins.login_with_code(result.pending_token, sandbox.code_for(PHONE_A), IP) == user_id
 
 
 def test_after_too_many_wrong_login_codes_a_new_code_waits_until_the_burnt_one_expires(make, sandbox, clock):
@@ -441,29 +449,31 @@ def test_after_too_many_wrong_login_codes_a_new_code_waits_until_the_burnt_one_e
     result = log_in_to_code_step(accounts)
     code = sandbox.code_for(PHONE_A)
     with pytest.raises(CodeRejected):
-        accounts.login_with_code(result.pending_token, wrong(code), IP)
+        accounts.logins.login_with_code(result.pending_token, wrong(code), IP)
     with pytest.raises(TooManyAttempts) as burnt:
-        accounts.login_with_code(result.pending_token, wrong(code), IP)
+        accounts.logins.login_with_code(result.pending_token, wrong(code), IP)
     assert 290 <= burnt.value.retry_after <= 300  # the code's 5 minutes, said exactly
     with pytest.raises(RateLimited) as held:
-        accounts.login_resend(result.pending_token, "sms", IP)
+        accounts.logins.login_resend(result.pending_token, "sms", IP)
     assert held.value.scope == "verification-locked" and outbox(sandbox, PHONE_A) == 3
 
     clock.advance(301)
-    accounts.login_resend(result.pending_token, "sms", IP)
-    assert accounts.login_with_code(result.pending_token, sandbox.code_for(PHONE_A), IP) == user_id
+    accounts.logins.login_resend(result.pending_token, "sms", IP)
+    assert accounts.logins.login_with_code(result.pending_token, sandbox.code_for(PHONE_A), IP) == user_id
 
 
 def test_a_signup_can_send_its_code_to_another_number_until_the_phone_is_verified(accounts, sandbox, db_url):
-    result = accounts.signup("alice", None, PASSWORD, PHONE_A, "US", "sms", IP)
+    result = accounts.signups.signup("alice", None, PASSWORD, PHONE_A, "US", "sms", IP)
     assert result.user_id is not None
-    fixed = accounts.change_signup_phone(result.user_id, PHONE_B, "US", "sms", IP)
+    fixed = accounts.signups.change_signup_phone(result.user_id, PHONE_B, "US", "sms", IP)
     assert user_row(db_url, result.user_id).phone_number == PHONE_B
-    assert accounts.finish_signup(result.user_id, fixed.verification_id, sandbox.code_for(PHONE_B), IP)
+    assert accounts.signups.finish_signup(
+        result.user_id, fixed.verification_id, sandbox.code_for(PHONE_B), IP
+    )
     assert user_row(db_url, result.user_id).is_phone_verified
 
     with pytest.raises(InvalidInput):  # a verified phone is changed only with the password and a code
-        accounts.change_signup_phone(result.user_id, PHONE_C, "US", "sms", IP)
+        accounts.signups.change_signup_phone(result.user_id, PHONE_C, "US", "sms", IP)
     assert user_row(db_url, result.user_id).phone_number == PHONE_B and outbox(sandbox, PHONE_C) == 0
 
 
@@ -475,24 +485,24 @@ def test_when_the_login_code_cannot_be_sent_a_backup_code_still_finishes(make, s
     log_in_to_code_step(strict)  # uses the account's only send this hour
     before = outbox(sandbox, PHONE_A)
 
-    result = strict.login("alice", PASSWORD, IP, None)
+    result = strict.logins.login("alice", PASSWORD, IP, None)
 
     assert result.user_id is None and result.pending_token
     assert isinstance(result.send_error, RateLimited) and result.started is None
     assert result.masked_phone == "+1 ******2671"
     assert outbox(sandbox, PHONE_A) == before
     with pytest.raises(VerificationExpired):
-        strict.login_with_code(result.pending_token, sandbox.code_for(PHONE_A), IP)
+        strict.logins.login_with_code(result.pending_token, sandbox.code_for(PHONE_A), IP)
     with pytest.raises(RateLimited):
-        strict.login_resend(result.pending_token, "sms", IP)
-    assert strict.login_with_backup_code(result.pending_token, codes[0], IP) == user_id
+        strict.logins.login_resend(result.pending_token, "sms", IP)
+    assert strict.logins.login_with_backup_code(result.pending_token, codes[0], IP) == user_id
 
-    unsent = strict.login("alice", PASSWORD, IP, None)
+    unsent = strict.logins.login("alice", PASSWORD, IP, None)
     assert isinstance(unsent.send_error, RateLimited)
     later = make()  # the send limit has passed: "resend" sends the first code of this login
-    started = later.login_resend(unsent.pending_token, "sms", IP)
+    started = later.logins.login_resend(unsent.pending_token, "sms", IP)
     assert started.e164 == PHONE_A
-    assert later.login_with_code(unsent.pending_token, sandbox.code_for(PHONE_A), IP) == user_id
+    assert later.logins.login_with_code(unsent.pending_token, sandbox.code_for(PHONE_A), IP) == user_id
 
 
 def test_password_attempts_are_limited_per_account_counting_unknown_names(make, sandbox):
@@ -501,16 +511,16 @@ def test_password_attempts_are_limited_per_account_counting_unknown_names(make, 
 
     for _ in range(3):
         with pytest.raises(InvalidCredentials):
-            limited.login("ALICE", "wrong " + PASSWORD, IP, None)
+            limited.logins.login("ALICE", "wrong " + PASSWORD, IP, None)
     with pytest.raises(RateLimited) as held:  # even the right password, from another address
-        limited.login("alice", PASSWORD, OTHER_IP, None)
+        limited.logins.login("alice", PASSWORD, OTHER_IP, None)
     assert held.value.retry_after > 0 and "wait" in held.value.user_message()
 
     for _ in range(3):
         with pytest.raises(InvalidCredentials):
-            limited.login("nobody", PASSWORD, IP, None)
+            limited.logins.login("nobody", PASSWORD, IP, None)
     with pytest.raises(RateLimited):
-        limited.login("nobody", PASSWORD, IP, None)
+        limited.logins.login("nobody", PASSWORD, IP, None)
 
 
 def test_password_attempts_are_limited_per_address(make, sandbox):
@@ -519,10 +529,10 @@ def test_password_attempts_are_limited_per_address(make, sandbox):
 
     for name in ("nobody", "somebody", "alice"):
         with pytest.raises(InvalidCredentials):
-            limited.login(name, "wrong " + PASSWORD, IP, None)
+            limited.logins.login(name, "wrong " + PASSWORD, IP, None)
     with pytest.raises(RateLimited):
-        limited.login("alice", PASSWORD, IP, None)
-    assert limited.login("alice", PASSWORD, OTHER_IP, None).user_id is not None
+        limited.logins.login("alice", PASSWORD, IP, None)
+    assert limited.logins.login("alice", PASSWORD, OTHER_IP, None).user_id is not None
 
 
 def test_the_password_limit_counts_each_name_as_typed_so_it_links_no_email_to_its_account(make, sandbox):
@@ -531,25 +541,27 @@ def test_the_password_limit_counts_each_name_as_typed_so_it_links_no_email_to_it
 
     for _ in range(3):
         with pytest.raises(InvalidCredentials):
-            limited.login("alice", "wrong " + PASSWORD, IP, None)
+            limited.logins.login("alice", "wrong " + PASSWORD, IP, None)
     with pytest.raises(RateLimited):
-        limited.login("Alice ", "wrong " + PASSWORD, IP, None)  # normalised: the same name
+        limited.logins.login("Alice ", "wrong " + PASSWORD, IP, None)  # normalised: the same name
     for name in ("alice@example.com", "nobody@example.com"):  # alike: neither is tied to "alice"
         with pytest.raises(InvalidCredentials):
-            limited.login(name, "wrong " + PASSWORD, IP, None)
+            limited.logins.login(name, "wrong " + PASSWORD, IP, None)
     for _ in range(2):
         with pytest.raises(InvalidCredentials):
-            limited.login("alice@example.com", "wrong " + PASSWORD, IP, None)
+            limited.logins.login("alice@example.com", "wrong " + PASSWORD, IP, None)
     with pytest.raises(RateLimited):  # the email has its own budget, no larger: twice per account at most
-        limited.login("alice@example.com", PASSWORD, IP, None)
+        limited.logins.login("alice@example.com", PASSWORD, IP, None)
 
 
 def test_sign_ups_naming_an_account_do_not_use_up_its_password_attempts(make, sandbox):
     sign_up(make(), sandbox)
     limited = make(RATE_LIMIT_LOGIN_PER_ACCOUNT="3/minute")
     for index in range(4):
-        limited.signup("alice", None, PASSWORD, f"+1415555{2680 + index}", "US", "sms", f"198.51.100.{index}")
-    assert limited.login("alice", PASSWORD, IP, None).user_id is not None
+        limited.signups.signup(
+            "alice", None, PASSWORD, f"+1415555{2680 + index}", "US", "sms", f"198.51.100.{index}"
+        )
+    assert limited.logins.login("alice", PASSWORD, IP, None).user_id is not None
 
 
 # Failure counter and lockout
@@ -562,28 +574,28 @@ def test_wrong_codes_across_logins_and_resends_lock_with_a_doubling_delay(make, 
     first = log_in_to_code_step(accounts)
     code = sandbox.code_for(PHONE_A)
     with pytest.raises(CodeRejected):
-        accounts.login_with_code(first.pending_token, wrong(code), IP)
+        accounts.logins.login_with_code(first.pending_token, wrong(code), IP)
     assert user_row(db_url, user_id).failed_otp_count == 1
 
     clock.advance(31)
-    accounts.login_resend(first.pending_token, "sms", IP)  # a resend does not reset the counter
+    accounts.logins.login_resend(first.pending_token, "sms", IP)  # a resend does not reset the counter
     assert user_row(db_url, user_id).failed_otp_count == 1
     with pytest.raises(CodeRejected):
-        accounts.login_with_code(first.pending_token, wrong(code), IP)
+        accounts.logins.login_with_code(first.pending_token, wrong(code), IP)
     assert user_row(db_url, user_id).failed_otp_count == 2
     assert locked_for(db_url, user_id, clock) == 0
 
     second = log_in_to_code_step(accounts)  # a new login and code do not reset it either
     assert user_row(db_url, user_id).failed_otp_count == 2
     with pytest.raises(CodeRejected):
-        accounts.login_with_code(second.pending_token, wrong(sandbox.code_for(PHONE_A)), IP)
+        accounts.logins.login_with_code(second.pending_token, wrong(sandbox.code_for(PHONE_A)), IP)
     assert user_row(db_url, user_id).failed_otp_count == 3
     assert 25 < locked_for(db_url, user_id, clock) <= 30
 
     clock.advance(31)
     third = log_in_to_code_step(accounts)
     with pytest.raises(CodeRejected):
-        accounts.login_with_code(third.pending_token, wrong(sandbox.code_for(PHONE_A)), IP)
+        accounts.logins.login_with_code(third.pending_token, wrong(sandbox.code_for(PHONE_A)), IP)
     assert user_row(db_url, user_id).failed_otp_count == 4
     assert 55 < locked_for(db_url, user_id, clock) <= 60
 
@@ -595,14 +607,14 @@ def test_while_locked_the_right_code_is_answered_like_a_wrong_one(make, sandbox,
     code = sandbox.code_for(PHONE_A)
     for _ in range(3):
         with pytest.raises(CodeRejected):
-            accounts.login_with_code(result.pending_token, wrong(code), IP)
+            accounts.logins.login_with_code(result.pending_token, wrong(code), IP)
     locked = user_row(db_url, user_id)
     assert locked.failed_otp_count == 3 and locked.locked_until is not None
 
     with pytest.raises(OtpError) as wrong_answer:
-        accounts.login_with_code(result.pending_token, wrong(code), IP)
+        accounts.logins.login_with_code(result.pending_token, wrong(code), IP)
     with pytest.raises(OtpError) as right_answer:
-        accounts.login_with_code(result.pending_token, code, IP)
+        accounts.logins.login_with_code(result.pending_token, code, IP)
 
     assert type(right_answer.value) is type(wrong_answer.value) is CodeRejected
     # Each guess uses one of the code's attempts, so the count goes down by one, as for a wrong code.
@@ -623,12 +635,12 @@ def test_after_the_lockout_the_right_code_works_and_resets_the_counter(make, san
     code = sandbox.code_for(PHONE_A)
     for _ in range(3):
         with pytest.raises(CodeRejected):
-            accounts.login_with_code(result.pending_token, wrong(code), IP)
+            accounts.logins.login_with_code(result.pending_token, wrong(code), IP)
     with pytest.raises(CodeRejected):
-        accounts.login_with_code(result.pending_token, code, IP)
+        accounts.logins.login_with_code(result.pending_token, code, IP)
 
     clock.advance(31)
-    assert accounts.login_with_code(result.pending_token, code, IP) == user_id
+    assert accounts.logins.login_with_code(result.pending_token, code, IP) == user_id
     after = user_row(db_url, user_id)
     assert after.failed_otp_count == 0 and after.locked_until is None
 
@@ -641,21 +653,21 @@ def test_account_changes_share_the_login_failure_counter(make, sandbox, clock, d
         confirm_current_phone(accounts, sandbox, user_id)
     login = log_in_to_code_step(accounts)
     with pytest.raises(CodeRejected):
-        accounts.login_with_code(login.pending_token, wrong(sandbox.code_for(PHONE_A)), IP)
+        accounts.logins.login_with_code(login.pending_token, wrong(sandbox.code_for(PHONE_A)), IP)
 
     if flow == "disable-2fa":
-        started = accounts.start_disable_2fa(user_id, PASSWORD, "sms", IP)
+        started = accounts.account_changes.start_disable_2fa(user_id, PASSWORD, "sms", IP)
         code = sandbox.code_for(PHONE_A)
 
         def finish(guess: str) -> object:
-            return accounts.finish_disable_2fa(user_id, started.verification_id, guess, IP)
+            return accounts.account_changes.finish_disable_2fa(user_id, started.verification_id, guess, IP)
 
     else:
-        started = accounts.start_new_phone(user_id, PHONE_B, "US", "sms", IP)
+        started = accounts.account_changes.start_new_phone(user_id, PHONE_B, "US", "sms", IP)
         code = sandbox.code_for(PHONE_B)
 
         def finish(guess: str) -> object:
-            return accounts.finish_change_phone(user_id, started.verification_id, guess, IP)
+            return accounts.account_changes.finish_change_phone(user_id, started.verification_id, guess, IP)
 
     for expected in (2, 3):
         with pytest.raises(CodeRejected):
@@ -687,29 +699,29 @@ def test_wrong_backup_codes_count_toward_the_lockout_and_then_each_costs_a_passw
     codes = backup_codes(accounts, sandbox, user_id)
     result = log_in_to_code_step(accounts)
     with pytest.raises(CodeRejected):  # one wrong SMS code ...
-        accounts.login_with_code(result.pending_token, wrong(sandbox.code_for(PHONE_A)), IP)
+        accounts.logins.login_with_code(result.pending_token, wrong(sandbox.code_for(PHONE_A)), IP)
 
     for expected in (2, 3):  # ... and two wrong backup codes lock the SMS factor
         with pytest.raises(BackupCodeRejected):
-            accounts.login_with_backup_code(result.pending_token, "AAAA-AAAA-AAAA-AAAA", IP)
+            accounts.logins.login_with_backup_code(result.pending_token, "AAAA-AAAA-AAAA-AAAA", IP)
         assert user_row(db_url, user_id).failed_otp_count == expected
     assert locked_for(db_url, user_id, clock) > 25
 
     # While locked, a wrong backup code ends the login: the next guess needs the password again.
     with pytest.raises(BackupCodeStartOver) as ended:
-        accounts.login_with_backup_code(result.pending_token, "BBBB-BBBB-BBBB-BBBB", IP)
+        accounts.logins.login_with_backup_code(result.pending_token, "BBBB-BBBB-BBBB-BBBB", IP)
     assert "password" in ended.value.user_message()
     with pytest.raises(LoginExpired):
-        accounts.login_with_backup_code(result.pending_token, codes[0], IP)
-    assert accounts.backup_codes_left(user_id) == 10
+        accounts.logins.login_with_backup_code(result.pending_token, codes[0], IP)
+    assert accounts.backup_codes.left(user_id) == 10
     assert user_row(db_url, user_id).failed_otp_count == 3
 
     # The right backup code is not refused for the lock, and lifts it.
     again = log_in_to_code_step(accounts)
-    assert accounts.login_with_backup_code(again.pending_token, codes[0], IP) == user_id
+    assert accounts.logins.login_with_backup_code(again.pending_token, codes[0], IP) == user_id
     after = user_row(db_url, user_id)
     assert (after.failed_otp_count, after.locked_until) == (0, None)
-    assert accounts.backup_codes_left(user_id) == 9
+    assert accounts.backup_codes.left(user_id) == 9
 
 
 # Backup codes
@@ -722,7 +734,7 @@ def test_backup_codes_are_ten_distinct_codes_stored_only_hashed(accounts, sandbo
 
     assert len(codes) == len(set(codes)) == 10
     assert all(re.fullmatch(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){3}", code) for code in codes)
-    assert accounts.backup_codes_left(user_id) == 10
+    assert accounts.backup_codes.left(user_id) == 10
     with db_session(db_url) as db:
         rows = db.exec(text("SELECT * FROM backupcode")).all()
     stored = " ".join(str(value) for row in rows for value in row)
@@ -738,17 +750,17 @@ def test_a_backup_code_works_once_in_any_case_and_spacing(accounts, sandbox):
     typed = " " + codes[0].lower().replace("-", " ") + " "
 
     first = log_in_to_code_step(accounts)
-    assert accounts.login_with_backup_code(first.pending_token, typed, IP) == user_id
-    assert accounts.backup_codes_left(user_id) == 9
-    assert accounts.view(user_id).backup_codes_left == 9
+    assert accounts.logins.login_with_backup_code(first.pending_token, typed, IP) == user_id
+    assert accounts.backup_codes.left(user_id) == 9
+    assert accounts.account_changes.view(user_id).backup_codes_left == 9
 
     second = log_in_to_code_step(accounts)
     with pytest.raises(BackupCodeRejected):
-        accounts.login_with_backup_code(second.pending_token, codes[0], IP)
+        accounts.logins.login_with_backup_code(second.pending_token, codes[0], IP)
     with pytest.raises(InvalidInput):
-        accounts.login_with_backup_code(second.pending_token, "not a code", IP)
-    assert accounts.login_with_backup_code(second.pending_token, codes[1], IP) == user_id
-    assert accounts.backup_codes_left(user_id) == 8
+        accounts.logins.login_with_backup_code(second.pending_token, "not a code", IP)
+    assert accounts.logins.login_with_backup_code(second.pending_token, codes[1], IP) == user_id
+    assert accounts.backup_codes.left(user_id) == 8
 
 
 def test_regenerating_backup_codes_needs_the_password_and_revokes_the_old_set(accounts, sandbox):
@@ -756,41 +768,41 @@ def test_regenerating_backup_codes_needs_the_password_and_revokes_the_old_set(ac
     old = backup_codes(accounts, sandbox, user_id)
 
     with pytest.raises(InvalidCredentials):
-        accounts.start_backup_codes(user_id, "wrong " + PASSWORD, "sms", IP)
-    assert accounts.backup_codes_left(user_id) == 10
+        accounts.account_changes.start_backup_codes(user_id, "wrong " + PASSWORD, "sms", IP)
+    assert accounts.backup_codes.left(user_id) == 10
     new = backup_codes(accounts, sandbox, user_id)
     assert not set(old) & set(new)
-    assert accounts.backup_codes_left(user_id) == 10
+    assert accounts.backup_codes.left(user_id) == 10
 
     result = log_in_to_code_step(accounts)
     with pytest.raises(BackupCodeRejected):
-        accounts.login_with_backup_code(result.pending_token, old[2], IP)
-    assert accounts.login_with_backup_code(result.pending_token, new[2], IP) == user_id
+        accounts.logins.login_with_backup_code(result.pending_token, old[2], IP)
+    assert accounts.logins.login_with_backup_code(result.pending_token, new[2], IP) == user_id
 
 
 # Two-factor login on and off
 
 
 def test_enabling_2fa_needs_a_verified_phone_and_a_fresh_code(accounts, sandbox, db_url):
-    unverified = accounts.signup("bob", None, PASSWORD, PHONE_B, "US", "sms", IP).user_id
+    unverified = accounts.signups.signup("bob", None, PASSWORD, PHONE_B, "US", "sms", IP).user_id
     with pytest.raises(InvalidInput, match="Verify your phone"):
-        accounts.start_enable_2fa(unverified, "sms", IP)
+        accounts.account_changes.start_enable_2fa(unverified, "sms", IP)
 
     user_id = sign_up(accounts, sandbox)
     signup_code = sandbox.code_for(PHONE_A)
-    started = accounts.start_enable_2fa(user_id, "sms", IP)
+    started = accounts.account_changes.start_enable_2fa(user_id, "sms", IP)
     code = sandbox.code_for(PHONE_A)
     for guess in {wrong(code), signup_code} - {code}:
         with pytest.raises(CodeRejected):
-            accounts.finish_enable_2fa(user_id, started.verification_id, guess, IP)
+            accounts.account_changes.finish_enable_2fa(user_id, started.verification_id, guess, IP)
     assert user_row(db_url, user_id).two_factor_enabled is False
-    assert accounts.login("alice", PASSWORD, IP, None).user_id == user_id
+    assert accounts.logins.login("alice", PASSWORD, IP, None).user_id == user_id
 
-    accounts.finish_enable_2fa(user_id, started.verification_id, code, IP)
-    assert accounts.view(user_id).two_factor_enabled is True
-    assert accounts.login("alice", PASSWORD, IP, None).user_id is None  # now a code is needed
+    accounts.account_changes.finish_enable_2fa(user_id, started.verification_id, code, IP)
+    assert accounts.account_changes.view(user_id).two_factor_enabled is True
+    assert accounts.logins.login("alice", PASSWORD, IP, None).user_id is None  # now a code is needed
     with pytest.raises(InvalidInput, match="already on"):
-        accounts.start_enable_2fa(user_id, "sms", IP)
+        accounts.account_changes.start_enable_2fa(user_id, "sms", IP)
 
 
 def test_disabling_2fa_needs_the_password_and_a_code(accounts, sandbox, db_url):
@@ -798,18 +810,18 @@ def test_disabling_2fa_needs_the_password_and_a_code(accounts, sandbox, db_url):
     before = outbox(sandbox, PHONE_A)
 
     with pytest.raises(InvalidCredentials):
-        accounts.start_disable_2fa(user_id, "wrong " + PASSWORD, "sms", IP)
+        accounts.account_changes.start_disable_2fa(user_id, "wrong " + PASSWORD, "sms", IP)
     assert outbox(sandbox, PHONE_A) == before  # no SMS for a wrong password
 
-    started = accounts.start_disable_2fa(user_id, PASSWORD, "sms", IP)
+    started = accounts.account_changes.start_disable_2fa(user_id, PASSWORD, "sms", IP)
     code = sandbox.code_for(PHONE_A)
     with pytest.raises(CodeRejected):
-        accounts.finish_disable_2fa(user_id, started.verification_id, wrong(code), IP)
+        accounts.account_changes.finish_disable_2fa(user_id, started.verification_id, wrong(code), IP)
     assert user_row(db_url, user_id).two_factor_enabled is True
 
-    accounts.finish_disable_2fa(user_id, started.verification_id, code, IP)
+    accounts.account_changes.finish_disable_2fa(user_id, started.verification_id, code, IP)
     assert user_row(db_url, user_id).two_factor_enabled is False
-    assert accounts.login("alice", PASSWORD, IP, None).user_id == user_id
+    assert accounts.logins.login("alice", PASSWORD, IP, None).user_id == user_id
 
 
 def test_switching_2fa_on_or_off_forgets_remembered_devices(accounts, sandbox):
@@ -820,12 +832,14 @@ def test_switching_2fa_on_or_off_forgets_remembered_devices(accounts, sandbox):
 
     enable_2fa(accounts, sandbox, user_id)
     assert not sessions.device_trusted(user_id, device.device_token)
-    assert accounts.login("alice", PASSWORD, IP, device.device_token).user_id is None
+    assert accounts.logins.login("alice", PASSWORD, IP, device.device_token).user_id is None
 
     device = sessions.redeem_ticket(sessions.issue_ticket(user_id, remember_device=True), IP, "Firefox")
-    assert accounts.login("alice", PASSWORD, IP, device.device_token).user_id == user_id
-    started = accounts.start_disable_2fa(user_id, PASSWORD, "sms", IP)
-    accounts.finish_disable_2fa(user_id, started.verification_id, sandbox.code_for(PHONE_A), IP)
+    assert accounts.logins.login("alice", PASSWORD, IP, device.device_token).user_id == user_id
+    started = accounts.account_changes.start_disable_2fa(user_id, PASSWORD, "sms", IP)
+    accounts.account_changes.finish_disable_2fa(
+        user_id, started.verification_id, sandbox.code_for(PHONE_A), IP
+    )
     assert not sessions.device_trusted(user_id, device.device_token)
     assert sessions.list_devices(user_id) == []
 
@@ -839,21 +853,21 @@ def test_changing_the_phone_needs_the_password_and_a_code_sent_to_the_new_number
     device = sessions.redeem_ticket(sessions.issue_ticket(user_id, remember_device=True), IP, "Firefox")
 
     with pytest.raises(InvalidCredentials):
-        accounts.start_confirm_phone_change(user_id, "wrong " + PASSWORD, "sms", IP)
+        accounts.account_changes.start_confirm_phone_change(user_id, "wrong " + PASSWORD, "sms", IP)
     assert outbox(sandbox, PHONE_B) == 0
 
     confirm_current_phone(accounts, sandbox, user_id)
-    started = accounts.start_new_phone(user_id, "(415) 555-2672", "US", "sms", IP)
+    started = accounts.account_changes.start_new_phone(user_id, "(415) 555-2672", "US", "sms", IP)
     assert started.e164 == PHONE_B and outbox(sandbox, PHONE_B) == 1
     log_in_to_code_step(accounts)  # a live code on the old number
     old_number_code = sandbox.code_for(PHONE_A)
     new_code = sandbox.code_for(PHONE_B)
     for guess in {old_number_code, wrong(new_code)} - {new_code}:
         with pytest.raises(CodeRejected):
-            accounts.finish_change_phone(user_id, started.verification_id, guess, IP)
+            accounts.account_changes.finish_change_phone(user_id, started.verification_id, guess, IP)
     assert user_row(db_url, user_id).phone_number == PHONE_A  # the old number stays until then
 
-    old_masked = accounts.finish_change_phone(user_id, started.verification_id, new_code, IP)
+    old_masked = accounts.account_changes.finish_change_phone(user_id, started.verification_id, new_code, IP)
 
     assert old_masked == "+1 ******2671"
     user = user_row(db_url, user_id)
@@ -875,7 +889,7 @@ def test_twenty_parallel_right_codes_for_one_pending_login_succeed_once(accounts
     result = log_in_to_code_step(accounts)
     code = sandbox.code_for(PHONE_A)
 
-    outcomes = run_at_once(THREADS, lambda _: accounts.login_with_code(result.pending_token, code, IP))
+    outcomes = run_at_once(THREADS, lambda _: accounts.logins.login_with_code(result.pending_token, code, IP))
 
     assert [o for o in outcomes if not isinstance(o, OtpError)] == [user_id]
     with db_session(db_url) as db:
@@ -891,7 +905,7 @@ def test_parallel_right_codes_leave_no_failures_on_the_counter(make, sandbox, db
     user_id = user_with_2fa(accounts, sandbox)
 
     def submit(token: str, code: str) -> list[object]:
-        return run_at_once(2 * THREADS, lambda _: accounts.login_with_code(token, code, IP))
+        return run_at_once(2 * THREADS, lambda _: accounts.logins.login_with_code(token, code, IP))
 
     for _ in range(5):  # a race: several rounds so that a lucky clean one cannot hide the bug
         result = log_in_to_code_step(accounts)

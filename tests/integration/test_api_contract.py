@@ -19,7 +19,7 @@ from conftest import free_port, sandbox_provider, serve
 from plivo_otp_app.api import build_api
 from plivo_otp_app.jsonhttp import MAX_BODY_BYTES
 from plivo_otp_app.ratelimit import RateLimits
-from plivo_otp_app.services import AccountService, VerificationService
+from plivo_otp_app.services import Services, VerificationService
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 PASSWORD = "correct horse battery staple quietly"
@@ -58,9 +58,7 @@ class Recorder:
 def serve_api() -> Iterator[Callable[..., httpx.Client]]:
     servers, clients = [], []
 
-    def make(
-        service: Callable[[], VerificationService], accounts: Callable[[], AccountService]
-    ) -> httpx.Client:
+    def make(service: Callable[[], VerificationService], accounts: Callable[[], Services]) -> httpx.Client:
         port = free_port()
         servers.append(serve(build_api(service, accounts), port))
         clients.append(httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=15))
@@ -73,14 +71,16 @@ def serve_api() -> Iterator[Callable[..., httpx.Client]]:
         server.should_exit = True
 
 
-def _two_factor_user(accounts: AccountService, sandbox) -> None:
-    result = accounts.signup("alice", "alice@example.com", PASSWORD, PHONE, "US", "sms", "192.0.2.1")
+def _two_factor_user(accounts: Services, sandbox) -> None:
+    result = accounts.signups.signup("alice", "alice@example.com", PASSWORD, PHONE, "US", "sms", "192.0.2.1")
     assert result.user_id is not None
-    accounts.finish_signup(
+    accounts.signups.finish_signup(
         result.user_id, result.started.verification_id, sandbox.code_for(PHONE), "192.0.2.1"
     )
-    started = accounts.start_enable_2fa(result.user_id, "sms", "192.0.2.1")
-    accounts.finish_enable_2fa(result.user_id, started.verification_id, sandbox.code_for(PHONE), "192.0.2.1")
+    started = accounts.account_changes.start_enable_2fa(result.user_id, "sms", "192.0.2.1")
+    accounts.account_changes.finish_enable_2fa(
+        result.user_id, started.verification_id, sandbox.code_for(PHONE), "192.0.2.1"
+    )
 
 
 def _wrong(code: str) -> str:

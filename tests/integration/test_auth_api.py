@@ -15,7 +15,7 @@ from sqlalchemy import text
 from plivo_otp_app.api import build_api
 from plivo_otp_app.db import engine_for
 from plivo_otp_app.errors import InvalidInput
-from plivo_otp_app.services import AccountService
+from plivo_otp_app.services import Services
 
 PASSWORD = "correct horse battery staple quietly"
 PHONE = "+14155552671"
@@ -24,13 +24,13 @@ BROWSER, OTHER_BROWSER = "browser-A-" + "a" * 33, "browser-B-" + "b" * 33
 AS_BROWSER = {"Cookie": f"otp_browser={BROWSER}"}
 
 
-def _ticket(accounts: AccountService, user_id: int, **options: object) -> str:
+def _ticket(accounts: Services, user_id: int, **options: object) -> str:
     """A ticket as the login handler issues it in browser A."""
     return accounts.sessions.issue_ticket(user_id, browser=BROWSER, **options)
 
 
 @pytest.fixture
-def server(accounts: AccountService, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def server(accounts: Services, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The routes as the one-port deployment serves them (the backend serves the pages too)."""
     monkeypatch.setenv(environment.REFLEX_MOUNT_FRONTEND_COMPILED_APP.name, "true")
     port = free_port()
@@ -45,15 +45,15 @@ def client(server: str) -> Iterator[httpx.Client]:
         yield http
 
 
-def _user(accounts: AccountService, sandbox, two_factor: bool) -> int:
-    result = accounts.signup("alice", "alice@example.com", PASSWORD, PHONE, "US", "sms", "192.0.2.1")
+def _user(accounts: Services, sandbox, two_factor: bool) -> int:
+    result = accounts.signups.signup("alice", "alice@example.com", PASSWORD, PHONE, "US", "sms", "192.0.2.1")
     assert result.user_id is not None
-    accounts.finish_signup(
+    accounts.signups.finish_signup(
         result.user_id, result.started.verification_id, sandbox.code_for(PHONE), "192.0.2.1"
     )
     if two_factor:
-        started = accounts.start_enable_2fa(result.user_id, "sms", "192.0.2.1")
-        accounts.finish_enable_2fa(
+        started = accounts.account_changes.start_enable_2fa(result.user_id, "sms", "192.0.2.1")
+        accounts.account_changes.finish_enable_2fa(
             result.user_id, started.verification_id, sandbox.code_for(PHONE), "192.0.2.1"
         )
     return result.user_id
@@ -271,15 +271,17 @@ def test_json_login_with_unusable_characters_is_400_and_not_counted(make_account
 
 def test_json_sign_up_email_with_a_surrogate_is_refused(accounts):
     with pytest.raises(InvalidInput, match="valid email"):
-        accounts.signup("alice", "a\ud800@example.org", PASSWORD, PHONE, "US", "sms", "192.0.2.1")
+        accounts.signups.signup("alice", "a\ud800@example.org", PASSWORD, PHONE, "US", "sms", "192.0.2.1")
 
 
 def test_json_login_with_a_backup_code_whose_session_cannot_be_stored_burns_nothing(
     client, accounts, sandbox, db_url
 ):
     user_id = _user(accounts, sandbox, two_factor=True)
-    started = accounts.start_backup_codes(user_id, PASSWORD, "sms", "192.0.2.1")
-    codes = accounts.regenerate_backup_codes(user_id, started.verification_id, sandbox.code_for(PHONE), "x")
+    started = accounts.account_changes.start_backup_codes(user_id, PASSWORD, "sms", "192.0.2.1")
+    codes = accounts.account_changes.regenerate_backup_codes(
+        user_id, started.verification_id, sandbox.code_for(PHONE), "x"
+    )
     login = client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD}).json()
     verify = {"login_token": login["login_token"], "backup_code": codes[0]}
     engine = engine_for(db_url)
@@ -290,15 +292,15 @@ def test_json_login_with_a_backup_code_whose_session_cannot_be_stored_burns_noth
     finally:
         with engine.begin() as connection:
             connection.execute(text('ALTER TABLE "authsession_away" RENAME TO "authsession"'))
-    assert accounts.backup_codes_left(user_id) == 10
+    assert accounts.backup_codes.left(user_id) == 10
 
     response = client.post("/api/auth/login/verify", json=verify)  # the same login, the same code
     assert response.status_code == 200 and response.json()["status"] == "signed_in"
     me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {response.json()['session_token']}"})
-    assert me.json()["username"] == "alice" and accounts.backup_codes_left(user_id) == 9
+    assert me.json()["username"] == "alice" and accounts.backup_codes.left(user_id) == 9
 
 
-def _landed(client: httpx.Client, accounts: AccountService, user_id: int, landing: str) -> str:
+def _landed(client: httpx.Client, accounts: Services, user_id: int, landing: str) -> str:
     ticket = _ticket(accounts, user_id, landing=landing)
     response = client.get("/api/session/complete", params={"ticket": ticket})
     assert response.status_code == 303 and "otp_session=" in response.headers["set-cookie"]
@@ -330,7 +332,7 @@ SITE = "http://127.0.0.1:3502"
 
 
 @pytest.fixture
-def split_client(accounts: AccountService, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
+def split_client(accounts: Services, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
     """The backend of the README's split deployment: the pages are on a static site (SITE), listed."""
     monkeypatch.delenv(environment.REFLEX_MOUNT_FRONTEND_COMPILED_APP.name, raising=False)
     monkeypatch.setenv("REFLEX_CORS_ALLOWED_ORIGINS", f"{SITE},*")
@@ -358,7 +360,7 @@ def test_split_deployment_lands_on_the_static_site(split_client, accounts, sandb
     assert out.headers["location"] == f"{SITE}/login"
 
 
-def _signed_in_as_b(accounts: AccountService, user_id: int) -> str:
+def _signed_in_as_b(accounts: Services, user_id: int) -> str:
     """Browser B's own live session (its user signed in earlier)."""
     return accounts.sessions.create_session(user_id, "192.0.2.9", "Browser B")
 
@@ -376,7 +378,7 @@ def test_a_ticket_opened_in_another_browser_signs_nobody_in(server, accounts, sa
     """Login CSRF: the attacker's own ticket link, opened by the victim's browser B, is refused."""
     caplog.set_level(logging.INFO, logger="plivo_otp_app")
     attacker = _user(accounts, sandbox, two_factor=False)
-    victim = accounts.signup("bob", None, PASSWORD, "+14155552672", "US", "sms", "192.0.2.2").user_id
+    victim = accounts.signups.signup("bob", None, PASSWORD, "+14155552672", "US", "sms", "192.0.2.2").user_id
     b_session = _signed_in_as_b(accounts, victim)
     ticket = _ticket(accounts, attacker)
     with httpx.Client(base_url=server, timeout=10, follow_redirects=False) as browser_b:

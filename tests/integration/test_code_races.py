@@ -26,7 +26,7 @@ from plivo_otp_app.errors import (
     TooManyAttempts,
 )
 from plivo_otp_app.models import User, Verification
-from plivo_otp_app.services import AccountService, Started
+from plivo_otp_app.services import Services, Started
 
 PASSWORD = "correct horse battery staple quietly"
 IP = "203.0.113.7"
@@ -36,8 +36,8 @@ NEW_PHONES = [f"+1415555268{i}" for i in range(5)]
 
 
 @pytest.fixture
-def make(make_accounts: Callable[..., AccountService]) -> Callable[..., AccountService]:
-    def build(**env: str) -> AccountService:
+def make(make_accounts: Callable[..., Services]) -> Callable[..., Services]:
+    def build(**env: str) -> Services:
         return make_accounts(**{**RELAXED, **env})
 
     return build
@@ -52,12 +52,16 @@ def validations(sandbox, e164: str) -> int:
     return sum(s.validations for s in sandbox.store.sessions() if "+" + s.recipient == e164)
 
 
-def user_with_2fa(accounts: AccountService, sandbox) -> int:
-    signed_up = accounts.signup("alice", None, PASSWORD, PHONE, "US", "sms", IP)
+def user_with_2fa(accounts: Services, sandbox) -> int:
+    signed_up = accounts.signups.signup("alice", None, PASSWORD, PHONE, "US", "sms", IP)
     assert signed_up.user_id is not None
-    accounts.finish_signup(signed_up.user_id, signed_up.started.verification_id, sandbox.code_for(PHONE), IP)
-    started = accounts.start_enable_2fa(signed_up.user_id, "sms", IP)
-    accounts.finish_enable_2fa(signed_up.user_id, started.verification_id, sandbox.code_for(PHONE), IP)
+    accounts.signups.finish_signup(
+        signed_up.user_id, signed_up.started.verification_id, sandbox.code_for(PHONE), IP
+    )
+    started = accounts.account_changes.start_enable_2fa(signed_up.user_id, "sms", IP)
+    accounts.account_changes.finish_enable_2fa(
+        signed_up.user_id, started.verification_id, sandbox.code_for(PHONE), IP
+    )
     return signed_up.user_id
 
 
@@ -75,7 +79,7 @@ def test_five_public_then_four_signup_guesses_never_reach_the_right_code(make, s
     accounts = make()
     verifications = accounts.verifications
     public = verifications.start(PHONE, "US", "sms", STRANGER_IP)
-    signup = accounts.signup("mallory", None, PASSWORD, PHONE, "US", "sms", STRANGER_IP)
+    signup = accounts.signups.signup("mallory", None, PASSWORD, PHONE, "US", "sms", STRANGER_IP)
     code = sandbox.code_for(PHONE)
     assert [m.code for m in sandbox.store.messages(PHONE)] == [code, code]  # one code, delivered twice
 
@@ -87,7 +91,7 @@ def test_five_public_then_four_signup_guesses_never_reach_the_right_code(make, s
         verifications.check(public.verification_id, guesses[4], STRANGER_IP)
     for guess in [*guesses[5:], code]:
         with pytest.raises(NoAttemptsLeft):
-            accounts.finish_signup(signup.user_id, signup.started.verification_id, guess, STRANGER_IP)
+            accounts.signups.finish_signup(signup.user_id, signup.started.verification_id, guess, STRANGER_IP)
 
     assert validations(sandbox, PHONE) == 5  # the settings' OTP_MAX_ATTEMPTS, over both flows
     with db_session(db_url) as db:
@@ -99,7 +103,7 @@ def test_guesses_at_one_code_are_shared_across_flows_in_any_order(make, sandbox,
     """Interleaved guesses on two flows that hold one code: one count, five judged in all."""
     accounts = make()
     verifications = accounts.verifications
-    signup = accounts.signup("mallory", None, PASSWORD, PHONE, "US", "sms", STRANGER_IP)
+    signup = accounts.signups.signup("mallory", None, PASSWORD, PHONE, "US", "sms", STRANGER_IP)
     flows = [
         verifications.start(PHONE, "US", "sms", STRANGER_IP).verification_id,
         signup.started.verification_id,
@@ -125,7 +129,7 @@ def test_parallel_guesses_over_flows_sharing_a_code_never_pass_the_cap(make, san
     accounts = make(RATE_LIMIT_VERIFY_PER_IP="1000/minute")
     verifications = accounts.verifications
     public = verifications.start(PHONE, "US", "sms", STRANGER_IP).verification_id
-    signup = accounts.signup("mallory", None, PASSWORD, PHONE, "US", "sms", STRANGER_IP)
+    signup = accounts.signups.signup("mallory", None, PASSWORD, PHONE, "US", "sms", STRANGER_IP)
     code = sandbox.code_for(PHONE)
     guesses = wrong_codes(code, 40)
 
@@ -149,10 +153,16 @@ def test_a_code_burnt_by_a_stranger_gives_the_owner_the_exact_wait_and_the_backu
     owner is told exactly how long until a fresh code can be sent, and a backup code signs in
     meanwhile."""
     accounts = make()
-    accounts.verifications.settings = dataclasses.replace(accounts.settings, plivo_account_app_uuid=None)
+    accounts.verifications.settings = dataclasses.replace(
+        accounts.verifications.settings, plivo_account_app_uuid=None
+    )
     user_id = user_with_2fa(accounts, sandbox)
-    started = accounts.start_backup_codes(user_id, PASSWORD, "sms", IP)  # the password, then the phone
-    codes = accounts.regenerate_backup_codes(user_id, started.verification_id, sandbox.code_for(PHONE), IP)
+    started = accounts.account_changes.start_backup_codes(
+        user_id, PASSWORD, "sms", IP
+    )  # the password, then the phone
+    codes = accounts.account_changes.regenerate_backup_codes(
+        user_id, started.verification_id, sandbox.code_for(PHONE), IP
+    )
     clock.advance(301)  # the owner's own codes are dead
     public = accounts.verifications.start(PHONE, "US", "sms", STRANGER_IP)
     stranger_code = sandbox.code_for(PHONE)
@@ -161,12 +171,12 @@ def test_a_code_burnt_by_a_stranger_gives_the_owner_the_exact_wait_and_the_backu
             accounts.verifications.check(public.verification_id, guess, STRANGER_IP)
     clock.advance(100)
 
-    result = accounts.login("alice", PASSWORD, IP, None)
+    result = accounts.logins.login("alice", PASSWORD, IP, None)
     assert isinstance(result.send_error, RateLimited)
     assert 195 <= result.send_error.retry_after <= 201  # the rest of the burnt code's 300 s
     assert sandbox.code_for(PHONE) == stranger_code  # no paid send of the burnt code
-    assert accounts.login_with_backup_code(result.pending_token, codes[0], IP) == user_id
-    assert accounts.view(user_id).two_factor_enabled
+    assert accounts.logins.login_with_backup_code(result.pending_token, codes[0], IP) == user_id
+    assert accounts.account_changes.view(user_id).two_factor_enabled
 
 
 # Item 11: the lockout is decided atomically
@@ -177,16 +187,23 @@ def test_fifty_parallel_wrong_guesses_over_several_flows_judge_at_most_the_thres
     at once: no more than OTP_LOCKOUT_AFTER reach the provider before the lock."""
     accounts = make(OTP_MAX_ATTEMPTS="10", OTP_LOCKOUT_AFTER="10", RATE_LIMIT_VERIFY_PER_IP="1000/minute")
     user_id = user_with_2fa(accounts, sandbox)
-    confirming = accounts.start_confirm_phone_change(user_id, PASSWORD, "sms", IP)  # the current phone first
-    accounts.confirm_phone_change(user_id, confirming.verification_id, sandbox.code_for(PHONE), IP)
+    confirming = accounts.account_changes.start_confirm_phone_change(
+        user_id, PASSWORD, "sms", IP
+    )  # the current phone first
+    accounts.account_changes.confirm_phone_change(
+        user_id, confirming.verification_id, sandbox.code_for(PHONE), IP
+    )
     flows = [
-        accounts.start_new_phone(user_id, phone, "US", "sms", IP).verification_id for phone in NEW_PHONES
+        accounts.account_changes.start_new_phone(user_id, phone, "US", "sms", IP).verification_id
+        for phone in NEW_PHONES
     ]
     guesses = {phone: wrong_codes(sandbox.code_for(phone), 10) for phone in NEW_PHONES}
 
     def guess(index: int) -> object:
         phone = NEW_PHONES[index % 5]
-        return accounts.finish_change_phone(user_id, flows[index % 5], guesses[phone][index // 5], IP)
+        return accounts.account_changes.finish_change_phone(
+            user_id, flows[index % 5], guesses[phone][index // 5], IP
+        )
 
     results = run_at_once(50, guess)
     assert all(isinstance(r, OtpError) for r in results), results

@@ -26,7 +26,7 @@ from starlette.routing import Route
 from plivo_otp_app import config
 from plivo_otp_app.api import api_routes
 from plivo_otp_app.security_headers import HSTS, SecurityHeaders, static_site_policy
-from plivo_otp_app.services import AccountService
+from plivo_otp_app.services import Services
 
 PROXY = "127.0.0.2"
 EXTRA_ORIGIN = "https://frontend.example"
@@ -65,7 +65,7 @@ def edge(make_accounts, monkeypatch) -> Iterator[Client]:
     monkeypatch.setenv("REFLEX_CORS_ALLOWED_ORIGINS", EXTRA_ORIGIN)
     monkeypatch.setenv("REFLEX_TRUSTED_PROXY_HOPS", "1")  # read by the server thread's own Reflex config
     config.get_settings.cache_clear()
-    accounts: AccountService = make_accounts(RATE_LIMIT_SEND_PER_IP="2/minute")
+    accounts: Services = make_accounts(RATE_LIMIT_SEND_PER_IP="2/minute")
     routes = [
         *api_routes(lambda: accounts.verifications, lambda: accounts),
         Route("/page", _page),

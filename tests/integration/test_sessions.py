@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 
 from plivo_otp_app.db import session as db_session
 from plivo_otp_app.models import AuthSession
-from plivo_otp_app.services import AccountService, Redeemed, SessionService
+from plivo_otp_app.services import Redeemed, Services, SessionService
 
 PASSWORD = "correct horse battery staple quietly"
 IP = "203.0.113.7"
@@ -34,13 +34,13 @@ THREADS = 20
 
 
 @pytest.fixture
-def accounts(make_accounts: Callable[..., AccountService]) -> AccountService:
+def accounts(make_accounts: Callable[..., Services]) -> Services:
     """An account service with relaxed limits."""
     return make_accounts(**RELAXED)
 
 
 @pytest.fixture
-def sessions(accounts: AccountService) -> SessionService:
+def sessions(accounts: Services) -> SessionService:
     """The session service of `accounts`, on the test clock and database."""
     return accounts.sessions
 
@@ -48,20 +48,24 @@ def sessions(accounts: AccountService) -> SessionService:
 # Helpers
 
 
-def new_user(accounts: AccountService, name: str = "alice", e164: str = PHONE_A) -> int:
+def new_user(accounts: Services, name: str = "alice", e164: str = PHONE_A) -> int:
     """An account (phone not yet verified, no 2FA)."""
-    user_id = accounts.signup(name, None, PASSWORD, e164, "US", "sms", IP).user_id
+    user_id = accounts.signups.signup(name, None, PASSWORD, e164, "US", "sms", IP).user_id
     assert user_id is not None
     return user_id
 
 
-def user_with_2fa(accounts: AccountService, sandbox, name: str = "alice", e164: str = PHONE_A) -> int:
+def user_with_2fa(accounts: Services, sandbox, name: str = "alice", e164: str = PHONE_A) -> int:
     """An account with a verified phone and two-factor login on."""
-    result = accounts.signup(name, None, PASSWORD, e164, "US", "sms", IP)
+    result = accounts.signups.signup(name, None, PASSWORD, e164, "US", "sms", IP)
     assert result.user_id is not None
-    assert accounts.finish_signup(result.user_id, result.started.verification_id, sandbox.code_for(e164), IP)
-    started = accounts.start_enable_2fa(result.user_id, "sms", IP)
-    accounts.finish_enable_2fa(result.user_id, started.verification_id, sandbox.code_for(e164), IP)
+    assert accounts.signups.finish_signup(
+        result.user_id, result.started.verification_id, sandbox.code_for(e164), IP
+    )
+    started = accounts.account_changes.start_enable_2fa(result.user_id, "sms", IP)
+    accounts.account_changes.finish_enable_2fa(
+        result.user_id, started.verification_id, sandbox.code_for(e164), IP
+    )
     return result.user_id
 
 
@@ -260,15 +264,15 @@ def test_a_remembered_device_skips_the_code_for_its_own_user_only(accounts, sess
     assert device is not None
     sent = len(sandbox.store.messages())
 
-    remembered = accounts.login("alice", PASSWORD, IP, device)
+    remembered = accounts.logins.login("alice", PASSWORD, IP, device)
     assert (remembered.user_id, remembered.pending_token) == (alice, None)
     assert len(sandbox.store.messages()) == sent  # no SMS
 
-    bob = accounts.login("bob", PASSWORD, IP, device)  # the same browser, another account
+    bob = accounts.logins.login("bob", PASSWORD, IP, device)  # the same browser, another account
     assert bob.user_id is None and bob.pending_token
     assert len(sandbox.store.messages(PHONE_B)) == 3
-    assert accounts.login("alice", PASSWORD, IP, None).user_id is None  # without the device token
-    assert accounts.login("alice", PASSWORD, IP, device + "x").user_id is None
+    assert accounts.logins.login("alice", PASSWORD, IP, None).user_id is None  # without the device token
+    assert accounts.logins.login("alice", PASSWORD, IP, device + "x").user_id is None
 
 
 def test_a_ticket_without_remember_device_remembers_nothing(accounts, sessions, sandbox):
@@ -285,9 +289,9 @@ def test_a_remembered_device_expires_after_remember_device_days(accounts, sessio
     assert listed.expires_at - listed.created_at == timedelta(days=30)
 
     clock.advance(timedelta(days=30).total_seconds() - 60)
-    assert accounts.login("alice", PASSWORD, IP, device).user_id == alice
+    assert accounts.logins.login("alice", PASSWORD, IP, device).user_id == alice
     clock.advance(120)
-    assert accounts.login("alice", PASSWORD, IP, device).user_id is None
+    assert accounts.logins.login("alice", PASSWORD, IP, device).user_id is None
     assert sessions.list_devices(alice) == []
 
 
@@ -305,7 +309,7 @@ def test_remembered_devices_are_listed_and_can_be_revoked(accounts, sessions, sa
     assert sessions.device_trusted(alice, chrome)
     assert sessions.revoke_device(alice, devices["Chrome on Linux"].id) is True
     assert not sessions.device_trusted(alice, chrome)
-    assert accounts.login("alice", PASSWORD, IP, chrome).user_id is None
+    assert accounts.logins.login("alice", PASSWORD, IP, chrome).user_id is None
     assert [d.label for d in sessions.list_devices(alice)] == ["Firefox on Windows"]
 
     assert sessions.revoke_devices(alice) == 1

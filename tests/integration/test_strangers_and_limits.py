@@ -23,7 +23,7 @@ from starlette.applications import Starlette
 from plivo_otp_app import config
 from plivo_otp_app.api import api_routes
 from plivo_otp_app.errors import OtpError, RateLimited
-from plivo_otp_app.services import AccountService
+from plivo_otp_app.services import Services
 
 PROXY = "127.0.0.2"
 PASSWORD = "correct horse battery staple quietly"
@@ -41,7 +41,7 @@ def wrong(code: str) -> str:
     return f"{(int(code) + 1) % 10 ** len(code):0{len(code)}d}"
 
 
-Serve = Callable[..., tuple[AccountService, httpx.Client]]
+Serve = Callable[..., tuple[Services, httpx.Client]]
 
 
 @pytest.fixture
@@ -53,8 +53,8 @@ def serve_app(make_accounts, monkeypatch) -> Iterator[Serve]:
     config.get_settings.cache_clear()
     servers, clients = [], []
 
-    def start(**env: str) -> tuple[AccountService, httpx.Client]:
-        accounts: AccountService = make_accounts(**env)
+    def start(**env: str) -> tuple[Services, httpx.Client]:
+        accounts: Services = make_accounts(**env)
         port = free_port()
         servers.append(
             serve(Starlette(routes=api_routes(lambda: accounts.verifications, lambda: accounts)), port)
@@ -73,15 +73,17 @@ def serve_app(make_accounts, monkeypatch) -> Iterator[Serve]:
     config.get_settings.cache_clear()
 
 
-def victim_with_2fa(accounts: AccountService, sandbox) -> int:
+def victim_with_2fa(accounts: Services, sandbox) -> int:
     """alice, whose verified phone gets her login codes."""
-    result = accounts.signup("alice", "alice@example.com", PASSWORD, VICTIM, "US", "sms", VICTIM_IP)
+    result = accounts.signups.signup("alice", "alice@example.com", PASSWORD, VICTIM, "US", "sms", VICTIM_IP)
     assert result.user_id is not None
-    accounts.finish_signup(
+    accounts.signups.finish_signup(
         result.user_id, result.started.verification_id, sandbox.code_for(VICTIM), VICTIM_IP
     )
-    started = accounts.start_enable_2fa(result.user_id, "sms", VICTIM_IP)
-    accounts.finish_enable_2fa(result.user_id, started.verification_id, sandbox.code_for(VICTIM), VICTIM_IP)
+    started = accounts.account_changes.start_enable_2fa(result.user_id, "sms", VICTIM_IP)
+    accounts.account_changes.finish_enable_2fa(
+        result.user_id, started.verification_id, sandbox.code_for(VICTIM), VICTIM_IP
+    )
     return result.user_id
 
 
@@ -174,22 +176,26 @@ def test_a_login_whose_code_was_refused_says_so_and_claims_no_code(serve_app, sa
 def test_the_nth_plus_one_sign_up_send_from_one_address_is_refused(make_accounts, sandbox):
     accounts = make_accounts(RATE_LIMIT_SEND_PER_IP="3/hour")
     for index in range(3):  # taken or not, each sign-up sends one code
-        accounts.signup(f"user{index}", None, PASSWORD, f"+1415555{2700 + index}", "US", "sms", VICTIM_IP)
+        accounts.signups.signup(
+            f"user{index}", None, PASSWORD, f"+1415555{2700 + index}", "US", "sms", VICTIM_IP
+        )
     with pytest.raises(RateLimited) as refused:
-        accounts.signup("alice", None, PASSWORD, "+14155552710", "US", "sms", VICTIM_IP)
+        accounts.signups.signup("alice", None, PASSWORD, "+14155552710", "US", "sms", VICTIM_IP)
     assert refused.value.scope == "send-ip" and sandbox.store.messages("+14155552710") == []
 
 
 def test_the_nth_plus_one_sign_up_send_to_one_number_is_refused(make_accounts, sandbox):
     """Probing taken names costs the prober one SMS to their own phone per name, under the limits."""
     accounts = make_accounts()  # 3 codes per number in 10 minutes
-    accounts.signup("alice", None, PASSWORD, VICTIM, "US", "sms", VICTIM_IP)
+    accounts.signups.signup("alice", None, PASSWORD, VICTIM, "US", "sms", VICTIM_IP)
     for index in range(2):
-        taken = accounts.signup("alice", None, PASSWORD, "+14155552700", "US", "sms", f"192.0.2.{index}")
+        taken = accounts.signups.signup(
+            "alice", None, PASSWORD, "+14155552700", "US", "sms", f"192.0.2.{index}"
+        )
         assert taken.user_id is None
-    accounts.signup("bob", None, PASSWORD, "+14155552700", "US", "sms", "192.0.2.9")
+    accounts.signups.signup("bob", None, PASSWORD, "+14155552700", "US", "sms", "192.0.2.9")
     with pytest.raises(RateLimited) as refused:
-        accounts.signup("alice", None, PASSWORD, "+14155552700", "US", "sms", "192.0.2.10")
+        accounts.signups.signup("alice", None, PASSWORD, "+14155552700", "US", "sms", "192.0.2.10")
     assert refused.value.scope == "send-number" and len(sandbox.store.messages("+14155552700")) == 3
 
 
@@ -200,7 +206,9 @@ def test_with_one_verify_application_a_burnt_code_holds_the_owners_login_until_i
     login would re-deliver the code strangers burnt, so the lock spans every flow, and the
     login says the code was not sent and for how long."""
     accounts = make_accounts()
-    accounts.verifications.settings = dataclasses.replace(accounts.settings, plivo_account_app_uuid=None)
+    accounts.verifications.settings = dataclasses.replace(
+        accounts.verifications.settings, plivo_account_app_uuid=None
+    )
     victim_with_2fa(accounts, sandbox)
     started = accounts.verifications.start(VICTIM, "US", "sms", "198.51.100.1")
     code = sandbox.code_for(VICTIM)
@@ -208,9 +216,9 @@ def test_with_one_verify_application_a_burnt_code_holds_the_owners_login_until_i
         with pytest.raises(OtpError):
             accounts.verifications.check(started.verification_id, wrong(code), f"198.51.100.{10 + index}")
 
-    held = accounts.login("alice", PASSWORD, VICTIM_IP, None)
+    held = accounts.logins.login("alice", PASSWORD, VICTIM_IP, None)
     assert held.started is None and isinstance(held.send_error, RateLimited)
     assert held.send_error.scope == "verification-locked"
 
     clock.advance(301)
-    assert accounts.login("alice", PASSWORD, VICTIM_IP, None).started is not None
+    assert accounts.logins.login("alice", PASSWORD, VICTIM_IP, None).started is not None

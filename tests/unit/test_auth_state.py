@@ -28,7 +28,7 @@ def _state(cookie: str | None) -> AuthState:
 @pytest.fixture
 def user_id(accounts, monkeypatch) -> int:
     monkeypatch.setattr(auth_module, "get_session_service", lambda: accounts.sessions)
-    result = accounts.signup("alice", None, PASSWORD, "+14155552671", "US", "sms", "192.0.2.1")
+    result = accounts.signups.signup("alice", None, PASSWORD, "+14155552671", "US", "sms", "192.0.2.1")
     assert result.user_id is not None
     return result.user_id
 

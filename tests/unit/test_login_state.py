@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from reflex.istate.data import RouterData
 from reflex.state import State
+from wiring import use_services
 
 from plivo_otp_app.errors import OtpError, ServiceUnavailable
 from plivo_otp_app.models import User
@@ -40,7 +41,7 @@ def _drain(handler: AsyncIterator[Any]) -> None:
 @pytest.fixture
 def root(accounts, monkeypatch) -> State:
     """A whole state tree, as the socket has it, on the test's account service."""
-    monkeypatch.setattr(login_module, "get_account_service", lambda: accounts)
+    use_services(monkeypatch, accounts, login_module)
     return State(_reflex_internal_init=True)
 
 
@@ -52,7 +53,7 @@ def _form(root: State, cls: type[LoginState] | type[SignupState]) -> LoginState 
 
 
 def _users(accounts) -> list[User]:
-    with accounts.db() as db:
+    with accounts.users.db() as db:
         return list(db.query(User).all())
 
 
@@ -106,12 +107,13 @@ def test_signup_with_a_surrogate_in_the_email_is_refused_in_words(root, accounts
 @pytest.fixture
 def account_page(root, accounts, sandbox, monkeypatch) -> AccountState:
     """The account page of a signed-in user with a verified phone."""
-    monkeypatch.setattr(account_module, "get_account_service", lambda: accounts)
-    monkeypatch.setattr(auth_module, "get_session_service", lambda: accounts.sessions)
-    result = accounts.signup("alice", "alice@example.org", PASSWORD, "+14155552671", "US", "sms", "192.0.2.1")
+    use_services(monkeypatch, accounts, account_module, auth_module)
+    result = accounts.signups.signup(
+        "alice", "alice@example.org", PASSWORD, "+14155552671", "US", "sms", "192.0.2.1"
+    )
     assert result.user_id is not None
     code = sandbox.code_for("+14155552671")
-    accounts.finish_signup(result.user_id, result.started.verification_id, code, "192.0.2.1")
+    accounts.signups.finish_signup(result.user_id, result.started.verification_id, code, "192.0.2.1")
     token = accounts.sessions.create_session(result.user_id, "192.0.2.1", "test")
     state = root.get_substate(AccountState.get_full_name().split("."))
     state.router = RouterData.from_router_data(
@@ -156,13 +158,17 @@ def test_a_login_whose_code_was_refused_says_on_the_page_that_none_was_sent(
     make_accounts, sandbox, monkeypatch
 ):
     accounts = make_accounts(RATE_LIMIT_SEND_PER_ACCOUNT="1/hour")
-    monkeypatch.setattr(login_module, "get_account_service", lambda: accounts)
-    result = accounts.signup("alice", None, PASSWORD, "+14155552671", "US", "sms", "198.51.100.7")
-    accounts.finish_signup(
+    use_services(monkeypatch, accounts, login_module)
+    result = accounts.signups.signup("alice", None, PASSWORD, "+14155552671", "US", "sms", "198.51.100.7")
+    accounts.signups.finish_signup(
         result.user_id, result.started.verification_id, sandbox.code_for("+14155552671"), "198.51.100.7"
     )
-    started = accounts.start_enable_2fa(result.user_id, "sms", "198.51.100.7")  # the hour's one code
-    accounts.finish_enable_2fa(result.user_id, started.verification_id, sandbox.code_for("+14155552671"), "x")
+    started = accounts.account_changes.start_enable_2fa(
+        result.user_id, "sms", "198.51.100.7"
+    )  # the hour's one code
+    accounts.account_changes.finish_enable_2fa(
+        result.user_id, started.verification_id, sandbox.code_for("+14155552671"), "x"
+    )
     root = State(_reflex_internal_init=True)
     form = _form(root, LoginState)
 

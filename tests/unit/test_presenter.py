@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from reflex.istate.data import RouterData
 from reflex.state import State
+from wiring import use_services
 
 from plivo_otp_app.errors import LoginExpired, RateLimited, TooManyAttempts
 from plivo_otp_app.messages import OUTAGE, SESSION_ENDED
@@ -42,10 +43,7 @@ def _drain(handler: AsyncIterator[Any]) -> list[Any]:
 
 @pytest.fixture
 def tab(accounts, monkeypatch) -> State:
-    for module in (login_module, verify_module, account_module):
-        monkeypatch.setattr(module, "get_account_service", lambda: accounts)
-    monkeypatch.setattr(verify_module, "get_verification_service", lambda: accounts.verifications)
-    monkeypatch.setattr(auth_module, "get_session_service", lambda: accounts.sessions)
+    use_services(monkeypatch, accounts, login_module, verify_module, account_module, auth_module)
     return State(_reflex_internal_init=True)
 
 
@@ -54,9 +52,9 @@ def _sub(tab: State, cls: type) -> Any:
 
 
 def _signed_in(tab: State, accounts, sandbox) -> tuple[int, str]:
-    result = accounts.signup("alice", "alice@example.org", PASSWORD, NUMBER, "US", "sms", "192.0.2.1")
+    result = accounts.signups.signup("alice", "alice@example.org", PASSWORD, NUMBER, "US", "sms", "192.0.2.1")
     assert result.user_id is not None
-    accounts.finish_signup(
+    accounts.signups.finish_signup(
         result.user_id, result.started.verification_id, sandbox.code_for(NUMBER), "192.0.2.1"
     )
     token = accounts.sessions.create_session(result.user_id, "192.0.2.1", "browser A")
@@ -128,7 +126,7 @@ def test_a_logout_during_an_outage_says_so_and_leaves_nobody_half_signed_out(
 def test_an_unexpected_failure_at_login_is_logged_once_and_leaves_the_form_usable(
     tab, accounts, tmp_path, caplog
 ):
-    _database_gone(accounts, tmp_path)
+    _database_gone(accounts.users, tmp_path)
     tab.router = RouterData.from_router_data(
         {"ip": "198.51.100.7", "token": "tab-a", "headers": {"cookie": BROWSER_A}}
     )

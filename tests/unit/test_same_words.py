@@ -23,10 +23,11 @@ from harness import free_port
 from reflex.istate.data import RouterData
 from reflex.state import State
 from sqlalchemy import make_url
+from wiring import use_services
 
 from plivo_otp_app import messages, services
 from plivo_otp_app.config import get_settings
-from plivo_otp_app.services import AccountService
+from plivo_otp_app.services import Services
 from plivo_otp_app.state import account as account_module
 from plivo_otp_app.state import auth as auth_module
 from plivo_otp_app.state import verify as verify_module
@@ -47,20 +48,18 @@ def _drain(handler: AsyncIterator[Any]) -> None:
     asyncio.run(collect())
 
 
-def _signed_in(accounts: AccountService, sandbox: Any) -> str:
+def _signed_in(accounts: Services, sandbox: Any) -> str:
     """A user with a verified phone and no 2FA; the token of their session."""
-    result = accounts.signup("alice", None, PASSWORD, OWN_NUMBER, "US", "sms", "192.0.2.1")
+    result = accounts.signups.signup("alice", None, PASSWORD, OWN_NUMBER, "US", "sms", "192.0.2.1")
     assert result.user_id is not None
     code = sandbox.code_for(OWN_NUMBER)
-    assert accounts.finish_signup(result.user_id, result.started.verification_id, code, "192.0.2.1")
+    assert accounts.signups.finish_signup(result.user_id, result.started.verification_id, code, "192.0.2.1")
     return accounts.sessions.create_session(result.user_id, "192.0.2.1", "test")
 
 
-def _use(monkeypatch: pytest.MonkeyPatch, accounts: AccountService) -> None:
+def _use(monkeypatch: pytest.MonkeyPatch, accounts: Services) -> None:
     """Both pages' states on `accounts` (and its verification and session services)."""
-    monkeypatch.setattr(verify_module, "get_verification_service", lambda: accounts.verifications)
-    monkeypatch.setattr(account_module, "get_account_service", lambda: accounts)
-    monkeypatch.setattr(auth_module, "get_session_service", lambda: accounts.sessions)
+    use_services(monkeypatch, accounts, verify_module, account_module, auth_module)
 
 
 def _database_gone(make_accounts, db_url, sandbox, monkeypatch) -> str:
@@ -105,7 +104,7 @@ OUTAGES: dict[str, tuple[Callable[..., str], str]] = {
 @pytest.fixture
 def fresh_factories() -> Iterator[None]:
     """The process's settings and service factories, built again after the test."""
-    factories = (get_settings, services.get_verification_service, services.get_account_service)
+    factories = (get_settings, services.get_verification_service, services.get_services)
     factories += (services.get_session_service,)
     for factory in factories:
         factory.cache_clear()  # type: ignore[attr-defined]

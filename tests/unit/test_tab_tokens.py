@@ -17,6 +17,7 @@ import pytest
 from reflex.istate.data import RouterData
 from reflex.state import State
 from sqlmodel import select
+from wiring import use_services
 
 from plivo_otp_app.errors import BrowserUnknown
 from plivo_otp_app.models import AuthSession, LoginTicket, User
@@ -52,10 +53,7 @@ def code(sandbox) -> Any:
 @pytest.fixture
 def tab(accounts, monkeypatch) -> State:
     """One tab's state tree, on the test's services."""
-    for module in (login_module, verify_module, account_module):
-        monkeypatch.setattr(module, "get_account_service", lambda: accounts)
-    monkeypatch.setattr(verify_module, "get_verification_service", lambda: accounts.verifications)
-    monkeypatch.setattr(auth_module, "get_session_service", lambda: accounts.sessions)
+    use_services(monkeypatch, accounts, login_module, verify_module, account_module, auth_module)
     return State(_reflex_internal_init=True)
 
 
@@ -70,12 +68,14 @@ def _sub(tab: State, cls: type) -> Any:
 
 
 def _user(accounts, code, two_factor: bool) -> int:
-    result = accounts.signup("alice", "alice@example.org", PASSWORD, NUMBER, "US", "sms", "192.0.2.1")
+    result = accounts.signups.signup("alice", "alice@example.org", PASSWORD, NUMBER, "US", "sms", "192.0.2.1")
     assert result.user_id is not None
-    accounts.finish_signup(result.user_id, result.started.verification_id, code(NUMBER), "192.0.2.1")
+    accounts.signups.finish_signup(result.user_id, result.started.verification_id, code(NUMBER), "192.0.2.1")
     if two_factor:
-        started = accounts.start_enable_2fa(result.user_id, "sms", "192.0.2.1")
-        accounts.finish_enable_2fa(result.user_id, started.verification_id, code(NUMBER), "192.0.2.1")
+        started = accounts.account_changes.start_enable_2fa(result.user_id, "sms", "192.0.2.1")
+        accounts.account_changes.finish_enable_2fa(
+            result.user_id, started.verification_id, code(NUMBER), "192.0.2.1"
+        )
     return result.user_id
 
 
@@ -86,7 +86,7 @@ def _generate_backup_codes(tab: State, page: AccountState, code) -> None:
 
 
 def _rows(accounts, model: type) -> list[Any]:
-    with accounts.db() as db:
+    with accounts.users.db() as db:
         return list(db.exec(select(model)).all())
 
 
@@ -234,7 +234,7 @@ def _start_phone_change(tab: State, accounts, code) -> tuple[int, str, VerifySta
 
 
 def _phone(accounts, user_id: int) -> str | None:
-    with accounts.db() as db:
+    with accounts.users.db() as db:
         return db.get(User, user_id).phone_number
 
 
@@ -264,13 +264,13 @@ def test_a_phone_change_is_refused_in_another_live_session_of_the_same_user(tab,
 
 
 def _unverified_signed_in(tab: State, accounts) -> tuple[int, str]:
-    result = accounts.signup("alice", "alice@example.org", PASSWORD, NUMBER, "US", "sms", "192.0.2.1")
+    result = accounts.signups.signup("alice", "alice@example.org", PASSWORD, NUMBER, "US", "sms", "192.0.2.1")
     assert result.user_id is not None
     return result.user_id, _signed_in(tab, accounts, result.user_id)
 
 
 def _verified(accounts, user_id: int) -> bool:
-    with accounts.db() as db:
+    with accounts.users.db() as db:
         return db.get(User, user_id).is_phone_verified
 
 

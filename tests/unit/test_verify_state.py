@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from reflex.istate.data import RouterData
 from reflex.state import State
+from wiring import use_services
 
 from plivo_otp_app import services
 from plivo_otp_app.config import get_settings
@@ -293,7 +294,7 @@ def test_a_database_outage_has_the_outage_sentence(make_service, monkeypatch, tm
 @pytest.fixture
 def unbuildable_services(monkeypatch) -> Iterator[None]:
     """The real service factories, with a rate-limit store URL no store can be built from."""
-    factories = (get_settings, services.get_verification_service, services.get_account_service)
+    factories = (get_settings, services.get_verification_service, services.get_services)
     monkeypatch.setenv("RATE_LIMIT_STORAGE_URL", "no-such-store://localhost")
     for factory in factories:
         factory.cache_clear()
@@ -352,7 +353,7 @@ def test_a_reload_during_a_flow_says_nothing_about_a_restart(state, sandbox):
 
 
 def test_a_login_that_timed_out_goes_back_to_the_password_step(state, accounts, monkeypatch):
-    monkeypatch.setattr(verify_module, "get_account_service", lambda: accounts)
+    use_services(monkeypatch, accounts, verify_module)
     headers = {"asgi-scope-client": "198.51.100.7", "cookie": "otp_browser=a-browser"}
     state.router = RouterData.from_router_data({"ip": "198.51.100.7", "token": "tab-1", "headers": headers})
     pending = "a-pending-login-the-server-no-longer-has"
