@@ -10,7 +10,7 @@ import math
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from .config import ConfigError
+from .environ import ConfigError
 
 #: What the pages say when a step worked, by what was done.
 DONE = {

@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 import reflex as rx
 
-from ..config import get_settings
+from ..config import ProviderSettings, get_settings
 from ..phone import mask
 
 
@@ -14,12 +14,14 @@ class SandboxState(rx.State):
     """Newest messages first; empty outside sandbox mode."""
 
     messages: list[dict[str, str]] = []
-    enabled: bool = get_settings().is_sandbox
+    #: Set from the settings on page load; a class body must not read them.
+    enabled: bool = ProviderSettings().is_sandbox
 
     @rx.event
     def refresh(self) -> None:
         """Reload the outbox (on page load and on the refresh button)."""
-        if not get_settings().is_sandbox:
+        self.enabled = get_settings().provider.is_sandbox
+        if not self.enabled:
             self.messages = []
             return
         from ..sandbox import get_store  # noqa: PLC0415 - only in sandbox mode

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import reflex as rx
 
 from .. import log
-from ..config import get_settings
+from ..config import Settings, get_settings
 from ..errors import (
     DONE,
     LoginExpired,
@@ -57,6 +57,8 @@ BACKUP_PURPOSES = ("login", "disable-2fa", "confirm-phone", "backup-codes")
 BROWSER_PURPOSES = ("login", "signup")
 #: The verification service's purpose of a flow, where the two differ.
 _SERVICE_PURPOSE = {"verify-phone": "signup"}
+#: The defaults in code: a class body must not read the settings, which the app decides later.
+_DEFAULTS = Settings()
 #: When this server process started: a flow older than that was cut by a restart.
 _PROCESS_STARTED = time.time()
 
@@ -65,7 +67,7 @@ class VerifyState(AuthState):
     """Phone, code, loading and verified flags, like the React original."""
 
     phone: str = ""
-    country: str = get_settings().default_country
+    country: str = _DEFAULTS.otp.default_country
     channel: str = "sms"
     code_sent: bool = False
     loading: bool = False
@@ -78,8 +80,9 @@ class VerifyState(AuthState):
     backup_mode: bool = False
     #: Whether this flow's code step offers "Use a backup code".
     backup_allowed: bool = False
-    sandbox: bool = get_settings().is_sandbox
-    code_length: int = get_settings().code_length
+    #: These two are set from the process's settings on every page load (`reset_flow`).
+    sandbox: bool = _DEFAULTS.provider.is_sandbox
+    code_length: int = _DEFAULTS.otp.code_length
     #: The code can take no more tries (expired, or too many wrong ones): only a new code helps.
     code_dead: bool = False
     #: Why the flow started over (a restart of the server lost it, a login timed out), with the next step.
@@ -114,6 +117,9 @@ class VerifyState(AuthState):
         step: the server no longer has the flow (memory state), or has it back from
         before this process started (disk or Redis state, reconnecting after the restart).
         """
+        settings = get_settings()
+        self.sandbox = settings.provider.is_sandbox
+        self.code_length = settings.otp.code_length
         restarted = not self.code_sent or self._flow_since < _PROCESS_STARTED
         lost = self.flow_in_progress if restarted else ""
         self._clear(keep_phone=False)
