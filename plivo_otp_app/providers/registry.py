@@ -1,8 +1,9 @@
 """Providers by name: `OTP_PROVIDER` picks one, `build_provider` builds it from the settings.
 
-Built in: `plivo` (Plivo Verify) and `sandbox` (the Plivo wrapper pointed at the
-embedded sandbox). A host app adds its own with `register_provider` before the
-settings are loaded.
+Built in: `plivo` (Plivo Verify), `sandbox` (the Plivo wrapper pointed at the embedded
+sandbox) and `fake` (in-process, no HTTP). A host app adds its own with
+`register_provider` before the settings are loaded; every provider must pass
+`tests/integration/test_provider_contract.py`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .base import VerifyProvider
+from .fake import fake_provider
 from .plivo import plivo_provider, sandbox_provider
 
 if TYPE_CHECKING:
@@ -47,3 +49,4 @@ def build_provider(settings: Settings) -> VerifyProvider:
 
 register_provider("plivo", plivo_provider)
 register_provider("sandbox", sandbox_provider)
+register_provider("fake", fake_provider)
