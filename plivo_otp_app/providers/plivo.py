@@ -20,6 +20,7 @@ from .. import log
 from ..environ import Checked, ConfigError, as_float, as_url, between, http_url, var
 from ..errors import ProviderRejected, ProviderUnavailable
 from ..phone import mask
+from ..sandbox.settings import SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN
 from .base import Outcome
 
 if TYPE_CHECKING:
@@ -228,8 +229,6 @@ def sandbox_provider(settings: Settings) -> PlivoProvider:
     The production code path is the one exercised. The sandbox answers on the app's
     own backend, unless `PLIVO_API_BASE_URL` names one running on its own.
     """
-    from ..sandbox.settings import SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN  # noqa: PLC0415 - only for the sandbox
-
     base_url = settings.provider.plivo.api_base_url or _own_backend_url
     return _configured(settings, SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN, base_url)
 
