@@ -23,9 +23,11 @@ PHONE = "+14155552671"
 OTHER_PHONE = "+14155552672"
 EXPIRY_SECONDS = 300
 ACCOUNT_APP = "00000000-0000-4000-8000-00000000acc7"
-#: The sandbox's fault numbers, which the fake shares: refusals and outages.
+#: The sandbox's fault numbers, which the fake shares: refusals and outages. The hang is left
+#: to test_plivo_wrapper.py, which waits for the sandbox to finish the hung request: here it
+#: would deliver its code later, into another test's outbox.
 REFUSED = [e164 for e164, fault in FAULTS.items() if fault.status in (400, 403)]
-DOWN = [e164 for e164, fault in FAULTS.items() if fault.status not in (400, 403)]
+DOWN = [e164 for e164, fault in FAULTS.items() if fault.status and fault.status not in (400, 403)]
 
 
 @dataclass
