@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import field, fields
-from typing import Any, TypeVar
+from dataclasses import Field, field, fields
+from typing import Any, ClassVar, TypeVar
 
 T = TypeVar("T")
 G = TypeVar("G", bound="Checked")
@@ -40,21 +40,24 @@ def var(name: str, default: T, parse: Parse | None = None, check: Check | None =
 
 
 class Checked:
-    """Base of a settings group: runs every field's check after construction."""
+    """Base of a settings group (a frozen dataclass): runs every field's check after construction."""
 
-    def __post_init__(self: Any) -> None:
+    #: Set by `@dataclass` on each group.
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+
+    def __post_init__(self) -> None:
         for f in fields(self):
             check = f.metadata.get("check")
             if check is not None:
                 check(f.metadata["env"], getattr(self, f.name))
 
 
-def load_group(cls: type[G], env: Mapping[str, str], **given: Any) -> G:
-    """A settings group read from `env`; fields in `given` are taken as they are."""
+def load_group(cls: type[G], env: Mapping[str, str]) -> G:
+    """A settings group read from `env`; a variable unset or blank keeps the field's default."""
     values: dict[str, Any] = {}
-    for f in fields(cls):  # type: ignore[arg-type]
+    for f in fields(cls):
         name = f.metadata.get("env")
-        if name is None or f.name in given:
+        if name is None:
             continue
         raw = text(env, name)
         if raw is not None:
@@ -64,7 +67,7 @@ def load_group(cls: type[G], env: Mapping[str, str], **given: Any) -> G:
                 raise
             except ValueError:
                 raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    return cls(**values, **given)
+    return cls(**values)
 
 
 def text(env: Mapping[str, str], name: str) -> str | None:
