@@ -43,7 +43,7 @@ def _started(result: Started) -> JSONResponse:
 async def _send(request: Request, body: dict[str, Any], service: VerificationService) -> JSONResponse:
     recipient = string_field(body, "recipient")
     channel = string_field(body, "channel", "sms")
-    country = string_field(body, "country", service.settings.default_country)
+    country = string_field(body, "country", service.settings.otp.default_country)
     result = await run_blocking(service.start, recipient, country, channel, request_ip(request))
     return _started(result)
 
@@ -73,7 +73,7 @@ async def _health(_request: Request, _body: dict[str, Any], service: Verificatio
         reason = str(getattr(exc, "orig", None) or exc)
         log.event("health_db_error", logging.ERROR, error=type(exc).__name__, reason=reason[:200])
         return error(503, messages.HEALTH_DATABASE_DOWN, code="unavailable", status="unavailable")
-    return ok({"status": "ok", "provider": service.settings.provider})
+    return ok({"status": "ok", "provider": service.settings.provider.name})
 
 
 def api_routes(

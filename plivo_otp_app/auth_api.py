@@ -101,9 +101,10 @@ def _complete_route(services: ServicesFactory) -> Route:
         if redeemed is None:
             return _no_store(RedirectResponse(fallback, status_code=303))
         response = RedirectResponse(safe_landing(redeemed.landing, request), status_code=303)
-        cookies = {SESSION_COOKIE: (redeemed.session_token, sessions.settings.session_absolute_hours * 3600)}
+        lifetimes = sessions.settings.accounts
+        cookies = {SESSION_COOKIE: (redeemed.session_token, lifetimes.session_absolute_hours * 3600)}
         if redeemed.device_token:
-            cookies[DEVICE_COOKIE] = (redeemed.device_token, sessions.settings.remember_device_days * 86400)
+            cookies[DEVICE_COOKIE] = (redeemed.device_token, lifetimes.remember_device_days * 86400)
         for name, (value, max_age) in cookies.items():
             set_cookie(response, name, value, max_age, _secure(request))
         return _no_store(response)

@@ -32,5 +32,5 @@ async def run_blocking(fn: Callable[..., T], *args: object) -> T:
     loop = asyncio.get_running_loop()
     limiter = _limiters.get(loop)
     if limiter is None:
-        limiter = _limiters[loop] = anyio.CapacityLimiter(get_settings().worker_threads)
+        limiter = _limiters[loop] = anyio.CapacityLimiter(get_settings().infra.worker_threads)
     return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=limiter)

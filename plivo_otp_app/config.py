@@ -1,178 +1,120 @@
-"""One typed settings object, read from the environment (and a `.env` file).
+"""The settings, in five groups, each field with its one default; read from the environment or built in code.
 
-Every variable is validated when the settings are loaded; a bad value raises
-`ConfigError` naming the variable, so a misconfigured deployment fails at start
-rather than on the first user.
+`Settings(provider, otp, limits, accounts, infra)`: every group is a frozen
+dataclass whose fields carry their default and the environment variable they are
+read from (see `environ`), so `Settings()` is the demo's defaults and a host app
+writes `Settings(otp=OtpPolicy(default_country="GB"))`. `load_settings` reads the
+same groups from the environment (and a `.env` file). Every value is checked when
+a group is built, read or written in code; a bad value raises `ConfigError` naming
+the variable, so a misconfigured deployment fails at start rather than on the first
+user. Each provider owns its settings (`PlivoSettings` in `providers/plivo.py`,
+`SandboxSettings` in `sandbox/settings.py`).
+
+Nothing here reads the environment at import: `get_settings()` returns what
+`configure(settings)` was given (by `mount`), else loads the environment once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 import ipaddress
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TypeVar
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
+import limits.storage
 import phonenumbers
 from dotenv import load_dotenv
 from limits import parse_many
-from limits.storage import SCHEMES, MovingWindowSupport
+from limits.storage import MovingWindowSupport
 
-T = TypeVar("T")
+from .environ import Checked, ConfigError, as_flag, as_float, as_int, between, load_group, text, var
+from .providers.plivo import PlivoSettings
+from .providers.registry import provider_names
+from .sandbox.settings import (
+    SANDBOX_ACCOUNT_APP_UUID,
+    SANDBOX_AUTH_ID,
+    SANDBOX_AUTH_TOKEN,
+    SANDBOX_SMS_SOURCE,
+    SandboxSettings,
+)
+
+__all__ = [
+    "SANDBOX_AUTH_ID",
+    "SANDBOX_AUTH_TOKEN",
+    "AccountSettings",
+    "ConfigError",
+    "InfraSettings",
+    "LimitSettings",
+    "OtpPolicy",
+    "PlivoSettings",
+    "ProviderSettings",
+    "SandboxSettings",
+    "Settings",
+    "configure",
+    "get_settings",
+    "load_settings",
+]
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-#: Credentials the embedded sandbox accepts; they are never real Plivo credentials.
-SANDBOX_AUTH_ID = "MASANDBOX00000000000"
-SANDBOX_AUTH_TOKEN = "sandbox-auth-token"  # noqa: S105 - a public test value
-#: The sandbox's second Verify application, for codes to an account's own verified phone.
-SANDBOX_ACCOUNT_APP_UUID = "00000000-0000-4000-8000-00000000acc7"
-
-PROVIDERS = ("plivo", "sandbox")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-#: Reverse proxies whose X-Forwarded-* headers are believed by default: this host only.
-DEFAULT_TRUSTED_PROXIES = "127.0.0.0/8,::1"
+#: Providers that deliver nothing to a real phone; they get the sandbox's second Verify
+#: application and notice sender unless others are configured.
+_STAND_INS = ("sandbox", "fake")
 
 
-class ConfigError(ValueError):
-    """A configuration variable is missing or has a bad value."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything the app reads from its environment."""
-
-    provider: str
-    plivo_auth_id: str
-    plivo_auth_token: str
-    plivo_app_uuid: str | None
-    plivo_api_base_url: str | None
-    plivo_brand_name: str | None
-    plivo_locale: str | None
-    plivo_callback_url: str | None
-    plivo_connect_timeout: float
-    plivo_read_timeout: float
-    code_length: int
-    otp_expiry_seconds: int
-    max_attempts: int
-    resend_cooldown_seconds: int
-    resend_cooldown_max_seconds: int
-    rate_limit_storage_url: str
-    send_limits_per_number: str
-    send_limits_per_ip: str
-    send_limits_per_prefix: str
-    verify_limits_per_ip: str
-    default_country: str
-    allowed_countries: frozenset[str]
-    log_level: str
-    sandbox_hang_seconds: float
-    password_min_length: int = 15
-    session_idle_minutes: int = 30
-    session_absolute_hours: int = 12
-    pending_login_minutes: int = 10
-    remember_device_days: int = 30
-    lockout_after: int = 10
-    lockout_base_seconds: int = 30
-    lockout_max_seconds: int = 3600
-    login_limits_per_ip: str = "20/5minutes"
-    login_limits_per_account: str = "10/15minutes"
-    send_limits_per_account: str = "5/10minutes;20/day"
-    plivo_account_app_uuid: str | None = None
-    sms_source_number: str | None = None
-    send_limits_fail_open: bool = False
-    db_pool_size: int = 5
-    db_max_overflow: int = 10
-    db_pool_timeout: float = 5.0
-    worker_threads: int = 8
-    trusted_proxies: tuple[Network, ...] = (
-        ipaddress.ip_network("127.0.0.0/8"),
-        ipaddress.ip_network("::1"),
-    )
-
-    @property
-    def is_sandbox(self) -> bool:
-        """Whether the embedded Plivo-compatible sandbox is the provider."""
-        return self.provider == "sandbox"
-
-
-def _get(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name)
-    if value is None or value.strip() == "":
-        return None
-    return value.strip()
-
-
-def _number(
-    env: Mapping[str, str],
-    name: str,
-    default: T,
-    cast: Callable[[str], T],
-    low: float,
-    high: float,
-) -> T:
-    raw = _get(env, name)
-    if raw is None:
-        return default
+def _rate_limits(name: str, value: str) -> None:
     try:
-        value = cast(raw)
+        parse_many(value)
     except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if not low <= value <= high:  # type: ignore[operator]
-        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
-    return value
+        raise ConfigError(f"{name} must be rate limits such as '3/10minutes;5/hour', got {value!r}") from None
 
 
-def _limits(env: Mapping[str, str], name: str, default: str) -> str:
-    raw = _get(env, name) or default
-    try:
-        parse_many(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be rate limits such as '3/10minutes;5/hour', got {raw!r}") from None
-    return raw
+def _limit(name: str, default: str) -> str:
+    return var(name, default, check=_rate_limits)
 
 
-def _country(name: str, code: str) -> str:
-    code = code.strip().upper()
+def _upper(_name: str, raw: str) -> str:
+    return raw.upper()
+
+
+def _country(name: str, code: str) -> None:
     if code not in phonenumbers.SUPPORTED_REGIONS:
         raise ConfigError(f"{name} must be ISO 3166 country codes, got {code!r}")
-    return code
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = (_get(env, name) or "0").lower()
-    if raw not in ("0", "1", "true", "false", "yes", "no"):
-        raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
-    return raw in ("1", "true", "yes")
+def _country_list(_name: str, raw: str) -> frozenset[str]:
+    return frozenset(part.strip().upper() for part in raw.split(",") if part.strip())
 
 
-def _url(env: Mapping[str, str], name: str) -> str | None:
-    raw = _get(env, name)
-    if raw is not None and not raw.startswith(("http://", "https://")):
-        raise ConfigError(f"{name} must start with http:// or https://, got {raw!r}")
-    return raw.rstrip("/") if raw else None
+def _countries(name: str, codes: frozenset[str]) -> None:
+    for code in sorted(codes):
+        _country(name, code)
 
 
-def _storage_url(env: Mapping[str, str], name: str) -> str:
+def _storage_url(name: str, url: str) -> None:
     """A `limits` storage URL the moving-window limiter can use; checked without connecting.
 
     The message names the scheme only: the URL may carry a password.
     """
-    raw = _get(env, name) or "memory://"
-    scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
-    usable = sorted(s for s, cls in SCHEMES.items() if issubclass(cls, MovingWindowSupport))
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    # The registry `limits` parses storage URLs with (re-exported, not in its `__all__`).
+    schemes: Mapping[str, type[Any]] = vars(limits.storage)["SCHEMES"]
+    usable = sorted(s for s, cls in schemes.items() if issubclass(cls, MovingWindowSupport))
     if scheme not in usable:
         raise ConfigError(
             f"{name} must start with one of {', '.join(f'{s}://' for s in usable)}, got {scheme!r}"
         )
-    needs = SCHEMES[scheme].DEPENDENCIES
+    needs: Mapping[str, object] | list[str] = getattr(schemes[scheme], "DEPENDENCIES", [])
     if needs and not any(importlib.util.find_spec(module.split(".")[0]) for module in needs):
         raise ConfigError(f"{name} {scheme}:// needs the {' or '.join(needs)} package")
-    return raw
 
 
-def _networks(env: Mapping[str, str], name: str, default: str) -> tuple[Network, ...]:
-    raw = _get(env, name) or default
+def _networks(name: str, raw: str) -> tuple[Network, ...]:
     try:
         parts = [part.strip() for part in raw.split(",") if part.strip()]
         return tuple(ipaddress.ip_network(part, strict=False) for part in parts)
@@ -181,44 +123,184 @@ def _networks(env: Mapping[str, str], name: str, default: str) -> tuple[Network,
         raise ConfigError(message) from None
 
 
-def _provider(env: Mapping[str, str]) -> tuple[str, str, str]:
-    auth_id = _get(env, "PLIVO_AUTH_ID") or ""
-    auth_token = _get(env, "PLIVO_AUTH_TOKEN") or ""
-    has_credentials = bool(auth_id or auth_token)
-    chosen = _get(env, "OTP_PROVIDER")
-    if chosen is None and not has_credentials and (_get(env, "REFLEX_ENV_MODE") or "").lower() == "prod":
+def _log_level(name: str, level: str) -> None:
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"{name} must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+
+
+def _int(name: str, default: int, low: int, high: int) -> int:
+    return var(name, default, as_int, between(low, high))
+
+
+def _float(name: str, default: float, low: float, high: float) -> float:
+    return var(name, default, as_float, between(low, high))
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """Which provider delivers the codes (`OTP_PROVIDER`), and the built-in providers' settings.
+
+    `plivo` serves both the `plivo` and the `sandbox` provider (the sandbox with its own
+    credentials); a provider a host app registers can keep its settings in its factory.
+    """
+
+    name: str = "sandbox"
+    plivo: PlivoSettings = field(default_factory=PlivoSettings)
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+
+    def __post_init__(self) -> None:
+        if self.name not in provider_names():
+            raise ConfigError(f"OTP_PROVIDER must be one of {', '.join(provider_names())}, got {self.name!r}")
+        if self.name == "plivo":
+            self.plivo.check_credentials()
+        elif self.name == "sandbox":
+            _refuse_real_credentials(self.plivo, self.sandbox)
+
+    @property
+    def is_sandbox(self) -> bool:
+        """Whether the embedded Plivo-compatible sandbox is the provider."""
+        return self.name == "sandbox"
+
+    @property
+    def account_app_uuid(self) -> str | None:
+        """The Verify application of codes to an account's own phone; None: the default one.
+
+        `PLIVO_ACCOUNT_APP_UUID` where set; the sandbox's second application under a stand-in.
+        """
+        if self.plivo.account_app_uuid is None and self.name in _STAND_INS:
+            return SANDBOX_ACCOUNT_APP_UUID
+        return self.plivo.account_app_uuid
+
+    @property
+    def sms_source(self) -> str | None:
+        """The sender of plain SMS (security notices); None: none are sent."""
+        if self.plivo.sms_source is None and self.name in _STAND_INS:
+            return SANDBOX_SMS_SOURCE
+        return self.plivo.sms_source
+
+
+@dataclass(frozen=True)
+class OtpPolicy(Checked):
+    """The codes: length, lifetime, tries, resend waits, and which numbers may have one."""
+
+    code_length: int = _int("OTP_CODE_LENGTH", 6, 4, 8)
+    expiry_seconds: int = _int("OTP_EXPIRY_SECONDS", 300, 30, 600)
+    max_attempts: int = _int("OTP_MAX_ATTEMPTS", 5, 1, 10)
+    resend_cooldown_seconds: int = _int("OTP_RESEND_COOLDOWN_SECONDS", 30, 1, 3600)
+    #: The longest wait between resends, which doubles from `resend_cooldown_seconds`.
+    resend_cooldown_max_seconds: int = _int("OTP_RESEND_COOLDOWN_MAX_SECONDS", 1800, 1, 86400)
+    default_country: str = var("DEFAULT_COUNTRY", "US", _upper, _country)
+    #: Countries whose numbers may have a code; empty: all.
+    allowed_countries: frozenset[str] = var("ALLOWED_COUNTRIES", frozenset[str](), _country_list, _countries)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.resend_cooldown_max_seconds < self.resend_cooldown_seconds:
+            raise ConfigError(
+                "OTP_RESEND_COOLDOWN_MAX_SECONDS must be at least OTP_RESEND_COOLDOWN_SECONDS "
+                f"({self.resend_cooldown_seconds}), got {self.resend_cooldown_max_seconds}"
+            )
+        if self.allowed_countries and self.default_country not in self.allowed_countries:
+            raise ConfigError("DEFAULT_COUNTRY must be one of ALLOWED_COUNTRIES")
+
+
+@dataclass(frozen=True)
+class LimitSettings(Checked):
+    """Rate limits (`limits` strings such as "3/10minutes;5/hour") and where their counts live."""
+
+    storage_url: str = var("RATE_LIMIT_STORAGE_URL", "memory://", check=_storage_url)
+    send_per_number: str = _limit("RATE_LIMIT_SEND_PER_NUMBER", "3/10minutes;5/hour;10/day")
+    send_per_ip: str = _limit("RATE_LIMIT_SEND_PER_IP", "10/hour")
+    send_per_prefix: str = _limit("RATE_LIMIT_SEND_PER_PREFIX", "10/hour")
+    send_per_account: str = _limit("RATE_LIMIT_SEND_PER_ACCOUNT", "5/10minutes;20/day")
+    verify_per_ip: str = _limit("RATE_LIMIT_VERIFY_PER_IP", "30/5minutes")
+    login_per_ip: str = _limit("RATE_LIMIT_LOGIN_PER_IP", "20/5minutes")
+    login_per_account: str = _limit("RATE_LIMIT_LOGIN_PER_ACCOUNT", "10/15minutes")
+    #: Let sends through (not refuse them) while the limit store is down.
+    sends_fail_open: bool = var("RATE_LIMIT_SENDS_FAIL_OPEN", False, as_flag)
+
+
+@dataclass(frozen=True)
+class AccountSettings(Checked):
+    """Passwords, sessions, pending logins, remembered devices and the wrong-code lockout."""
+
+    password_min_length: int = _int("PASSWORD_MIN_LENGTH", 15, 8, 64)
+    session_idle_minutes: int = _int("SESSION_IDLE_MINUTES", 30, 1, 1440)
+    session_absolute_hours: int = _int("SESSION_ABSOLUTE_HOURS", 12, 1, 720)
+    pending_login_minutes: int = _int("PENDING_LOGIN_MINUTES", 10, 1, 10)
+    remember_device_days: int = _int("REMEMBER_DEVICE_DAYS", 30, 1, 365)
+    lockout_after: int = _int("OTP_LOCKOUT_AFTER", 10, 1, 100)
+    lockout_base_seconds: int = _int("OTP_LOCKOUT_SECONDS", 30, 1, 86400)
+    lockout_max_seconds: int = _int("OTP_LOCKOUT_MAX_SECONDS", 3600, 1, 86400)
+
+
+@dataclass(frozen=True)
+class InfraSettings(Checked):
+    """Logging, the database pool, worker threads and the reverse proxies believed."""
+
+    log_level: str = var("LOG_LEVEL", "INFO", _upper, _log_level)
+    db_pool_size: int = _int("DB_POOL_SIZE", 5, 1, 200)
+    db_max_overflow: int = _int("DB_MAX_OVERFLOW", 10, 0, 200)
+    db_pool_timeout: float = _float("DB_POOL_TIMEOUT", 5.0, 0.1, 120)
+    worker_threads: int = _int("WORKER_THREADS", 8, 1, 256)
+    #: Reverse proxies whose X-Forwarded-* headers are believed: this host only by default.
+    trusted_proxies: tuple[Network, ...] = var(
+        "TRUSTED_PROXIES",
+        (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1")),
+        _networks,
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the library reads, in groups; `Settings()` is the demo's defaults."""
+
+    provider: ProviderSettings = field(default_factory=ProviderSettings)
+    otp: OtpPolicy = field(default_factory=OtpPolicy)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    accounts: AccountSettings = field(default_factory=AccountSettings)
+    infra: InfraSettings = field(default_factory=InfraSettings)
+
+
+def _refuse_real_credentials(plivo: PlivoSettings, sandbox: SandboxSettings) -> None:
+    """The sandbox shows every code to anyone: it refuses beside real credentials unless forced."""
+    if plivo.has_credentials and not sandbox.force:
+        raise ConfigError(
+            "OTP_PROVIDER=sandbox refuses to run while PLIVO_AUTH_ID/PLIVO_AUTH_TOKEN are set; "
+            "unset them or set SANDBOX_FORCE=1"
+        )
+
+
+def _provider_settings(env: Mapping[str, str]) -> ProviderSettings:
+    plivo = load_group(PlivoSettings, env)
+    sandbox = load_group(SandboxSettings, env)
+    chosen = text(env, "OTP_PROVIDER")
+    production = (text(env, "REFLEX_ENV_MODE") or "").lower() == "prod"
+    if chosen is None and not plivo.has_credentials and production:
         # A production secret that failed to load must not turn into a public outbox of codes.
         raise ConfigError(
             "OTP_PROVIDER is not set and there are no Plivo credentials: in production set "
             "PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN, or OTP_PROVIDER=sandbox to serve the sandbox, "
             "whose outbox shows every code to anyone"
         )
-    provider = (chosen or ("plivo" if has_credentials else "sandbox")).lower()
-    if provider not in PROVIDERS:
-        raise ConfigError(f"OTP_PROVIDER must be one of {', '.join(PROVIDERS)}, got {provider!r}")
-    if provider == "plivo":
-        if not auth_id or not auth_token:
-            raise ConfigError("PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN must be set when OTP_PROVIDER=plivo")
-        if len(auth_id) != 20 or not auth_id.startswith(("MA", "SA")):
-            raise ConfigError("PLIVO_AUTH_ID must be a 20-character id starting with MA or SA")
-        return provider, auth_id, auth_token
-    if has_credentials and not _flag(env, "SANDBOX_FORCE"):
-        raise ConfigError(
-            "OTP_PROVIDER=sandbox refuses to run while PLIVO_AUTH_ID/PLIVO_AUTH_TOKEN are set; "
-            "unset them or set SANDBOX_FORCE=1"
-        )
-    return provider, SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN
+    name = (chosen or ("plivo" if plivo.has_credentials else ProviderSettings.name)).lower()
+    if name == "sandbox":
+        _refuse_real_credentials(plivo, sandbox)  # before they are dropped below
+    if name != "plivo":
+        # Real credentials never travel with a provider that does not use them.
+        plivo = dataclasses.replace(plivo, auth_id="", auth_token="")
+    return ProviderSettings(name, plivo, sandbox)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate the settings.
+    """Read and check the settings from environment variables.
 
     Args:
         env: The variables to read; the process environment (after loading `.env`)
-            when omitted.
+            when omitted. An unset or blank variable keeps the field's default.
 
     Returns:
-        The validated settings.
+        The checked settings.
 
     Raises:
         ConfigError: A variable is missing or invalid; the message names it.
@@ -226,73 +308,29 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if env is None:
         load_dotenv(override=False)
         env = os.environ
-    provider, auth_id, auth_token = _provider(env)
-    cooldown = _number(env, "OTP_RESEND_COOLDOWN_SECONDS", 30, int, 1, 3600)
-    allowed = _get(env, "ALLOWED_COUNTRIES")
-    log_level = (_get(env, "LOG_LEVEL") or "INFO").upper()
-    if log_level not in LOG_LEVELS:
-        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
-    settings = Settings(
-        provider=provider,
-        plivo_auth_id=auth_id,
-        plivo_auth_token=auth_token,
-        plivo_app_uuid=_get(env, "PLIVO_APP_UUID"),
-        plivo_api_base_url=_url(env, "PLIVO_API_BASE_URL"),
-        plivo_brand_name=_get(env, "PLIVO_BRAND_NAME"),
-        plivo_locale=_get(env, "PLIVO_LOCALE"),
-        plivo_callback_url=_url(env, "PLIVO_CALLBACK_URL"),
-        plivo_connect_timeout=_number(env, "PLIVO_CONNECT_TIMEOUT", 3.0, float, 0.1, 60),
-        plivo_read_timeout=_number(env, "PLIVO_READ_TIMEOUT", 5.0, float, 0.1, 60),
-        code_length=_number(env, "OTP_CODE_LENGTH", 6, int, 4, 8),
-        otp_expiry_seconds=_number(env, "OTP_EXPIRY_SECONDS", 300, int, 30, 600),
-        max_attempts=_number(env, "OTP_MAX_ATTEMPTS", 5, int, 1, 10),
-        resend_cooldown_seconds=cooldown,
-        resend_cooldown_max_seconds=_number(
-            env, "OTP_RESEND_COOLDOWN_MAX_SECONDS", 1800, int, cooldown, 86400
-        ),
-        rate_limit_storage_url=_storage_url(env, "RATE_LIMIT_STORAGE_URL"),
-        send_limits_per_number=_limits(env, "RATE_LIMIT_SEND_PER_NUMBER", "3/10minutes;5/hour;10/day"),
-        send_limits_per_ip=_limits(env, "RATE_LIMIT_SEND_PER_IP", "10/hour"),
-        send_limits_per_prefix=_limits(env, "RATE_LIMIT_SEND_PER_PREFIX", "10/hour"),
-        verify_limits_per_ip=_limits(env, "RATE_LIMIT_VERIFY_PER_IP", "30/5minutes"),
-        default_country=_country("DEFAULT_COUNTRY", _get(env, "DEFAULT_COUNTRY") or "US"),
-        allowed_countries=frozenset(_country("ALLOWED_COUNTRIES", c) for c in allowed.split(",") if c.strip())
-        if allowed
-        else frozenset(),
-        log_level=log_level,
-        sandbox_hang_seconds=_number(env, "SANDBOX_HANG_SECONDS", 10.0, float, 0, 120),
-        password_min_length=_number(env, "PASSWORD_MIN_LENGTH", 15, int, 8, 64),
-        session_idle_minutes=_number(env, "SESSION_IDLE_MINUTES", 30, int, 1, 1440),
-        session_absolute_hours=_number(env, "SESSION_ABSOLUTE_HOURS", 12, int, 1, 720),
-        pending_login_minutes=_number(env, "PENDING_LOGIN_MINUTES", 10, int, 1, 10),
-        remember_device_days=_number(env, "REMEMBER_DEVICE_DAYS", 30, int, 1, 365),
-        lockout_after=_number(env, "OTP_LOCKOUT_AFTER", 10, int, 1, 100),
-        lockout_base_seconds=_number(env, "OTP_LOCKOUT_SECONDS", 30, int, 1, 86400),
-        lockout_max_seconds=_number(env, "OTP_LOCKOUT_MAX_SECONDS", 3600, int, 1, 86400),
-        login_limits_per_ip=_limits(env, "RATE_LIMIT_LOGIN_PER_IP", "20/5minutes"),
-        login_limits_per_account=_limits(env, "RATE_LIMIT_LOGIN_PER_ACCOUNT", "10/15minutes"),
-        send_limits_per_account=_limits(env, "RATE_LIMIT_SEND_PER_ACCOUNT", "5/10minutes;20/day"),
-        plivo_account_app_uuid=_get(env, "PLIVO_ACCOUNT_APP_UUID")
-        or (SANDBOX_ACCOUNT_APP_UUID if provider == "sandbox" else None),
-        sms_source_number=_get(env, "PLIVO_SMS_SOURCE"),
-        send_limits_fail_open=_flag(env, "RATE_LIMIT_SENDS_FAIL_OPEN"),
-        db_pool_size=_number(env, "DB_POOL_SIZE", 5, int, 1, 200),
-        db_max_overflow=_number(env, "DB_MAX_OVERFLOW", 10, int, 0, 200),
-        db_pool_timeout=_number(env, "DB_POOL_TIMEOUT", 5.0, float, 0.1, 120),
-        worker_threads=_number(env, "WORKER_THREADS", 8, int, 1, 256),
-        trusted_proxies=_networks(env, "TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES),
+    return Settings(
+        provider=_provider_settings(env),
+        otp=load_group(OtpPolicy, env),
+        limits=load_group(LimitSettings, env),
+        accounts=load_group(AccountSettings, env),
+        infra=load_group(InfraSettings, env),
     )
-    if (
-        settings.plivo_account_app_uuid is not None
-        and settings.plivo_account_app_uuid == settings.plivo_app_uuid
-    ):
-        raise ConfigError("PLIVO_ACCOUNT_APP_UUID must name another Verify application than PLIVO_APP_UUID")
-    if settings.allowed_countries and settings.default_country not in settings.allowed_countries:
-        raise ConfigError("DEFAULT_COUNTRY must be one of ALLOWED_COUNTRIES")
-    return settings
+
+
+_configured: list[Settings] = []
+
+
+def configure(settings: Settings | None) -> None:
+    """Make `settings` the process's settings (`mount` calls this with the host app's).
+
+    Call it before the first request: services already built keep the settings they
+    were built with. `None` goes back to the environment's.
+    """
+    _configured[:] = [] if settings is None else [settings]
+    get_settings.cache_clear()
 
 
 @functools.cache
 def get_settings() -> Settings:
-    """The process-wide settings, loaded once."""
-    return load_settings()
+    """The settings given to `configure`, else the environment's, loaded once (the demo app)."""
+    return _configured[0] if _configured else load_settings()

@@ -118,9 +118,9 @@ def engine_for(url: str) -> Engine:
     return create_engine(
         url,
         pool_pre_ping=True,  # a database that went away and came back is reconnected, not fatal
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout,
+        pool_size=settings.infra.db_pool_size,
+        max_overflow=settings.infra.db_max_overflow,
+        pool_timeout=settings.infra.db_pool_timeout,
     )
 
 

@@ -12,7 +12,7 @@ import math
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import messages
-from .config import ConfigError
+from .environ import ConfigError
 
 
 class OtpError(Exception):

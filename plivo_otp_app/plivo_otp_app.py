@@ -12,7 +12,7 @@ from .security_headers import security_headers
 from .state import AccountState, AuthState, LoginState, SandboxState, SignupState, VerifyState
 
 settings = get_settings()
-log.configure(settings.log_level)
+log.configure(settings.infra.log_level)
 
 # Outermost: the security headers on every response (pages, API, cookie routes, sandbox); inside
 # them, the browser cookie every page gets, so that a login can be bound to the browser.

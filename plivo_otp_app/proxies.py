@@ -59,7 +59,7 @@ def client_address(
         trusted: The proxies' networks; `TRUSTED_PROXIES` when omitted.
     """
     hops = _hops() if hops is None else hops
-    trusted = get_settings().trusted_proxies if trusted is None else trusted
+    trusted = get_settings().infra.trusted_proxies if trusted is None else trusted
     address = (peer or "").strip() or "unknown"
     chain = [part.strip() for part in (forwarded_for or "").split(",") if part.strip()]
     while hops > 0 and chain and is_trusted(address, trusted):
@@ -70,7 +70,7 @@ def client_address(
 
 def forwarded_trusted(peer: str | None) -> bool:
     """Whether this connection's `X-Forwarded-*` headers are believed."""
-    return _hops() > 0 and is_trusted(peer, get_settings().trusted_proxies)
+    return _hops() > 0 and is_trusted(peer, get_settings().infra.trusted_proxies)
 
 
 def _last(value: str | None) -> str | None:

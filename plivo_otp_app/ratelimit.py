@@ -86,15 +86,15 @@ class RateLimits:
     """The send and verify limits of one deployment."""
 
     def __init__(self, settings: Settings) -> None:
-        self._limiter = MovingWindowRateLimiter(_storage(settings.rate_limit_storage_url))
-        self._sends_fail_open = settings.send_limits_fail_open
-        self._send_ip = _Rule("send-ip", parse_many(settings.send_limits_per_ip))
-        self._send_number = _Rule("send-number", parse_many(settings.send_limits_per_number))
-        self._send_prefix = _Rule("send-prefix", parse_many(settings.send_limits_per_prefix))
-        self._send_account = _Rule("send-account", parse_many(settings.send_limits_per_account))
-        self._verify_ip = _Rule("verify-ip", parse_many(settings.verify_limits_per_ip))
-        self._login_ip = _Rule("login-ip", parse_many(settings.login_limits_per_ip))
-        self._login_account = _Rule("login-account", parse_many(settings.login_limits_per_account))
+        self._limiter = MovingWindowRateLimiter(_storage(settings.limits.storage_url))
+        self._sends_fail_open = settings.limits.sends_fail_open
+        self._send_ip = _Rule("send-ip", parse_many(settings.limits.send_per_ip))
+        self._send_number = _Rule("send-number", parse_many(settings.limits.send_per_number))
+        self._send_prefix = _Rule("send-prefix", parse_many(settings.limits.send_per_prefix))
+        self._send_account = _Rule("send-account", parse_many(settings.limits.send_per_account))
+        self._verify_ip = _Rule("verify-ip", parse_many(settings.limits.verify_per_ip))
+        self._login_ip = _Rule("login-ip", parse_many(settings.limits.login_per_ip))
+        self._login_account = _Rule("login-account", parse_many(settings.limits.login_per_account))
 
     def check_send(self, phone: Phone, client_ip: str, account: int | None = None) -> None:
         """Count one code sent to `phone` from `client_ip`; for `account`'s own verified phone

@@ -6,6 +6,7 @@ to it through the app's wrapper: nothing in the provider path is mocked.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -28,7 +29,13 @@ from sqlalchemy import Engine, text  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
 
-from plivo_otp_app.config import SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN, Settings, load_settings  # noqa: E402
+from plivo_otp_app.config import (  # noqa: E402
+    SANDBOX_AUTH_ID,
+    SANDBOX_AUTH_TOKEN,
+    ProviderSettings,
+    Settings,
+    load_settings,
+)
 from plivo_otp_app.db import engine_for  # noqa: E402
 from plivo_otp_app.providers import PlivoProvider  # noqa: E402
 from plivo_otp_app.ratelimit import RateLimits  # noqa: E402
@@ -152,6 +159,15 @@ def sandbox(sandbox_server: Sandbox, clock: Clock) -> Sandbox:
     return sandbox_server
 
 
+def one_verify_application(settings: Settings) -> Settings:
+    """The settings as with Plivo itself and no `PLIVO_ACCOUNT_APP_UUID`: every code in one Verify
+    application. (The providers the tests build talk to the sandbox whatever the settings say.)"""
+    plivo = dataclasses.replace(
+        settings.provider.plivo, auth_id=SANDBOX_AUTH_ID, auth_token=SANDBOX_AUTH_TOKEN
+    )
+    return dataclasses.replace(settings, provider=ProviderSettings(name="plivo", plivo=plivo))
+
+
 @pytest.fixture
 def make_settings() -> Callable[..., Settings]:
     """Settings from env-style overrides, e.g. `make_settings(OTP_MAX_ATTEMPTS="3")`."""
@@ -210,7 +226,7 @@ def _empty_redis() -> None:
 @pytest.fixture
 def provider(sandbox: Sandbox, settings: Settings) -> PlivoProvider:
     """The real Plivo wrapper pointed at the sandbox, with short timeouts."""
-    return sandbox_provider(sandbox.base_url, settings.code_length)
+    return sandbox_provider(sandbox.base_url, settings.otp.code_length)
 
 
 @pytest.fixture
@@ -221,7 +237,7 @@ def make_service(
 
     def make(**env: str) -> VerificationService:
         settings = make_settings(**env)
-        provider = sandbox_provider(sandbox.base_url, settings.code_length)
+        provider = sandbox_provider(sandbox.base_url, settings.otp.code_length)
         return VerificationService(settings, provider, RateLimits(settings), db_url=db_url, clock=clock.now)
 
     return make

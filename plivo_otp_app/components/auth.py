@@ -14,7 +14,7 @@ from .verify import channel_select, country_select, otp_form, phone_form
 
 def signup_form() -> rx.Component:
     """Username, optional email, password and phone."""
-    minimum = get_settings().password_min_length
+    minimum = get_settings().accounts.password_min_length
     return rx.el.form(
         field(
             "Username",
@@ -76,7 +76,7 @@ def login_form() -> rx.Component:
 
 def remember_device() -> rx.Component:
     """The "skip the code on this browser" choice."""
-    days = get_settings().remember_device_days
+    days = get_settings().accounts.remember_device_days
     return rx.el.label(
         rx.el.input(type="checkbox", id="remember-device", name="remember_device"),
         f" Remember this device for {days} days",

@@ -18,10 +18,10 @@ def country_select() -> rx.Component:
     """Native select of countries, default from config."""
     settings = get_settings()
     return rx.el.select(
-        *[rx.el.option(label, value=code) for code, label in country_options(settings.allowed_countries)],
+        *[rx.el.option(label, value=code) for code, label in country_options(settings.otp.allowed_countries)],
         id="country",
         name="country",
-        default_value=settings.default_country,
+        default_value=settings.otp.default_country,
         aria_label="Country",
     )
 
@@ -110,7 +110,7 @@ def otp_form(*extras: rx.Component, change_number: EventType[()] | None = None) 
     The field takes the code as an SMS shows it ("117 763", "117-763"): room for the
     separators, which the service drops.
     """
-    length = get_settings().code_length
+    length = get_settings().otp.code_length
     return rx.el.div(
         rx.el.form(
             rx.el.label(f"Enter the {length}-digit code", html_for="otp"),

@@ -1,4 +1,4 @@
-"""The Plivo Verify wrapper: the official SDK, typed errors, explicit timeouts.
+"""The Plivo Verify wrapper: the official SDK, typed errors, explicit timeouts; its settings.
 
 Success is decided by the absence of an exception, and failures by exception
 class (never by message text). A create is never retried: each one can be a
@@ -10,17 +10,64 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import plivo
 from plivo import exceptions as px
 
 from .. import log
+from ..environ import Checked, ConfigError, as_float, as_url, between, http_url, var
 from ..errors import ProviderRejected, ProviderUnavailable
 from ..phone import mask
+from ..sandbox.settings import SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN
 from .base import Outcome
 
+if TYPE_CHECKING:
+    from ..config import Settings
+
 DEFAULT_BASE_URL = "https://api.plivo.com"
+_TIMEOUT = between(0.1, 60)
+
+
+@dataclass(frozen=True)
+class PlivoSettings(Checked):
+    """Plivo's own settings (`PLIVO_*`); the sandbox provider uses them too, but its own credentials."""
+
+    auth_id: str = var("PLIVO_AUTH_ID", "")
+    auth_token: str = var("PLIVO_AUTH_TOKEN", "", repr=False)
+    #: The Verify application of the codes; Plivo's default one when unset.
+    app_uuid: str | None = var("PLIVO_APP_UUID", None)
+    #: A second Verify application for codes to an account's own phone (see `ProviderSettings`).
+    account_app_uuid: str | None = var("PLIVO_ACCOUNT_APP_UUID", None)
+    #: Another API host than Plivo's (e.g. a sandbox running on its own).
+    api_base_url: str | None = var("PLIVO_API_BASE_URL", None, as_url, http_url)
+    brand_name: str | None = var("PLIVO_BRAND_NAME", None)
+    locale: str | None = var("PLIVO_LOCALE", None)
+    callback_url: str | None = var("PLIVO_CALLBACK_URL", None, as_url, http_url)
+    connect_timeout: float = var("PLIVO_CONNECT_TIMEOUT", 3.0, as_float, _TIMEOUT)
+    read_timeout: float = var("PLIVO_READ_TIMEOUT", 5.0, as_float, _TIMEOUT)
+    #: The sender number of plain SMS (security notices); none are sent without one.
+    sms_source: str | None = var("PLIVO_SMS_SOURCE", None)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.account_app_uuid is not None and self.account_app_uuid == self.app_uuid:
+            raise ConfigError(
+                "PLIVO_ACCOUNT_APP_UUID must name another Verify application than PLIVO_APP_UUID"
+            )
+
+    @property
+    def has_credentials(self) -> bool:
+        """Whether either credential is set."""
+        return bool(self.auth_id or self.auth_token)
+
+    def check_credentials(self) -> None:
+        """Refuse to talk to Plivo itself without both credentials, or with a malformed id."""
+        if not self.auth_id or not self.auth_token:
+            raise ConfigError("PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN must be set when OTP_PROVIDER=plivo")
+        if len(self.auth_id) != 20 or not self.auth_id.startswith(("MA", "SA")):
+            raise ConfigError("PLIVO_AUTH_ID must be a 20-character id starting with MA or SA")
 
 
 class _Client(plivo.RestClient):
@@ -67,6 +114,11 @@ class PlivoProvider:
             "method": "POST" if callback_url else None,
         }
         self._local = threading.local()
+
+    @property
+    def credentials(self) -> tuple[str, str]:
+        """The auth id and token this wrapper sends (for checks; never log the token)."""
+        return self._auth
 
     def send(self, recipient: str, channel: str, app_uuid: str | None = None) -> str:
         """Create (or extend) a Verify session, in application `app_uuid` if given (else the
@@ -163,3 +215,45 @@ def _status_of(exc: Exception) -> int | None:
         code = text.removeprefix("Received status code ").split(" ", 1)[0]
         return int(code) if code.isdigit() else None
     return None
+
+
+def plivo_provider(settings: Settings) -> PlivoProvider:
+    """Plivo Verify (or the API host `PLIVO_API_BASE_URL` names) with the configured credentials."""
+    own = settings.provider.plivo
+    return _configured(settings, own.auth_id, own.auth_token, own.api_base_url or DEFAULT_BASE_URL)
+
+
+def sandbox_provider(settings: Settings) -> PlivoProvider:
+    """The Plivo wrapper pointed at the embedded sandbox, with the sandbox's credentials.
+
+    The production code path is the one exercised. The sandbox answers on the app's
+    own backend, unless `PLIVO_API_BASE_URL` names one running on its own.
+    """
+    base_url = settings.provider.plivo.api_base_url or _own_backend_url
+    return _configured(settings, SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN, base_url)
+
+
+def _configured(
+    settings: Settings, auth_id: str, auth_token: str, base_url: str | Callable[[], str]
+) -> PlivoProvider:
+    plivo_settings = settings.provider.plivo
+    return PlivoProvider(
+        auth_id=auth_id,
+        auth_token=auth_token,
+        base_url=base_url,
+        connect_timeout=plivo_settings.connect_timeout,
+        read_timeout=plivo_settings.read_timeout,
+        app_uuid=plivo_settings.app_uuid,
+        brand_name=plivo_settings.brand_name,
+        locale=plivo_settings.locale,
+        code_length=settings.otp.code_length,
+        callback_url=plivo_settings.callback_url,
+    )
+
+
+def _own_backend_url() -> str:
+    """The app's own backend, where the embedded sandbox answers; read per call
+    because Reflex settles the backend address only once the server is up."""
+    from reflex.config import get_config  # noqa: PLC0415 - keep Reflex out of import time
+
+    return get_config().api_url

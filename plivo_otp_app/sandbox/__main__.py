@@ -12,8 +12,8 @@ import argparse
 import uvicorn
 from starlette.applications import Starlette
 
-from ..config import SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN
 from .api import build_routes
+from .settings import SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN
 from .store import SandboxStore
 
 

@@ -120,7 +120,7 @@ class Lockout:
                 .values(
                     failed_otp_count=count + 1,
                     locked_until=case(
-                        (count + 1 >= self._settings.lockout_after, self._lock_end(now, count + 1)),
+                        (count + 1 >= self._settings.accounts.lockout_after, self._lock_end(now, count + 1)),
                         else_=User.locked_until,
                     ),
                 )
@@ -140,7 +140,7 @@ class Lockout:
         whose process died is given up after `_CHECK_HOLD`.
         """
         now = self._now()
-        threshold = self._settings.lockout_after
+        threshold = self._settings.accounts.lockout_after
         count, until = col(User.failed_otp_count), col(User.locked_until)
         free = (until.is_not(None) & (until <= now)) | (
             until.is_(None) & ((count < threshold) | (col(User.updated_at) <= now - _CHECK_HOLD))
@@ -172,9 +172,10 @@ class Lockout:
         doubles with each failure (in the statement; the count decides)."""
         now = self._now()
         with self._db() as db:
+            threshold = self._settings.accounts.lockout_after
             locked = db.exec(
                 update(User)
-                .where(col(User.id) == user_id, col(User.failed_otp_count) >= self._settings.lockout_after)
+                .where(col(User.id) == user_id, col(User.failed_otp_count) >= threshold)
                 .values(locked_until=self._lock_end(now, User.failed_otp_count))
             ).rowcount
             db.commit()
@@ -185,7 +186,8 @@ class Lockout:
         """`locked_until` as SQL for an account with `failures` (at least the threshold):
         `now` plus the base delay, doubled per further failure, at most the maximum. The
         doublings before the maximum are few, each a bound value: no date arithmetic in SQL."""
-        base, longest = self._settings.lockout_base_seconds, self._settings.lockout_max_seconds
+        policy = self._settings.accounts
+        base, longest = policy.lockout_base_seconds, policy.lockout_max_seconds
         lock_type = User.__table__.c.locked_until.type  # type: ignore[attr-defined]
         doublings: list[datetime] = []
         while base * 2 ** len(doublings) < longest:
@@ -193,7 +195,7 @@ class Lockout:
         longest_end = bindparam("lock_end_max", now + timedelta(seconds=longest), type_=lock_type)
         if not doublings:
             return longest_end
-        beyond = failures - self._settings.lockout_after
+        beyond = failures - self._settings.accounts.lockout_after
         return case(
             *(
                 (beyond == n, bindparam(f"lock_end_{n}", end, type_=lock_type))
@@ -214,7 +216,7 @@ class Lockout:
                 .values(
                     failed_otp_count=count - 1,
                     locked_until=case(
-                        (col(until).is_(None) & (count - 1 >= self._settings.lockout_after), ended),
+                        (col(until).is_(None) & (count - 1 >= self._settings.accounts.lockout_after), ended),
                         else_=until,
                     ),
                 )

@@ -163,7 +163,7 @@ class LoginService:
             token_hash=hash_token(token),
             user_id=user.id,
             created_at=now,
-            expires_at=now + timedelta(minutes=self._settings.pending_login_minutes),
+            expires_at=now + timedelta(minutes=self._settings.accounts.pending_login_minutes),
         )
         with self._db() as db:
             db.add(pending)

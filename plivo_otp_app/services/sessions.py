@@ -164,7 +164,7 @@ class SessionService:
                     user_id=user_id,
                     created_at=now,
                     last_seen_at=now,
-                    expires_at=now + timedelta(hours=self.settings.session_absolute_hours),
+                    expires_at=now + timedelta(hours=self.settings.accounts.session_absolute_hours),
                     ip=ip[:64],
                     user_agent=user_agent[:255],
                 )
@@ -266,7 +266,7 @@ class SessionService:
 
     def _live_session(self, now: datetime) -> tuple[ColumnElement[bool], ...]:
         """A session is live while not revoked, not past its absolute or idle timeout."""
-        idle_cutoff = now - timedelta(minutes=self.settings.session_idle_minutes)
+        idle_cutoff = now - timedelta(minutes=self.settings.accounts.session_idle_minutes)
         return (
             col(AuthSession.revoked_at).is_(None),
             col(AuthSession.expires_at) > now,
@@ -307,7 +307,7 @@ class SessionService:
                     token_hash=hash_token(token),
                     label=_device_label(user_agent),
                     created_at=now,
-                    expires_at=now + timedelta(days=self.settings.remember_device_days),
+                    expires_at=now + timedelta(days=self.settings.accounts.remember_device_days),
                 )
             )
             db.commit()

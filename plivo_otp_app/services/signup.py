@@ -57,9 +57,8 @@ class SignupService:
         """Create an account with an unverified phone and send it a code."""
         name = check_username(username)
         address = check_email(email)
-        secret = check_password(
-            password, min_length=self._settings.password_min_length, username=name, email=address or ""
-        )
+        min_length = self._settings.accounts.password_min_length
+        secret = check_password(password, min_length=min_length, username=name, email=address or "")
         e164, country, channel = self._number(phone, country, channel)
         self._limits.check_signup(client_ip)
         # The number is stored with the account, so a sign-up whose code could not be
@@ -108,5 +107,5 @@ class SignupService:
     def _number(self, phone: object, country: object, channel: object) -> tuple[str, str, str]:
         """The typed number in E.164, with its checked country and channel."""
         channel = check_channel(channel)
-        country = check_country(country, self._settings.allowed_countries)
-        return normalise(phone, country, channel, self._settings.allowed_countries).e164, country, channel
+        country = check_country(country, self._settings.otp.allowed_countries)
+        return normalise(phone, country, channel, self._settings.otp.allowed_countries).e164, country, channel

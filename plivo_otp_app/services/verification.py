@@ -50,8 +50,6 @@ from ..providers import Outcome, VerifyProvider
 from ..ratelimit import RateLimits
 from . import verification_sql as sql
 
-#: The sender number the sandbox's notices come from.
-SANDBOX_SMS_SOURCE = "+15550000000"
 _SEPARATORS = re.compile(r"[\s-]+")
 #: Codes to an account's own verified phone, asked for only after its password or in its
 #: session. They count against the account's own send limit, and with a second Verify
@@ -125,8 +123,8 @@ class VerificationService:
         the same purpose and user can use it.
         """
         channel = check_channel(channel)
-        country = check_country(country, self.settings.allowed_countries)
-        phone = normalise(raw_phone, country, channel, self.settings.allowed_countries)
+        country = check_country(country, self.settings.otp.allowed_countries)
+        phone = normalise(raw_phone, country, channel, self.settings.otp.allowed_countries)
         now = self._now()
         owner = _owner(purpose, user_id)
         self._ensure_not_locked(phone.e164, now, owner is not None)
@@ -138,11 +136,11 @@ class VerificationService:
             "user_id": user_id,
             "phone": phone.e164,
             "channel": channel,
-            "max_attempts": self.settings.max_attempts,
+            "max_attempts": self.settings.otp.max_attempts,
             "sends": 1,
             "client_ip": client_ip[:64],
             "created_at": now,
-            "expires_at": now + timedelta(seconds=self.settings.otp_expiry_seconds),
+            "expires_at": now + timedelta(seconds=self.settings.otp.expiry_seconds),
             "next_send_at": now + timedelta(seconds=self._cooldown(1)),
             "verified_at": None,
         }
@@ -162,7 +160,7 @@ class VerificationService:
     def start_to_account(self, user: User, channel: object, client_ip: str, purpose: str) -> Started:
         """Send a code for `purpose` to the number stored on the account (already E.164)."""
         return self.start(
-            user.phone_number, self.settings.default_country, channel, client_ip, purpose, user.id
+            user.phone_number, self.settings.otp.default_country, channel, client_ip, purpose, user.id
         )
 
     def resend(
@@ -186,14 +184,14 @@ class VerificationService:
         self._ensure_open(record, now)
         # The number rules again, for the channel asked now: a landline reached
         # by voice cannot switch to SMS.
-        phone = normalise(record.phone, self.settings.default_country, channel)
+        phone = normalise(record.phone, self.settings.otp.default_country, channel)
         if now < record.next_send_at:
             raise RateLimited((record.next_send_at - now).total_seconds(), "resend-cooldown")
         next_send_at = now + timedelta(seconds=self._cooldown(record.sends + 1))
         with self._autocommit() as db:
             claimed = sql.claim_resend(db, record.id, channel, now, next_send_at)
         if not claimed:
-            raise RateLimited(self.settings.resend_cooldown_seconds, "resend-cooldown")
+            raise RateLimited(self.settings.otp.resend_cooldown_seconds, "resend-cooldown")
         owner = _owner(record.purpose, record.user_id)
         try:
             self.limits.check_send(phone, client_ip, owner)
@@ -229,7 +227,7 @@ class VerificationService:
         except (VerificationExpired, TooManyAttempts):
             if record.status in (Status.VERIFIED, Status.SUPERSEDED):
                 raise
-            country = self.settings.default_country
+            country = self.settings.otp.default_country
             return self.start(record.phone, country, channel, client_ip, purpose, user_id)
         return self.resend(verification_id, channel, client_ip, purpose, user_id)
 
@@ -294,7 +292,7 @@ class VerificationService:
 
     def notify(self, recipient: str, text: str) -> bool:
         """Send a plain SMS (a security notice) where a sender number is configured; never raises."""
-        source = self.settings.sms_source_number or (SANDBOX_SMS_SOURCE if self.settings.is_sandbox else None)
+        source = self.settings.provider.sms_source
         if source is None:
             log.event("notify_skipped", phone=mask(recipient), reason="no PLIVO_SMS_SOURCE")
             return False
@@ -370,7 +368,7 @@ class VerificationService:
         the flows sharing that code are held: with a second Verify application an
         account owner's codes are apart, and a code strangers burnt holds only theirs.
         """
-        purposes = OWNER_PURPOSES if self.settings.plivo_account_app_uuid else None
+        purposes = OWNER_PURPOSES if self.settings.provider.account_app_uuid else None
         with self._autocommit() as db:
             locked_until = sql.locked_until(db, e164, now, purposes, among=owner)
         if locked_until is not None:
@@ -380,7 +378,8 @@ class VerificationService:
     def _send(self, e164: str, channel: str, owner: bool) -> str:
         """Send a code; an owner's through the account Verify application, where one is set."""
         try:
-            return self.provider.send(e164, channel, self.settings.plivo_account_app_uuid if owner else None)
+            app_uuid = self.settings.provider.account_app_uuid if owner else None
+            return self.provider.send(e164, channel, app_uuid)
         except OtpError as exc:
             log.event(
                 "send_failed", logging.WARNING, phone=mask(e164), channel=channel, error=type(exc).__name__
@@ -455,7 +454,7 @@ class VerificationService:
 
     def _check_code_format(self, code: object) -> str:
         """The code's digits; spaces and dashes, as an SMS shows a code ("117 763"), are dropped."""
-        length = self.settings.code_length
+        length = self.settings.otp.code_length
         digits = _SEPARATORS.sub("", code[: length * 4]) if isinstance(code, str) else ""
         if not re.fullmatch(f"[0-9]{{{length}}}", digits):
             raise InvalidInput(messages.enter_code_of_length(length))
@@ -463,8 +462,8 @@ class VerificationService:
 
     def _cooldown(self, sends: int) -> int:
         """Seconds before the next send: the base cooldown doubling with each send."""
-        base = self.settings.resend_cooldown_seconds
-        return min(base * 2 ** max(0, sends - 1), self.settings.resend_cooldown_max_seconds)
+        base = self.settings.otp.resend_cooldown_seconds
+        return min(base * 2 ** max(0, sends - 1), self.settings.otp.resend_cooldown_max_seconds)
 
     def _started(self, record: dict[str, Any], now: datetime) -> Started:
         return Started(

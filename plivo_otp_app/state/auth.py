@@ -42,7 +42,7 @@ class AuthState(rx.State):
         """On every page load (before the page counts as hydrated): no move is pending here,
         and the page knows whether codes go to the sandbox."""
         self.leaving_to = ""
-        self.sandbox = get_settings().is_sandbox
+        self.sandbox = get_settings().provider.is_sandbox
 
     @rx.event
     def know_browser(self) -> None:

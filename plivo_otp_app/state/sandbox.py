@@ -20,7 +20,7 @@ class SandboxState(rx.State):
     @rx.event
     def refresh(self) -> None:
         """Reload the outbox (on page load and on the refresh button)."""
-        self.enabled = get_settings().is_sandbox
+        self.enabled = get_settings().provider.is_sandbox
         if not self.enabled:
             self.messages = []
             return

@@ -89,11 +89,14 @@ class VerifyState(AuthState):
         step: the server no longer has the flow (memory state), or has it back from
         before this process started (disk or Redis state, reconnecting after the restart).
         """
+        settings = get_settings()
+        self.sandbox = settings.provider.is_sandbox
+        self.code_length = settings.otp.code_length
         restarted = not self.code_sent or self._flow_since < _PROCESS_STARTED
         lost = self.flow_in_progress if restarted else ""
         self._clear(keep_phone=False)
         settings = get_settings()
-        self.country, self.code_length = settings.default_country, settings.code_length
+        self.country, self.code_length = settings.otp.default_country, settings.otp.code_length
         if lost in flows.pages():
             self.notice = interrupted_message(lost)
 
@@ -353,7 +356,7 @@ class VerifyState(AuthState):
         return await flow.resend(self._step(), channel)
 
     def _on_sent(self, started: Started) -> None:
-        self.code_length = get_settings().code_length
+        self.code_length = get_settings().otp.code_length
         self.masked_phone = self.masked_phone or started.masked
         self.message = code_on_its_way(started.channel, self.code_length, self.masked_phone)
         self._set_resend_after(started.resend_after)

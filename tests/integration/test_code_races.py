@@ -8,12 +8,11 @@ Run on SQLite, and on PostgreSQL with `TEST_DATABASE_URL`.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from conftest import RELAXED, run_at_once
+from conftest import RELAXED, one_verify_application, run_at_once
 from sqlmodel import select
 
 from plivo_otp_app.db import session as db_session
@@ -153,9 +152,7 @@ def test_a_code_burnt_by_a_stranger_gives_the_owner_the_exact_wait_and_the_backu
     owner is told exactly how long until a fresh code can be sent, and a backup code signs in
     meanwhile."""
     accounts = make()
-    accounts.verifications.settings = dataclasses.replace(
-        accounts.verifications.settings, plivo_account_app_uuid=None
-    )
+    accounts.verifications.settings = one_verify_application(accounts.verifications.settings)
     user_id = user_with_2fa(accounts, sandbox)
     started = accounts.account_changes.start_backup_codes(
         user_id, PASSWORD, "sms", IP

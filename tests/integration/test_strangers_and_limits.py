@@ -11,13 +11,12 @@ can make, stay under the per-address and per-number limits.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from conftest import free_port, serve
+from conftest import free_port, one_verify_application, serve
 from starlette.applications import Starlette
 
 from plivo_otp_app import config
@@ -206,9 +205,7 @@ def test_with_one_verify_application_a_burnt_code_holds_the_owners_login_until_i
     login would re-deliver the code strangers burnt, so the lock spans every flow, and the
     login says the code was not sent and for how long."""
     accounts = make_accounts()
-    accounts.verifications.settings = dataclasses.replace(
-        accounts.verifications.settings, plivo_account_app_uuid=None
-    )
+    accounts.verifications.settings = one_verify_application(accounts.verifications.settings)
     victim_with_2fa(accounts, sandbox)
     started = accounts.verifications.start(VICTIM, "US", "sms", "198.51.100.1")
     code = sandbox.code_for(VICTIM)

@@ -213,7 +213,7 @@ def test_code_length_setting_is_enforced_before_the_provider(make_service, sandb
 
 def test_right_code_just_before_app_expiry_is_accepted(service, sandbox, clock):
     started = start(service)
-    clock.advance(service.settings.otp_expiry_seconds - 1)
+    clock.advance(service.settings.otp.expiry_seconds - 1)
     assert service.check(started.verification_id, sandbox.code_for(PHONE), IP).e164 == PHONE
 
 

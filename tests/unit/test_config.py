@@ -8,34 +8,44 @@ from pathlib import Path
 import pytest
 from dotenv import dotenv_values
 
-from plivo_otp_app.config import SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN, ConfigError, load_settings
+from plivo_otp_app.config import SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN, ConfigError, Settings, load_settings
+from plivo_otp_app.providers import PlivoProvider, build_provider
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL_ID = "MAREAL0000000000ABCD"
 REAL_TOKEN = "real-secret-token-value"
 
 
+def uses_sandbox_credentials(settings: Settings) -> bool:
+    """The settings keep no Plivo credentials, and the provider they build has the sandbox's."""
+    provider = build_provider(settings)
+    return (
+        settings.provider.plivo.auth_id == settings.provider.plivo.auth_token == ""
+        and isinstance(provider, PlivoProvider)
+        and provider.credentials == (SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN)
+    )
+
+
 def test_defaults_without_credentials():
     settings = load_settings({})
-    assert settings.provider == "sandbox"
-    assert settings.is_sandbox
-    assert settings.plivo_auth_id == SANDBOX_AUTH_ID
-    assert settings.plivo_auth_token == SANDBOX_AUTH_TOKEN
-    assert settings.code_length == 6
-    assert settings.otp_expiry_seconds == 300
-    assert settings.max_attempts == 5
-    assert settings.resend_cooldown_seconds == 30
-    assert settings.rate_limit_storage_url == "memory://"
-    assert settings.default_country == "US"
-    assert settings.allowed_countries == frozenset()
-    assert settings.log_level == "INFO"
+    assert settings.provider.name == "sandbox"
+    assert settings.provider.is_sandbox
+    assert uses_sandbox_credentials(settings)
+    assert settings.otp.code_length == 6
+    assert settings.otp.expiry_seconds == 300
+    assert settings.otp.max_attempts == 5
+    assert settings.otp.resend_cooldown_seconds == 30
+    assert settings.limits.storage_url == "memory://"
+    assert settings.otp.default_country == "US"
+    assert settings.otp.allowed_countries == frozenset()
+    assert settings.infra.log_level == "INFO"
 
 
 def test_blank_values_mean_defaults():
     settings = load_settings({"OTP_CODE_LENGTH": "  ", "DEFAULT_COUNTRY": "", "PLIVO_AUTH_ID": ""})
-    assert settings.code_length == 6
-    assert settings.default_country == "US"
-    assert settings.provider == "sandbox"
+    assert settings.otp.code_length == 6
+    assert settings.otp.default_country == "US"
+    assert settings.provider.name == "sandbox"
 
 
 def test_good_values_are_read():
@@ -51,14 +61,14 @@ def test_good_values_are_read():
             "WORKER_THREADS": "3",
         }
     )
-    assert settings.code_length == 8
-    assert settings.otp_expiry_seconds == 600
-    assert settings.default_country == "GB"
-    assert settings.allowed_countries == frozenset({"GB", "DE"})
-    assert settings.log_level == "DEBUG"
-    assert settings.plivo_api_base_url == "https://api.example.test"
-    assert settings.plivo_read_timeout == 2.5
-    assert settings.worker_threads == 3
+    assert settings.otp.code_length == 8
+    assert settings.otp.expiry_seconds == 600
+    assert settings.otp.default_country == "GB"
+    assert settings.otp.allowed_countries == frozenset({"GB", "DE"})
+    assert settings.infra.log_level == "DEBUG"
+    assert settings.provider.plivo.api_base_url == "https://api.example.test"
+    assert settings.provider.plivo.read_timeout == 2.5
+    assert settings.infra.worker_threads == 3
 
 
 @pytest.mark.parametrize(
@@ -120,15 +130,15 @@ def test_config_error_does_not_echo_the_auth_token():
 @pytest.mark.parametrize("auth_id", [REAL_ID, "SAREAL0000000000ABCD"])
 def test_real_credentials_select_plivo(auth_id):
     settings = load_settings({"PLIVO_AUTH_ID": auth_id, "PLIVO_AUTH_TOKEN": REAL_TOKEN})
-    assert settings.provider == "plivo"
-    assert not settings.is_sandbox
-    assert settings.plivo_auth_id == auth_id
-    assert settings.plivo_auth_token == REAL_TOKEN
+    assert settings.provider.name == "plivo"
+    assert not settings.provider.is_sandbox
+    assert settings.provider.plivo.auth_id == auth_id
+    assert settings.provider.plivo.auth_token == REAL_TOKEN
 
 
 def test_explicit_plivo_provider_with_credentials():
     env = {"OTP_PROVIDER": "PLIVO", "PLIVO_AUTH_ID": REAL_ID, "PLIVO_AUTH_TOKEN": REAL_TOKEN}
-    assert load_settings(env).provider == "plivo"
+    assert load_settings(env).provider.name == "plivo"
 
 
 def test_half_set_credentials_are_refused():
@@ -153,9 +163,8 @@ def test_forced_sandbox_uses_sandbox_credentials_never_the_real_ones(force):
         "SANDBOX_FORCE": force,
     }
     settings = load_settings(env)
-    assert settings.provider == "sandbox"
-    assert settings.plivo_auth_id == SANDBOX_AUTH_ID
-    assert settings.plivo_auth_token == SANDBOX_AUTH_TOKEN
+    assert settings.provider.name == "sandbox"
+    assert uses_sandbox_credentials(settings)
     assert REAL_ID not in repr(settings)
     assert REAL_TOKEN not in repr(settings)
 
@@ -163,7 +172,7 @@ def test_forced_sandbox_uses_sandbox_credentials_never_the_real_ones(force):
 @pytest.mark.parametrize("mode", [None, "dev", "preview"])
 def test_outside_production_no_credentials_mean_the_sandbox(mode):
     env = {} if mode is None else {"REFLEX_ENV_MODE": mode}
-    assert load_settings(env).provider == "sandbox"
+    assert load_settings(env).provider.name == "sandbox"
 
 
 @pytest.mark.parametrize("provider", [None, "", "  "])
@@ -179,15 +188,15 @@ def test_production_without_provider_or_credentials_refuses_to_start(provider):
 
 def test_production_runs_the_sandbox_only_when_asked_to():
     settings = load_settings({"REFLEX_ENV_MODE": "prod", "OTP_PROVIDER": "sandbox"})
-    assert settings.provider == "sandbox"
-    assert settings.plivo_auth_id == SANDBOX_AUTH_ID
+    assert settings.provider.name == "sandbox"
+    assert uses_sandbox_credentials(settings)
 
 
 def test_production_with_credentials_selects_plivo():
     settings = load_settings(
         {"REFLEX_ENV_MODE": "prod", "PLIVO_AUTH_ID": REAL_ID, "PLIVO_AUTH_TOKEN": REAL_TOKEN}
     )
-    assert settings.provider == "plivo"
+    assert settings.provider.name == "plivo"
 
 
 def test_production_with_half_loaded_credentials_names_the_missing_one():
@@ -196,11 +205,11 @@ def test_production_with_half_loaded_credentials_names_the_missing_one():
 
 
 def test_the_account_verify_application_is_the_sandboxs_own_or_a_second_one():
-    assert load_settings({}).plivo_account_app_uuid  # the sandbox keeps account codes apart
+    assert load_settings({}).provider.account_app_uuid  # the sandbox keeps account codes apart
     real = {"PLIVO_AUTH_ID": REAL_ID, "PLIVO_AUTH_TOKEN": "x" * 30}
-    assert load_settings(real).plivo_account_app_uuid is None
+    assert load_settings(real).provider.account_app_uuid is None
     chosen = load_settings({**real, "PLIVO_ACCOUNT_APP_UUID": "app-2", "PLIVO_APP_UUID": "app-1"})
-    assert chosen.plivo_account_app_uuid == "app-2"
+    assert chosen.provider.account_app_uuid == "app-2"
     with pytest.raises(ConfigError, match="PLIVO_ACCOUNT_APP_UUID"):
         load_settings({**real, "PLIVO_ACCOUNT_APP_UUID": "app-1", "PLIVO_APP_UUID": "app-1"})
 
@@ -209,17 +218,17 @@ def test_env_example_sets_every_demo_limit_and_is_the_readme_snippet():
     example = ROOT / ".env.example"
     values = {name: value or "" for name, value in dotenv_values(example).items()}
     defaults, relaxed = load_settings({}), load_settings(values)
-    for field in (
-        "send_limits_per_ip",
-        "send_limits_per_number",
-        "send_limits_per_prefix",
-        "send_limits_per_account",
-        "verify_limits_per_ip",
-        "login_limits_per_ip",
-        "login_limits_per_account",
-        "resend_cooldown_seconds",
+    for group, field in (
+        ("limits", "send_per_ip"),
+        ("limits", "send_per_number"),
+        ("limits", "send_per_prefix"),
+        ("limits", "send_per_account"),
+        ("limits", "verify_per_ip"),
+        ("limits", "login_per_ip"),
+        ("limits", "login_per_account"),
+        ("otp", "resend_cooldown_seconds"),
     ):
-        assert getattr(relaxed, field) != getattr(defaults, field), field
+        assert getattr(getattr(relaxed, group), field) != getattr(getattr(defaults, group), field), field
     lines = [line for line in example.read_text().splitlines() if line and not line.startswith("#")]
     assert "\n".join(lines) in (ROOT / "README.md").read_text()
 
@@ -234,7 +243,7 @@ def test_env_example_sets_every_demo_limit_and_is_the_readme_snippet():
     ],
 )
 def test_rate_limit_storage_urls_limits_can_use_are_accepted(url):
-    assert load_settings({"RATE_LIMIT_STORAGE_URL": url}).rate_limit_storage_url == url
+    assert load_settings({"RATE_LIMIT_STORAGE_URL": url}).limits.storage_url == url
 
 
 @pytest.mark.parametrize(

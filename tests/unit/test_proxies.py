@@ -46,12 +46,12 @@ def test_an_empty_chain_leaves_the_peer():
 
 
 def test_trusted_proxies_default_to_loopback():
-    assert load_settings({}).trusted_proxies == LOOPBACK
+    assert load_settings({}).infra.trusted_proxies == LOOPBACK
 
 
 def test_trusted_proxies_accept_addresses_and_networks():
     settings = load_settings({"TRUSTED_PROXIES": "10.0.0.7, 192.168.0.0/16,2001:db8::/32"})
-    assert settings.trusted_proxies == (
+    assert settings.infra.trusted_proxies == (
         ipaddress.ip_network("10.0.0.7/32"),
         ipaddress.ip_network("192.168.0.0/16"),
         ipaddress.ip_network("2001:db8::/32"),

@@ -377,4 +377,4 @@ def test_the_page_reads_country_code_length_and_sandbox_from_the_settings_when_i
     verify.reset_flow()
     outbox.refresh()
     assert (verify.country, verify.code_length) == ("GB", 8)
-    assert verify.sandbox is settings.is_sandbox and outbox.enabled is settings.is_sandbox
+    assert verify.sandbox is settings.provider.is_sandbox and outbox.enabled is settings.provider.is_sandbox
