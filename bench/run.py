@@ -259,7 +259,13 @@ def scaling_figures(sandbox_url: str, sandbox: psutil.Process, duration: float, 
                     "GRANIAN_WORKERS": str(workers),
                 },
             )
-            subprocess.run([REFLEX, "db", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+            subprocess.run(
+                [PYTHON, "-m", "plivo_otp_app.migrations", "upgrade"],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+            )
             command = [REFLEX, "run", "--env", "prod", "--backend-only", "--backend-port", str(port)]
             url = f"http://127.0.0.1:{port}"
             with _server(command, f"{url}/api/health", env, work / f"scale-{workers}.log") as app:
@@ -292,7 +298,13 @@ def main() -> None:
     sandbox_url, bare_url, app_url = (f"http://127.0.0.1:{p}" for p in (sandbox_port, bare_port, app_port))
     database = f"sqlite:///{work / 'bench.db'}"
     env = _app_env(sandbox_url, database, app_port)
-    subprocess.run([REFLEX, "db", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [PYTHON, "-m", "plivo_otp_app.migrations", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     sandbox_cmd = [PYTHON, "-m", "plivo_otp_app.sandbox", "--port", str(sandbox_port)]
     bare_cmd = [str(Path(PYTHON).with_name("granian")), "--interface", "asgi", "--host", "127.0.0.1"]
     bare_cmd += ["--port", str(bare_port), "--workers", "1", "--log-level", "warning", "bench.bare:app"]

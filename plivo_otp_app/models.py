@@ -2,18 +2,31 @@
 
 Secrets (session tokens, tickets, remembered-device tokens, backup codes) are
 stored only as hashes; passwords only as Argon2id hashes.
+
+Every table, index and constraint name starts with `otp_` (`ix_otp_...`, `uq_otp_...`), so the
+tables sit beside a host app's own (its `user` table and `ix_user_username` index) in one
+database. They are built by the package's migrations (`plivo_otp_app/migrations/`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 
+def _table_name(name: str) -> Any:
+    """A table's name for `__tablename__`: SQLAlchemy takes a plain string there, but SQLModel
+    types the attribute as the `declared_attr` its own default is, which no string matches."""
+    return name
+
+
 class User(SQLModel, table=True):
     """An account. `username` and `email` are stored case-folded."""
+
+    __tablename__ = _table_name("otp_user")
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(unique=True, index=True, max_length=64)
@@ -31,9 +44,11 @@ class User(SQLModel, table=True):
 class AuthSession(SQLModel, table=True):
     """A signed-in browser or API client; the token itself is never stored."""
 
+    __tablename__ = _table_name("otp_auth_session")
+
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(unique=True, index=True, max_length=64)
-    user_id: int = Field(foreign_key="user.id", index=True)
+    user_id: int = Field(foreign_key="otp_user.id", index=True)
     created_at: datetime
     last_seen_at: datetime
     expires_at: datetime
@@ -45,9 +60,11 @@ class AuthSession(SQLModel, table=True):
 class LoginTicket(SQLModel, table=True):
     """A one-time, short-lived ticket the browser that logged in redeems for its session cookie."""
 
+    __tablename__ = _table_name("otp_login_ticket")
+
     id: int | None = Field(default=None, primary_key=True)
     ticket_hash: str = Field(unique=True, index=True, max_length=64)
-    user_id: int = Field(foreign_key="user.id", index=True)
+    user_id: int = Field(foreign_key="otp_user.id", index=True)
     remember_device: bool = False
     landing: str = Field(default="/account", max_length=255)
     #: The hash of the browser cookie of the browser that earned it; only that browser redeems it.
@@ -59,9 +76,11 @@ class LoginTicket(SQLModel, table=True):
 class PendingLogin(SQLModel, table=True):
     """Password accepted, second factor pending: grants nothing by itself."""
 
+    __tablename__ = _table_name("otp_pending_login")
+
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(unique=True, index=True, max_length=64)
-    user_id: int = Field(foreign_key="user.id", index=True)
+    user_id: int = Field(foreign_key="otp_user.id", index=True)
     verification_id: str | None = Field(default=None, max_length=36)
     created_at: datetime
     expires_at: datetime
@@ -71,8 +90,10 @@ class PendingLogin(SQLModel, table=True):
 class BackupCode(SQLModel, table=True):
     """One single-use recovery code (hashed)."""
 
+    __tablename__ = _table_name("otp_backup_code")
+
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="user.id", index=True)
+    user_id: int = Field(foreign_key="otp_user.id", index=True)
     code_hash: str = Field(index=True, max_length=64)
     created_at: datetime
     used_at: datetime | None = None
@@ -81,8 +102,10 @@ class BackupCode(SQLModel, table=True):
 class TrustedDevice(SQLModel, table=True):
     """A browser that may skip the SMS step until it expires or is revoked."""
 
+    __tablename__ = _table_name("otp_trusted_device")
+
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="user.id", index=True)
+    user_id: int = Field(foreign_key="otp_user.id", index=True)
     token_hash: str = Field(unique=True, index=True, max_length=64)
     label: str = Field(default="", max_length=255)
     created_at: datetime
@@ -110,10 +133,12 @@ class Verification(SQLModel, table=True):
     and the start then supersedes the winner instead.
     """
 
+    __tablename__ = _table_name("otp_verification")
+
     __table_args__ = (
-        Index("ix_verification_phone_status", "phone", "status", "expires_at"),
+        Index("ix_otp_verification_phone_status", "phone", "status", "expires_at"),
         Index(
-            "uq_verification_one_pending_per_user",
+            "uq_otp_verification_one_pending_per_user",
             "phone",
             "purpose",
             "user_id",
@@ -122,7 +147,7 @@ class Verification(SQLModel, table=True):
             postgresql_where=text("status = 'pending' AND user_id IS NOT NULL"),
         ),
         Index(
-            "uq_verification_one_pending_anonymous",
+            "uq_otp_verification_one_pending_anonymous",
             "phone",
             "purpose",
             unique=True,
@@ -133,7 +158,7 @@ class Verification(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=36)
     purpose: str = Field(default="verify", max_length=20)
-    user_id: int | None = Field(default=None, foreign_key="user.id")
+    user_id: int | None = Field(default=None, foreign_key="otp_user.id")
     phone: str = Field(max_length=16)
     channel: str = Field(max_length=8)
     provider_session_id: str = Field(max_length=64, index=True)
@@ -158,6 +183,8 @@ class ProviderCode(SQLModel, table=True):
     the first send); a code that used up its attempts blocks new sends to `phone` until then.
     """
 
+    __tablename__ = _table_name("otp_provider_code")
+
     provider_session_id: str = Field(primary_key=True, max_length=64)
     phone: str = Field(max_length=16)
     attempts: int = 0
@@ -165,4 +192,4 @@ class ProviderCode(SQLModel, table=True):
     created_at: datetime
     expires_at: datetime
 
-    __table_args__ = (Index("ix_providercode_phone_expires_at", "phone", "expires_at"),)
+    __table_args__ = (Index("ix_otp_provider_code_phone_expires_at", "phone", "expires_at"),)

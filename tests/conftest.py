@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,10 +27,11 @@ os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
 
 import uvicorn  # noqa: E402
 from harness import free_port  # noqa: E402
-from sqlalchemy import Engine, text  # noqa: E402
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
 
+from plivo_otp_app import migrations  # noqa: E402
 from plivo_otp_app.config import (  # noqa: E402
     SANDBOX_AUTH_ID,
     SANDBOX_AUTH_TOKEN,
@@ -188,30 +191,66 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 _SCHEMA_BUILT: list[bool] = []
 
 
-def _fresh_postgres_schema(engine: Engine) -> None:
-    """The models' tables, built anew once per test run: the test server outlives a run, and
-    `create_all` would keep an earlier run's tables without a column added since."""
+def _fresh_postgres_schema(url: str) -> None:
+    """The package's migrations, run anew once per test run: the test server outlives a run,
+    and an earlier run's tables may lack a column added since."""
     if not _SCHEMA_BUILT:
-        with engine.begin() as connection:
+        with engine_for(url).begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
-        SQLModel.metadata.create_all(engine)
+        migrations.upgrade(url)
         _SCHEMA_BUILT.append(True)
 
 
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file the package's migrations built, once per run; each test gets a copy."""
+    path = tmp_path_factory.mktemp("schema") / "migrated.db"
+    migrations.upgrade(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    """A fresh database with the schema: SQLite per test, or the emptied PostgreSQL one."""
+def db_url(tmp_path: Path, _migrated_sqlite: Path) -> str:
+    """A fresh migrated database: SQLite per test, or the emptied PostgreSQL one."""
     if TEST_DATABASE_URL:
-        engine = engine_for(TEST_DATABASE_URL)
-        _fresh_postgres_schema(engine)
+        _fresh_postgres_schema(TEST_DATABASE_URL)
         tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-        with engine.begin() as connection:
+        with engine_for(TEST_DATABASE_URL).begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         return TEST_DATABASE_URL
-    url = f"sqlite:///{tmp_path / 'test.db'}"
-    SQLModel.metadata.create_all(engine_for(url))
-    return url
+    path = tmp_path / "test.db"
+    shutil.copyfile(_migrated_sqlite, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def new_database(tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """`new_database("sqlite" | "postgresql")`: the URL of a new, empty database of its own.
+
+    A PostgreSQL one is created on TEST_DATABASE_URL's server and dropped afterwards; without
+    TEST_DATABASE_URL the test is skipped.
+    """
+    created: list[str] = []
+    admin = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT") if TEST_DATABASE_URL else None
+
+    def new(dialect: str) -> str:
+        if dialect == "sqlite":
+            return f"sqlite:///{tmp_path / f'{uuid.uuid4().hex[:12]}.db'}"
+        if admin is None:
+            pytest.skip("PostgreSQL: set TEST_DATABASE_URL")
+        name = f"otp_migrations_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+
+    yield new
+    if admin is not None:
+        with admin.connect() as connection:
+            for name in created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(autouse=True)

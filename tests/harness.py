@@ -11,10 +11,19 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import httpx
+
+
+def migrate(project: Path, env: dict[str, str]) -> None:
+    """Create or upgrade the tables as a deployer does: the package's migrate command, run in
+    the project directory (its `db_url`, or `REFLEX_DB_URL` in `env`)."""
+    command = [sys.executable, "-m", "plivo_otp_app.migrations", "upgrade"]
+    done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def free_port() -> int:

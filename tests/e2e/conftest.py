@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import free_port, stop, wait_until_up
+from harness import free_port, migrate, stop, wait_until_up
 from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +56,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     for name in ("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN", "PLIVO_API_BASE_URL"):
         env.pop(name, None)
     reflex = str(ROOT / ".venv" / "bin" / "reflex")
-    subprocess.run([reflex, "db", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+    migrate(ROOT, env)
     with logs.open("w") as out:
         process = subprocess.Popen(
             [reflex, "run", "--env", "prod", "--single-port", "--backend-port", str(port)],

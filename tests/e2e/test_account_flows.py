@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import ROOT, START_TIMEOUT
-from harness import free_port, stop, wait_until_up
+from harness import free_port, migrate, stop, wait_until_up
 from playwright.sync_api import Browser, Page, expect
 
 PASSWORD = "correct horse battery staple quietly"
@@ -504,8 +504,7 @@ def test_a_restart_of_the_server_is_explained_and_a_code_from_before_harms_nothi
     env["OTP_PROVIDER"] = "sandbox"  # production mode runs the sandbox only when told to
     log = tmp_path / "reflex.log"
     project = _copy_project(tmp_path / "app")
-    reflex = str(ROOT / ".venv" / "bin" / "reflex")
-    subprocess.run([reflex, "db", "migrate"], cwd=project, env=env, check=True, capture_output=True)
+    migrate(project, env)
     server = _start_app(project, port, env, log)
     try:
         username, typed, e164 = _fresh_user()

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from harness import free_port, stop, wait_until_up
+from harness import free_port, migrate, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 REFLEX = str(ROOT / ".venv" / "bin" / "reflex")
@@ -73,7 +73,7 @@ class Server:
             "RATE_LIMIT_SEND_PER_PREFIX": "1000/hour",
             "RATE_LIMIT_SEND_PER_NUMBER": "1000/hour",
         }
-        subprocess.run([REFLEX, "db", "migrate"], cwd=project, env=self.env, check=True, capture_output=True)
+        migrate(project, self.env)
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -143,7 +143,7 @@ def _killed_mid_run(database: Path) -> None:
         "import os, sqlite3, sys\n"
         "db = sqlite3.connect(sys.argv[1])\n"
         "db.execute('PRAGMA journal_mode=WAL')\n"
-        "db.execute('SELECT 1 FROM user').fetchall()\n"
+        "db.execute('SELECT 1 FROM otp_user').fetchall()\n"
         "os._exit(0)\n"
     )
     subprocess.run([sys.executable, "-c", script, str(database)], check=True)

@@ -11,7 +11,6 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from reflex.testing import AppHarness
-from sqlmodel import SQLModel
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,12 +39,9 @@ def acme(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppHarness]:
     # The dev server's port is only known once it runs, so the socket may come from any origin here.
     monkeypatch.setenv("REFLEX_CORS_ALLOWED_ORIGINS", "*")
     monkeypatch.syspath_prepend(str(ROOT))
-    from plivo_otp_app.db import engine_for
-    from plivo_otp_app.models import ProviderCode, Verification
+    from plivo_otp_app import migrations
 
-    SQLModel.metadata.create_all(
-        engine_for(f"sqlite:///{db}"), tables=[Verification.__table__, ProviderCode.__table__]
-    )
+    migrations.upgrade(f"sqlite:///{db}")  # the tables, as the README tells a host app to
     try:
         with AppHarness.create(root=tmp_path_factory.mktemp("acme"), app_source=AcmeApp) as harness:
             yield harness

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
-from harness import free_port, stop, wait_until_up
+from harness import free_port, migrate, stop, wait_until_up
 from playwright.sync_api import Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +65,7 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         "RATE_LIMIT_SEND_PER_NUMBER": "5/hour",
     }
     reflex = str(ROOT / ".venv" / "bin" / "reflex")
-    subprocess.run([reflex, "db", "migrate"], cwd=project, env=env, check=True, capture_output=True)
+    migrate(project, env)
     log = (project / "reflex.log").open("w")
     processes = [
         subprocess.Popen(

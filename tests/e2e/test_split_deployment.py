@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from harness import free_port, stop, wait_until_up
+from harness import free_port, migrate, stop, wait_until_up
 from playwright.sync_api import Page, expect
 from test_account_flows import ACCOUNT, PASSWORD, _code
 
@@ -80,7 +80,7 @@ def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, 
     # The embedded sandbox, reached by loopback: only the browser resolves the *.split.test names.
     env["PLIVO_API_BASE_URL"] = local
     reflex = str(ROOT / ".venv" / "bin" / "reflex")
-    subprocess.run([reflex, "db", "migrate"], cwd=project, env=env, check=True, capture_output=True)
+    migrate(project, env)
     subprocess.run(
         [reflex, "export", "--frontend-only", "--no-zip"],
         cwd=project,

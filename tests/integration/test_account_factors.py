@@ -261,7 +261,7 @@ def test_a_backup_code_login_whose_ticket_cannot_be_written_burns_nothing(accoun
     def ticket(db, uid: int) -> str:
         return accounts.sessions.issue_ticket(uid, db=db)
 
-    with table_gone(db_url, "loginticket"), pytest.raises(SQLAlchemyError):
+    with table_gone(db_url, "otp_login_ticket"), pytest.raises(SQLAlchemyError):
         accounts.logins.login_with_backup_code(result.pending_token, codes[0], IP, ticket)
 
     assert accounts.backup_codes.left(user_id) == 10  # the code is still unused
@@ -277,7 +277,7 @@ def test_a_phone_change_whose_device_revocation_fails_changes_nothing(accounts, 
     started = accounts.account_changes.start_new_phone(user_id, PHONE_B, "US", "sms", IP)
     code = sandbox.code_for(PHONE_B)
 
-    with table_gone(db_url, "trusteddevice"), pytest.raises(SQLAlchemyError):
+    with table_gone(db_url, "otp_trusted_device"), pytest.raises(SQLAlchemyError):
         accounts.account_changes.finish_change_phone(user_id, started.verification_id, code, IP)
 
     assert user_row(db_url, user_id).phone_number == PHONE_A
@@ -300,7 +300,7 @@ def test_turning_2fa_off_when_device_revocation_fails_changes_nothing(accounts, 
     started = accounts.account_changes.start_disable_2fa(user_id, PASSWORD, "sms", IP)
     code = codes[0] if backup else sandbox.code_for(PHONE_A)
 
-    with table_gone(db_url, "trusteddevice"), pytest.raises(SQLAlchemyError):
+    with table_gone(db_url, "otp_trusted_device"), pytest.raises(SQLAlchemyError):
         accounts.account_changes.finish_disable_2fa(user_id, started.verification_id, code, IP, backup=backup)
 
     assert user_row(db_url, user_id).two_factor_enabled is True
@@ -335,7 +335,7 @@ def _insert_fault(db_url: str) -> Callable[[], None]:
         if engine.dialect.name == "sqlite":
             connection.execute(
                 text(
-                    "CREATE TRIGGER refuse_codes BEFORE INSERT ON backupcode "
+                    "CREATE TRIGGER refuse_codes BEFORE INSERT ON otp_backup_code "
                     "BEGIN SELECT RAISE(ABORT, 'refused'); END"
                 )
             )
@@ -348,7 +348,7 @@ def _insert_fault(db_url: str) -> Callable[[], None]:
             )
             connection.execute(
                 text(
-                    "CREATE TRIGGER refuse_codes BEFORE INSERT ON backupcode "
+                    "CREATE TRIGGER refuse_codes BEFORE INSERT ON otp_backup_code "
                     "FOR EACH ROW EXECUTE FUNCTION refuse_codes()"
                 )
             )
@@ -358,7 +358,7 @@ def _insert_fault(db_url: str) -> Callable[[], None]:
             if engine.dialect.name == "sqlite":
                 connection.execute(text("DROP TRIGGER refuse_codes"))
             else:
-                connection.execute(text("DROP TRIGGER refuse_codes ON backupcode"))
+                connection.execute(text("DROP TRIGGER refuse_codes ON otp_backup_code"))
                 connection.execute(text("DROP FUNCTION refuse_codes()"))
 
     return remove

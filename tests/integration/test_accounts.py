@@ -736,7 +736,7 @@ def test_backup_codes_are_ten_distinct_codes_stored_only_hashed(accounts, sandbo
     assert all(re.fullmatch(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){3}", code) for code in codes)
     assert accounts.backup_codes.left(user_id) == 10
     with db_session(db_url) as db:
-        rows = db.exec(text("SELECT * FROM backupcode")).all()
+        rows = db.exec(text("SELECT * FROM otp_backup_code")).all()
     stored = " ".join(str(value) for row in rows for value in row)
     assert len(rows) == count(db_url, BackupCode) == 10
     for code in codes:

@@ -286,12 +286,12 @@ def test_json_login_with_a_backup_code_whose_session_cannot_be_stored_burns_noth
     verify = {"login_token": login["login_token"], "backup_code": codes[0]}
     engine = engine_for(db_url)
     with engine.begin() as connection:  # a real fault: the sessions table is gone
-        connection.execute(text('ALTER TABLE "authsession" RENAME TO "authsession_away"'))
+        connection.execute(text('ALTER TABLE "otp_auth_session" RENAME TO "otp_auth_session_away"'))
     try:
         assert client.post("/api/auth/login/verify", json=verify).status_code == 503
     finally:
         with engine.begin() as connection:
-            connection.execute(text('ALTER TABLE "authsession_away" RENAME TO "authsession"'))
+            connection.execute(text('ALTER TABLE "otp_auth_session_away" RENAME TO "otp_auth_session"'))
     assert accounts.backup_codes.left(user_id) == 10
 
     response = client.post("/api/auth/login/verify", json=verify)  # the same login, the same code

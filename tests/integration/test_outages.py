@@ -25,10 +25,10 @@ import pytest
 from conftest import TEST_DATABASE_URL, free_port, sandbox_provider, serve
 from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError
-from sqlmodel import SQLModel
 
+from plivo_otp_app import migrations
 from plivo_otp_app.api import build_api
-from plivo_otp_app.db import engine_for, transaction
+from plivo_otp_app.db import transaction
 from plivo_otp_app.ratelimit import RateLimits
 from plivo_otp_app.services import VerificationService
 
@@ -201,7 +201,7 @@ def test_sends_may_fail_open_by_choice_but_checks_never_do(redis_server, make_se
 
 @needs_servers
 def test_postgres_down_fails_with_503_and_recovers(postgres, make_settings, api, sandbox):
-    SQLModel.metadata.create_all(engine_for(postgres.url))
+    migrations.upgrade(postgres.url)
     settings = make_settings()
     provider = sandbox_provider(sandbox.base_url)
     client = api(VerificationService(settings, provider, RateLimits(settings), db_url=postgres.url))
@@ -280,7 +280,7 @@ def test_a_database_file_deleted_under_the_app_is_unhealthy_until_it_is_back(
     assert sent.status_code == 200
     with sqlite3.connect(path) as restored:
         rows = restored.execute(
-            "SELECT status FROM verification WHERE id = ?", (sent.json()["session_uuid"],)
+            "SELECT status FROM otp_verification WHERE id = ?", (sent.json()["session_uuid"],)
         )
         assert rows.fetchall() == [("pending",)]
 

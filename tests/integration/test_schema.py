@@ -1,6 +1,8 @@
 """The schema the migrations build is the models' schema, and the per-send lookups use its index.
 
-Migrations run exactly as a deployer runs them (`reflex db migrate`) on a fresh SQLite file.
+Migrations run exactly as a deployer runs them (`python -m plivo_otp_app.migrations upgrade` in
+the project) on a fresh SQLite file, and on a PostgreSQL database of its own when
+TEST_DATABASE_URL is set.
 """
 
 from __future__ import annotations
@@ -13,35 +15,40 @@ from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, insert
+from sqlalchemy import MetaData, create_engine, insert
 from sqlmodel import SQLModel
 
-from alembic import command
-from plivo_otp_app import models
+from plivo_otp_app import migrations, models
 from plivo_otp_app.services import verification_sql
 
 ROOT = Path(__file__).resolve().parents[2]
-REFLEX = str(Path(sys.executable).with_name("reflex"))
+
+
+def migrate(url: str) -> str:
+    """Run the package's migrate command in the project, on `url`."""
+    env = {**os.environ, "REFLEX_DB_URL": url, "REFLEX_TELEMETRY_ENABLED": "false"}
+    command = [sys.executable, "-m", "plivo_otp_app.migrations", "upgrade"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return url
 
 
 @pytest.fixture(scope="module")
 def migrated(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A SQLite database built by the project's migrations."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('schema') / 'migrated.db'}"
-    env = {**os.environ, "REFLEX_DB_URL": url, "REFLEX_TELEMETRY_ENABLED": "false"}
-    done = subprocess.run(
-        [REFLEX, "db", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return url
+    return migrate(f"sqlite:///{tmp_path_factory.mktemp('schema') / 'migrated.db'}")
 
 
-def test_migrations_build_exactly_the_models(migrated: str) -> None:
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_migrations_build_exactly_the_models(dialect: str, new_database) -> None:
+    url = migrate(new_database(dialect))
     assert models.Verification  # the tables are registered on SQLModel.metadata
-    with create_engine(migrated).connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"include_name": migrations.is_ours})
+        differences = compare_metadata(context, SQLModel.metadata)
+    engine.dispose()
     assert differences == []
 
 
@@ -75,12 +82,12 @@ def test_per_send_lookups_use_the_phone_status_index(migrated: str) -> None:
             (
                 verification_sql._LOCKED_UNTIL,
                 {"phone": "+14155550001", "now": now.isoformat(" ")},
-                "ix_providercode_phone_expires_at",
+                "ix_otp_provider_code_phone_expires_at",
             ),
             (
                 verification_sql._SUPERSEDE,
                 {"b_phone": "+14155550001", "b_purpose": "verify", "b_user_id": None},
-                "ix_verification_phone_status",
+                "ix_otp_verification_phone_status",
             ),
         ):
             compiled = statement.compile(dialect=engine.dialect)
@@ -96,9 +103,7 @@ def test_the_per_code_migration_keeps_every_row_and_leaves_one_pending_flow(tmp_
     them on PostgreSQL) survive: the older becomes superseded, every provider session becomes
     a code with the most attempts spent on it."""
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", url)
-    command.upgrade(config, "2ee8eaae4fa5")
+    migrations.upgrade(url, "2ee8eaae4fa5")
     now = datetime.now(UTC)
 
     def flow(number: int, status: str, attempts: int, session: str, age: int) -> dict[str, object]:
@@ -124,17 +129,18 @@ def test_the_per_code_migration_keeps_every_row_and_leaves_one_pending_flow(tmp_
         flow(2, "pending", 3, "s-1", 10),
         flow(3, "failed", 5, "s-0", 90),
     ]
+    old_table = models.Verification.__table__.to_metadata(MetaData(), name="verification")  # type: ignore[attr-defined]
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(insert(models.Verification.__table__), rows)
+        connection.execute(insert(old_table), rows)
     engine.dispose()
 
-    command.upgrade(config, "head")
+    migrations.upgrade(url)
 
     with create_engine(url).connect() as connection:
-        statuses = dict(connection.exec_driver_sql("SELECT id, status FROM verification").all())
+        statuses = dict(connection.exec_driver_sql("SELECT id, status FROM otp_verification").all())
         codes = dict(
-            connection.exec_driver_sql("SELECT provider_session_id, attempts FROM providercode").all()
+            connection.exec_driver_sql("SELECT provider_session_id, attempts FROM otp_provider_code").all()
         )
     assert statuses == {rows[0]["id"]: "superseded", rows[1]["id"]: "pending", rows[2]["id"]: "failed"}
     assert codes == {"s-1": 3, "s-0": 5}

@@ -170,9 +170,9 @@ def test_tokens_have_at_least_128_bits_and_only_their_sha256_is_stored(accounts,
     second = sign_in(sessions, user_id).session_token
 
     tokens = {
-        "authsession": redeemed.session_token,
-        "loginticket": ticket,
-        "trusteddevice": redeemed.device_token,
+        "otp_auth_session": redeemed.session_token,
+        "otp_login_ticket": ticket,
+        "otp_trusted_device": redeemed.device_token,
     }
     for table, token in tokens.items():
         assert len(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))) * 8 >= 128
