@@ -38,6 +38,7 @@ from .cookies import (
 from .errors import NotSignedIn, send_failed_at_login
 from .jsonhttp import BadRequest, error, guarded_route, json_route, ok, request_ip, string_field
 from .proxies import request_scheme
+from .routes import get_routes
 from .services import AccountService, LoginResult, Started
 
 AccountsFactory = Callable[[], AccountService]
@@ -83,7 +84,7 @@ def _complete_route(accounts: AccountsFactory) -> Route:
     async def complete(request: Request) -> Response:
         if _cross_site(request):
             return _no_store(error(403, "Cross-site sign-in is refused.", code="cross_site"))
-        fallback = _requested_landing(request, "fail", "/login")
+        fallback = _requested_landing(request, "fail", get_routes().login)
         sessions = accounts().sessions
         # The scheme as `BrowserCookie` judged it when it named the cookie.
         browser = browser_from_request(request.cookies, request_scheme(request.scope) == "https")
@@ -115,7 +116,7 @@ def _logout_route(accounts: AccountsFactory) -> Route:
     async def logout(request: Request) -> Response:
         if _cross_site(request):
             return _no_store(error(403, "Cross-site sign-out is refused.", code="cross_site"))
-        landing = _requested_landing(request, "next", "/login")
+        landing = _requested_landing(request, "next", get_routes().login)
         await run_blocking(accounts().sessions.end, request.cookies.get(SESSION_COOKIE))
         response = RedirectResponse(landing, 303)
         delete_cookie(response, SESSION_COOKIE, _secure(request))

@@ -292,7 +292,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return settings
 
 
+_configured: Settings | None = None
+
+
+def configure(settings: Settings) -> None:
+    """The settings the library uses from now on, in place of the environment's (`mount` calls it)."""
+    global _configured
+    _configured = settings
+    get_settings.cache_clear()
+
+
 @functools.cache
 def get_settings() -> Settings:
-    """The process-wide settings, loaded once."""
-    return load_settings()
+    """The settings given to `configure`, else the environment's, loaded once."""
+    return _configured if _configured is not None else load_settings()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ..config import get_settings
+from ..routes import get_routes
 from ..state import LoginState, SignupState, VerifyState
 from .fields import error_line, field, password_field, submit_button
 from .layout import notices
@@ -54,7 +55,9 @@ def signup_form() -> rx.Component:
         error_line(SignupState.error),
         rx.cond(
             SignupState.taken,
-            rx.el.a("Log in to your account", href="/login", id="taken-login", class_name="notice-link"),
+            rx.el.a(
+                "Log in to your account", href=get_routes().login, id="taken-login", class_name="notice-link"
+            ),
         ),
         on_submit=SignupState.submit,
         class_name="stack",

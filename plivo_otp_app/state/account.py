@@ -20,6 +20,7 @@ from typing import Any
 import reflex as rx
 
 from ..errors import DONE, SESSION_ENDED, NotSignedIn, OtpError, from_unexpected, signed_out_others
+from ..routes import get_routes
 from ..services import Started, get_account_service
 from ..tokens import tokens_equal
 from .auth import AuthState
@@ -72,7 +73,7 @@ class AccountState(AuthState):
             user = await self._current_user()
             if user is None or user.id is None:
                 self.signed_in = False
-                yield rx.redirect("/login")
+                yield rx.redirect(get_routes().login)
                 return
             accounts = get_account_service()
             view = await asyncio.to_thread(accounts.view, user.id)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import reflex as rx
 
 from ..errors import NAME_TAKEN, OtpError, from_unexpected, send_failed_at_login
+from ..landings import local_path
 from ..services import get_account_service
 from .auth import AuthState
 from .verify import VerifyState
@@ -24,11 +25,13 @@ class LoginState(AuthState):
 
     @rx.event
     async def load(self) -> AsyncIterator[Any]:
-        """On page load: a signed-in browser goes to its account; others start clean."""
+        """On page load: a signed-in browser goes to its account (or the page it came from); others
+        start clean, and remember the page a `require_login` page sent them from (`?next=`, a path)."""
         self.error = ""
         self.loading = False
+        self._return_to = local_path(self.router.url.query_parameters.get("next", ""))
         if await _attempt(self, None, self._current_user()) is not None:
-            yield rx.redirect("/account")
+            yield rx.redirect(self._landing())
 
     @rx.event
     async def submit(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
