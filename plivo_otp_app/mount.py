@@ -40,6 +40,7 @@ def mount(app: rx.App, settings: Settings | None = None, routes: Routes = Routes
     app.api_transformer = [build_api(), *_transformers(app.api_transformer), browser_cookie, security_headers]
     socket_origins.install(app)
     app.stylesheets = [*app.stylesheets, _stylesheet()]
+    _without_inline_styles(app)
     _add_pages(app, routes, settings.is_sandbox)
 
 
@@ -58,6 +59,16 @@ def _stylesheet() -> str:
     build-time path without its `$/public` prefix.
     """
     return rx.asset("styles.css", shared=True).importable_path.removeprefix("$/public")
+
+
+def _without_inline_styles(app: rx.App) -> None:
+    """The security headers allow no inline style, which Reflex's toast provider and its
+    connection overlay (a toast and a pulsing icon) set: our own connection notice stands in
+    for them (also the smaller JavaScript, bench/RESULTS.md)."""
+    from .components import connection_banner  # noqa: PLC0415
+
+    app.toaster = None
+    app.app_wraps[5, "Overlay"] = lambda stateful: connection_banner() if stateful else None
 
 
 def _add_pages(app: rx.App, where: Routes, sandbox_mode: bool) -> None:

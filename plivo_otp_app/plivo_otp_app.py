@@ -2,10 +2,7 @@
 
 import reflex as rx
 
-from .components import connection_banner
 from .mount import mount
 
-app = rx.App(toaster=None)
-# Our own connection notice in place of Reflex's toast-based overlay (bench/RESULTS.md: JS size).
-app.app_wraps[5, "Overlay"] = lambda stateful: connection_banner() if stateful else None
+app = rx.App()
 mount(app)
