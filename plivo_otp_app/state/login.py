@@ -84,7 +84,8 @@ class SignupState(AuthState):
 
     @rx.event
     def load(self) -> None:
-        """Start clean on page load."""
+        """Start clean on page load; a new account lands on its account page."""
+        self._return_to = ""
         self.error = ""
         self.loading = False
         self.taken = False

@@ -1,10 +1,12 @@
-"""`require_login` on a host app's event handler: it runs only for a live session, checked in the database."""
+"""`require_login` on a host app's event handler (only for a live session, checked in the database), and
+the login page's return link (`?next=`, a local path)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import reflex as rx
@@ -15,6 +17,8 @@ from plivo_otp_app import Routes, require_login
 from plivo_otp_app.cookies import SESSION_COOKIE
 from plivo_otp_app.routes import configure, get_routes
 from plivo_otp_app.state import auth as auth_module
+from plivo_otp_app.state import login as login_module
+from plivo_otp_app.state.login import LoginState, SignupState
 
 PASSWORD = "correct horse battery staple quietly"
 
@@ -39,6 +43,7 @@ class HostNotesState(rx.State):
 @pytest.fixture
 def user_id(accounts, monkeypatch) -> int:
     monkeypatch.setattr(auth_module, "get_session_service", lambda: accounts.sessions)
+    monkeypatch.setattr(login_module, "get_account_service", lambda: accounts)
     result = accounts.signup("alice", None, PASSWORD, "+14155552671", "US", "sms", "192.0.2.1")
     assert result.user_id is not None
     return result.user_id
@@ -96,3 +101,44 @@ def test_an_ended_session_runs_nothing(accounts, user_id):
     state = _host(f"{SESSION_COOKIE}={token}")
     _run(HostNotesState.save.fn(state, "first"))
     assert state.saved == []
+
+
+def _page(cls: type[LoginState] | type[SignupState], root: State, as_path: str) -> LoginState | SignupState:
+    state = root.get_substate(cls.get_full_name().split("."))
+    headers = {"host": "127.0.0.1:3000", "origin": "http://127.0.0.1:3000", "cookie": "otp_browser=browser-A"}
+    router = {"token": "tab-1", "pathname": as_path.split("?")[0], "asPath": as_path, "headers": headers}
+    state.router = RouterData.from_router_data(router)
+    return state
+
+
+def _landing_of_sign_in(accounts, state: LoginState | SignupState, user_id: int) -> str:
+    asyncio.run(state._sign_in(user_id))
+    ticket = parse_qs(urlsplit(state.leaving_to).query)["ticket"][0]
+    redeemed = accounts.sessions.redeem_ticket(ticket, "192.0.2.1", "t", browser="browser-A")
+    assert redeemed is not None
+    return redeemed.landing
+
+
+@pytest.mark.parametrize(
+    ("next_", "landing"),
+    [
+        ("/notes%3Ftab%3D2", "/notes?tab=2"),
+        ("https%3A%2F%2Fevil.example%2F", "/auth/account"),
+        ("%2F%2Fevil.example", "/auth/account"),
+    ],
+)
+def test_a_login_lands_on_the_local_page_it_was_sent_from(accounts, user_id, routes, next_, landing):
+    configure(Routes(login="/auth/login", account="/auth/account"))
+    root = State(_reflex_internal_init=True)
+    login = _page(LoginState, root, f"/auth/login?next={next_}")
+    _run(login.load())
+    assert _landing_of_sign_in(accounts, login, user_id) == f"http://127.0.0.1:3000{landing}"
+
+
+def test_a_sign_up_after_a_login_page_lands_on_the_account_page(accounts, user_id, routes):
+    configure(Routes(login="/auth/login", account="/auth/account"))
+    root = State(_reflex_internal_init=True)
+    _run(_page(LoginState, root, "/auth/login?next=/notes").load())
+    signup = _page(SignupState, root, "/auth/signup")
+    signup.load()
+    assert _landing_of_sign_in(accounts, signup, user_id) == "http://127.0.0.1:3000/auth/account"
