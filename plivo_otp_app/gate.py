@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
+from .components.layout import checking_session
 from .models import User
 from .routes import get_routes
 from .state.auth import AuthState
@@ -60,7 +61,7 @@ def _page_gate(page: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
             rx.cond(
                 LoginGateState.allowed,
                 page(),
-                rx.el.p("Checking your session…", class_name="muted", id="login-gate"),
+                checking_session(),
             ),
             # A fragment renders no element: the check rides on an empty span that mounts with the page.
             rx.el.span(on_mount=LoginGateState.check, on_unmount=LoginGateState.leave, hidden=True),

@@ -66,6 +66,11 @@ def page_shell(title: str, *children: rx.Component) -> rx.Component:
     )
 
 
+def checking_session() -> rx.Component:
+    """What a signed-in page shows until the session is checked in the database."""
+    return rx.el.p("Checking your session…", class_name="muted")
+
+
 def notices() -> rx.Component:
     """The info line (`#message`) and the error line (`#error`)."""
     return rx.fragment(message_line(VerifyState.message), error_line(VerifyState.error))

@@ -8,6 +8,7 @@ from ..components import page_shell
 from ..components.account import account_view
 from ..components.auth import login_flow, signup_flow
 from ..components.fields import error_line
+from ..components.layout import checking_session
 from ..routes import get_routes
 from ..state import AccountState
 
@@ -38,7 +39,7 @@ def account() -> rx.Component:
             rx.cond(
                 AccountState.error != "",
                 error_line(AccountState.error),
-                rx.el.p("Checking your session…", class_name="muted"),
+                checking_session(),
             ),
         ),
     )
