@@ -295,8 +295,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 _configured: Settings | None = None
 
 
-def configure(settings: Settings) -> None:
-    """The settings the library uses from now on, in place of the environment's (`mount` calls it)."""
+def configure(settings: Settings | None) -> None:
+    """The settings the library uses from now on, in place of the environment's (`mount` calls it);
+    None goes back to the environment's."""
     global _configured
     _configured = settings
     get_settings.cache_clear()

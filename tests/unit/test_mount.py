@@ -25,10 +25,9 @@ PLIVO = {"OTP_PROVIDER": "plivo", "PLIVO_AUTH_ID": "MA" + "0" * 18, "PLIVO_AUTH_
 @pytest.fixture(autouse=True)
 def _restored() -> Iterator[None]:
     """Leave the process's settings and routes as they were."""
-    settings, routes = config_module._configured, routes_module.get_routes()
+    routes = routes_module.get_routes()
     yield
-    config_module._configured = settings
-    config_module.get_settings.cache_clear()
+    config_module.configure(None)
     routes_module.configure(routes)
 
 
