@@ -38,6 +38,7 @@ from .cookies import (
 from .errors import NotSignedIn
 from .jsonhttp import BadRequest, error, guarded_route, json_route, ok, request_ip, string_field
 from .proxies import request_scheme
+from .routes import get_routes
 from .services import LoginResult, Services, Started
 
 ServicesFactory = Callable[[], Services]
@@ -83,7 +84,7 @@ def _complete_route(services: ServicesFactory) -> Route:
     async def complete(request: Request) -> Response:
         if _cross_site(request):
             return _no_store(error(403, messages.CROSS_SITE_SIGN_IN, code="cross_site"))
-        fallback = _requested_landing(request, "fail", "/login")
+        fallback = _requested_landing(request, "fail", get_routes().login)
         sessions = services().sessions
         # The scheme as `BrowserCookie` judged it when it named the cookie.
         browser = browser_from_request(request.cookies, request_scheme(request.scope) == "https")
@@ -116,7 +117,7 @@ def _logout_route(services: ServicesFactory) -> Route:
     async def logout(request: Request) -> Response:
         if _cross_site(request):
             return _no_store(error(403, messages.CROSS_SITE_SIGN_OUT, code="cross_site"))
-        landing = _requested_landing(request, "next", "/login")
+        landing = _requested_landing(request, "next", get_routes().login)
         await run_blocking(services().sessions.end, request.cookies.get(SESSION_COOKIE))
         response = RedirectResponse(landing, 303)
         delete_cookie(response, SESSION_COOKIE, _secure(request))

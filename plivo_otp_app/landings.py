@@ -76,6 +76,13 @@ def _origin(landing: str) -> str | None:
     return normal_origin(f"{parts.scheme}://{parts.netloc}")
 
 
+def local_path(value: object) -> str:
+    """`value` if it is a path on this site with nothing a browser would read differently, else ""."""
+    if not isinstance(value, str) or len(value) > 2048 or any(ch <= " " or ch in "\\\x7f" for ch in value):
+        return ""
+    return value if _is_path(value) else ""
+
+
 def landing(value: str, where: Frontends, default: str) -> str:
     """`value` if it is a page of one of `where`'s frontends, else `default` (a path) on its home."""
     if any(ch <= " " or ch in "\\\x7f" for ch in value):

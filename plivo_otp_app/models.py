@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, text
+from sqlalchemy import Column, Index, String, Table, text
 from sqlmodel import Field, SQLModel
 
 
@@ -193,3 +193,13 @@ class ProviderCode(SQLModel, table=True):
     expires_at: datetime
 
     __table_args__ = (Index("ix_otp_provider_code_phone_expires_at", "phone", "expires_at"),)
+
+
+#: The migrations' own version table (`plivo_otp_app.migrations`), declared here too: a host app's
+#: `reflex db makemigrations` compares SQLModel's metadata with the database, with no filter, and
+#: would otherwise write a `drop_table` of it into the host's history.
+VERSION_TABLE = Table(
+    "otp_alembic_version",
+    SQLModel.metadata,
+    Column("version_num", String(32), primary_key=True),
+)

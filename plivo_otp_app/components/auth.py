@@ -6,6 +6,7 @@ import reflex as rx
 from reflex.event import EventType
 
 from ..config import get_settings
+from ..routes import get_routes
 from ..state import LoginState, SignupState, VerifyState
 from .fields import error_line, field, password_field, submit_button
 from .layout import notices
@@ -55,7 +56,9 @@ def signup_form() -> rx.Component:
         error_line(SignupState.error),
         rx.cond(
             SignupState.taken,
-            rx.el.a("Log in to your account", href="/login", id="taken-login", class_name="notice-link"),
+            rx.el.a(
+                "Log in to your account", href=get_routes().login, id="taken-login", class_name="notice-link"
+            ),
         ),
         on_submit=SignupState.submit,
         class_name="stack",

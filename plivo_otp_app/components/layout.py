@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex_components_core.core.banner import has_connection_errors
 
+from ..routes import get_routes
 from ..state import AuthState, VerifyState
 from .fields import error_line, message_line
 
@@ -15,7 +16,7 @@ def sandbox_banner() -> rx.Component:
         VerifyState.sandbox,
         rx.el.div(
             "Sandbox: no real SMS is sent. Codes appear in the ",
-            rx.el.a("sandbox outbox", href="/sandbox", id="sandbox-link"),
+            rx.el.a("sandbox outbox", href=get_routes().sandbox, id="sandbox-link"),
             ".",
             class_name="banner",
             id="sandbox-banner",
@@ -63,6 +64,11 @@ def page_shell(title: str, *children: rx.Component) -> rx.Component:
         ),
         class_name="page",
     )
+
+
+def checking_session() -> rx.Component:
+    """What a signed-in page shows until the session is checked in the database."""
+    return rx.el.p("Checking your session…", class_name="muted")
 
 
 def notices() -> rx.Component:

@@ -101,6 +101,11 @@ def is_ours(name: str | None, type_: str, _parent_names: Any) -> bool:
     return True
 
 
+def include_object(_object: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:
+    """`is_ours` for the metadata's side as well: the version table is declared on it (`models`)."""
+    return is_ours(name, type_, None)
+
+
 def _engine(db_url: str) -> Engine:
     """A pool-less engine; on SQLite, one whose transactions really cover DDL and take the write
     lock at once (another upgrade waits up to 5 minutes for it).

@@ -10,7 +10,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 from plivo_otp_app import models
-from plivo_otp_app.migrations import VERSION_TABLE, is_ours
+from plivo_otp_app.migrations import VERSION_TABLE, include_object, is_ours
 
 assert models.User  # the tables are registered on SQLModel.metadata
 
@@ -22,6 +22,7 @@ context.configure(
     target_metadata=SQLModel.metadata,
     version_table=VERSION_TABLE,
     include_name=is_ours,
+    include_object=include_object,
     render_as_batch=True,  # SQLite changes constraints and indexes by copying the table
 )
 with context.begin_transaction():

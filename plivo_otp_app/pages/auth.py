@@ -1,4 +1,4 @@
-"""`/signup`, `/login` and `/account`."""
+"""The sign-up, login and account pages (at the mounted `Routes`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from ..components import page_shell
 from ..components.account import account_view
 from ..components.auth import login_flow, signup_flow
 from ..components.fields import error_line
+from ..components.layout import checking_session
+from ..routes import get_routes
 from ..state import AccountState
 
 
@@ -17,12 +19,14 @@ def _footer(text: str, link: str, href: str) -> rx.Component:
 
 def signup() -> rx.Component:
     """Create an account and verify its phone."""
-    return page_shell("Create an account", signup_flow(), _footer("Have an account? ", "Log in", "/login"))
+    return page_shell(
+        "Create an account", signup_flow(), _footer("Have an account? ", "Log in", get_routes().login)
+    )
 
 
 def login() -> rx.Component:
     """Password, then the SMS code where two-factor login is on."""
-    return page_shell("Log in", login_flow(), _footer("New here? ", "Create an account", "/signup"))
+    return page_shell("Log in", login_flow(), _footer("New here? ", "Create an account", get_routes().signup))
 
 
 def account() -> rx.Component:
@@ -35,7 +39,7 @@ def account() -> rx.Component:
             rx.cond(
                 AccountState.error != "",
                 error_line(AccountState.error),
-                rx.el.p("Checking your session…", class_name="muted"),
+                checking_session(),
             ),
         ),
     )

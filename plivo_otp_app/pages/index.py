@@ -1,4 +1,4 @@
-"""`/`: verify a phone number."""
+"""The phone-verification page (`Routes.verify`, `/` by default)."""
 
 from __future__ import annotations
 

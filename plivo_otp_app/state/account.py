@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import reflex as rx
 
 from ..messages import DONE, THIS_BROWSER, signed_out_others
+from ..routes import get_routes
 from ..services import Services, Started, get_services
 from ..tokens import tokens_equal
 from .auth import AuthState
@@ -75,7 +76,7 @@ class AccountState(AuthState):
             user = await self._current_user()
             if user is None or user.id is None:
                 self.signed_in = False
-                yield rx.redirect("/login")
+                yield rx.redirect(get_routes().login)
                 return
             accounts = get_services()
             view = await asyncio.to_thread(accounts.account_changes.view, user.id)

@@ -23,6 +23,7 @@ from ..cookies import DEVICE_COOKIE, SESSION_COOKIE, browser_from_handshake, rea
 from ..errors import BrowserUnknown, NotSignedIn
 from ..models import User
 from ..proxies import PEER_HEADER, client_address
+from ..routes import get_routes
 from ..services import get_session_service
 from ..tokens import hash_token
 
@@ -36,6 +37,8 @@ class AuthState(rx.State):
     sandbox: bool = False
     #: Whether this tab was already sent for its browser cookie (`know_browser`).
     _browser_asked: bool = False
+    #: The page a `require_login` page sent this tab to log in from (a path); "" for the account page.
+    _return_to: str = ""
 
     @rx.event
     def arrive(self) -> None:
@@ -111,7 +114,11 @@ class AuthState(rx.State):
         scheme = "https" if self.router.url.origin.startswith("https") else "http"
         return f"{scheme}://{self.router.headers.host}{path}"
 
-    async def _sign_in(self, user_id: int, remember_device: bool = False, landing: str = "/account") -> None:
+    def _landing(self) -> str:
+        """Where a sign-in lands: the page the login was asked for from, else the account page."""
+        return self._return_to or get_routes().account
+
+    async def _sign_in(self, user_id: int, remember_device: bool = False, landing: str | None = None) -> None:
         """A full page load through the cookie route, which starts the session.
 
         The ticket is bound to this browser's browser cookie (from the handshake), so only this
@@ -124,12 +131,16 @@ class AuthState(rx.State):
         if browser is None:
             raise BrowserUnknown("no browser cookie in the socket handshake")
         ticket = await asyncio.to_thread(
-            get_session_service().issue_ticket, user_id, remember_device, self._page_url(landing), browser
+            get_session_service().issue_ticket,
+            user_id,
+            remember_device,
+            self._page_url(landing or self._landing()),
+            browser,
         )
         self._leave_with(ticket)
 
     def _ticket_issuer(
-        self, remember_device: bool = False, landing: str = "/account"
+        self, remember_device: bool = False, landing: str | None = None
     ) -> Callable[[Connection, int], str]:
         """Issues this browser's ticket inside a service's transaction (a sign-in that must
         commit with the factor it used up); then `_leave_with` the ticket. Bound to this
@@ -141,17 +152,17 @@ class AuthState(rx.State):
         browser = browser_from_handshake(self.router.headers.cookie)
         if browser is None:
             raise BrowserUnknown("no browser cookie in the socket handshake")
-        url = self._page_url(landing)
+        url = self._page_url(landing or self._landing())
         sessions = get_session_service()
         return lambda db, user_id: sessions.issue_ticket(user_id, remember_device, url, browser, db=db)
 
     def _leave_with(self, ticket: str) -> None:
         """Redeem `ticket` at the cookie route, with a full page load."""
-        fail = quote(self._page_url("/login"), safe="")
+        fail = quote(self._page_url(get_routes().login), safe="")
         self.leaving_to = self._backend_url(f"/api/session/complete?ticket={ticket}&fail={fail}")
 
-    async def _sign_out(self, landing: str = "/login") -> None:
+    async def _sign_out(self, landing: str | None = None) -> None:
         """End the session here, then a full page load through the route that clears the cookie."""
         await asyncio.to_thread(get_session_service().end, self._session_token())
-        target = quote(self._page_url(landing), safe="")
+        target = quote(self._page_url(landing or get_routes().login), safe="")
         self.leaving_to = self._backend_url(f"/api/session/logout?next={target}")

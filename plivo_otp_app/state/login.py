@@ -8,6 +8,7 @@ from typing import Any
 
 import reflex as rx
 
+from ..landings import local_path
 from ..messages import NAME_TAKEN, send_failed_at_login
 from ..services import get_login_service, get_signup_service
 from .auth import AuthState
@@ -23,11 +24,13 @@ class LoginState(AuthState):
 
     @rx.event
     async def load(self) -> AsyncIterator[Any]:
-        """On page load: a signed-in browser goes to its account; others start clean."""
+        """On page load: a signed-in browser goes to its account (or the page it came from); others
+        start clean, and remember the page a `require_login` page sent them from (`?next=`, a path)."""
         self.error = ""
         self.loading = False
+        self._return_to = local_path(self.router.url.query_parameters.get("next", ""))
         if await attempt(self, self._current_user) is not None:
-            yield rx.redirect("/account")
+            yield rx.redirect(self._landing())
 
     @rx.event
     async def submit(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
@@ -83,7 +86,8 @@ class SignupState(AuthState):
 
     @rx.event
     def load(self) -> None:
-        """Start clean on page load."""
+        """Start clean on page load; a new account lands on its account page."""
+        self._return_to = ""
         self.error = ""
         self.loading = False
         self.taken = False

@@ -69,7 +69,7 @@ def test_every_page_carries_a_policy_for_exactly_its_inline_scripts(app_url, pat
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/health", "/api/otp/send", "/api/session/logout?next=/login", "/sandbox/messages", "/styles.css"],
+    ["/api/health", "/api/otp/send", "/api/session/logout?next=/login", "/sandbox/messages", "/favicon.ico"],
 )
 def test_api_cookie_routes_and_assets_carry_the_headers(app_url, path):
     response = httpx.get(app_url + path)

@@ -177,7 +177,9 @@ def same(stored: Any, written: Any) -> bool:
 def assert_schema_is_the_models(url: str) -> None:
     db = create_engine(url)
     with db.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"include_name": migrations.is_ours})
+        context = MigrationContext.configure(
+            connection, opts={"include_name": migrations.is_ours, "include_object": migrations.include_object}
+        )
         assert compare_metadata(context, SQLModel.metadata) == []
     db.dispose()
 

@@ -46,7 +46,9 @@ def test_migrations_build_exactly_the_models(dialect: str, new_database) -> None
     assert models.Verification  # the tables are registered on SQLModel.metadata
     engine = create_engine(url)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"include_name": migrations.is_ours})
+        context = MigrationContext.configure(
+            connection, opts={"include_name": migrations.is_ours, "include_object": migrations.include_object}
+        )
         differences = compare_metadata(context, SQLModel.metadata)
     engine.dispose()
     assert differences == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plivo_otp_app.landings import Frontends, landing
+from plivo_otp_app.landings import Frontends, landing, local_path
 
 #: One port: the backend serves the pages at its own origin.
 ONE_PORT = Frontends(own="http://localhost:3501", listed=(), serves_pages=True)
@@ -62,3 +62,16 @@ def test_one_port_sends_anything_else_to_the_default_path(value: str):
 )
 def test_split_deployment_lands_on_the_static_site(value: str, expected: str):
     assert landing(value, SPLIT, "/") == expected
+
+
+@pytest.mark.parametrize("value", ["/notes", "/notes?tab=2", "/"])
+def test_a_return_link_keeps_a_local_path(value: str):
+    assert local_path(value) == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "notes", "//evil.example/x", "/\\evil.example", "https://evil.example/", "/a b", "/a\tb", None, 7],
+)
+def test_a_return_link_drops_anything_else(value: object):
+    assert local_path(value) == ""

@@ -1,0 +1,89 @@
+"""`mount`: the library's pages, JSON API, middlewares and start-up checks, added to an `rx.App`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import reflex as rx
+
+from . import config, log, socket_origins
+from .config import Settings
+from .cookies import browser_cookie
+from .routes import Routes
+from .routes import configure as configure_routes
+from .security_headers import security_headers
+
+
+def mount(app: rx.App, settings: Settings | None = None, routes: Routes = Routes()) -> None:  # noqa: B008 - frozen
+    """Add phone verification, sign-up, SMS two-factor login and the account page to `app`.
+
+    Args:
+        app: The host app, as built by `rx.App(...)`.
+        settings: The library's settings; read from the environment (once) when omitted.
+        routes: Where the pages go; the JSON API and the cookie routes stay under `/api`,
+            the sandbox's under `/sandbox` (sandbox mode only).
+    """
+    if settings is not None:
+        config.configure(settings)
+    settings = config.get_settings()
+    configure_routes(routes)
+    log.configure(settings.infra.log_level)
+    # The server (granian, uvicorn) sets up its own loggers after this call: capture them again at start.
+    app.register_lifespan_task(log.capture_foreign)
+    # The states and pages are imported only now, once the settings are the app's.
+    from .api import build_api  # noqa: PLC0415
+
+    # Innermost the library's routes, then the app's own transformers; outermost the browser cookie
+    # every page gets (so that a login can be bound to the browser) and the security headers on every
+    # response (pages, API, cookie routes, sandbox).
+    app.api_transformer = [build_api(), *_transformers(app.api_transformer), browser_cookie, security_headers]
+    socket_origins.install(app)
+    app.stylesheets = [*app.stylesheets, _stylesheet()]
+    _without_inline_styles(app)
+    _add_pages(app, routes, settings.provider.is_sandbox)
+
+
+def _transformers(current: Any) -> list[Any]:
+    if current is None:
+        return []
+    if isinstance(current, Sequence) and not isinstance(current, str):
+        return list(current)
+    return [current]
+
+
+def _stylesheet() -> str:
+    """The components' stylesheet, shipped in the package and linked into the app's `assets/external/`.
+
+    `rx.App(stylesheets=...)` takes a path under the app's assets, unversioned: the asset's
+    build-time path without its `$/public` prefix.
+    """
+    return rx.asset("styles.css", shared=True).importable_path.removeprefix("$/public")
+
+
+def _without_inline_styles(app: rx.App) -> None:
+    """The security headers allow no inline style, which Reflex's toast provider and its
+    connection overlay (a toast and a pulsing icon) set: our own connection notice stands in
+    for them (also the smaller JavaScript, bench/RESULTS.md)."""
+    from .components import connection_banner  # noqa: PLC0415
+
+    app.toaster = None
+    app.app_wraps[5, "Overlay"] = lambda stateful: connection_banner() if stateful else None
+
+
+def _add_pages(app: rx.App, where: Routes, sandbox_mode: bool) -> None:
+    from .pages import account, index, login, sandbox, signup  # noqa: PLC0415
+    from .state import AccountState, AuthState, LoginState, SandboxState, SignupState, VerifyState  # noqa: PLC0415
+
+    # Every page's on_load starts with AuthState.arrive: a full-page move already made is not repeated.
+    reset = [VerifyState.reset_flow]
+    pages: list[tuple[Callable[[], rx.Component], str, str, list[Any]]] = [
+        (index, where.verify, "Verify your phone", reset),
+        (signup, where.signup, "Create an account", [AuthState.know_browser, *reset, SignupState.load]),
+        (login, where.login, "Log in", [AuthState.know_browser, *reset, LoginState.load]),
+        (account, where.account, "Your account", [*reset, AccountState.load]),
+    ]
+    if sandbox_mode:
+        pages.append((sandbox, where.sandbox, "Sandbox outbox", [SandboxState.refresh]))
+    for page, route, title, on_load in pages:
+        app.add_page(page, route=route, title=title, on_load=[AuthState.arrive, *on_load])
