@@ -22,6 +22,8 @@ names = [
     m.name
     for m in pkgutil.walk_packages(plivo_otp_app.__path__, "plivo_otp_app.")
     if m.name != "plivo_otp_app.plivo_otp_app"  # the demo app: it decides
+    # alembic's scripts, run only inside a migration (`plivo_otp_app.migrations.upgrade`)
+    and not m.name.startswith(("plivo_otp_app.migrations.env", "plivo_otp_app.migrations.versions"))
 ]
 for name in names:
     importlib.import_module(name)
