@@ -8,22 +8,30 @@ from reflex.vars.object import ObjectVar
 from ..components import page_shell
 from ..state import SandboxState
 
+#: The outbox's columns: each heading and the message field under it.
+_COLUMNS = (
+    ("Time (UTC)", "time"),
+    ("Recipient", "recipient"),
+    ("Channel", "channel"),
+    ("Code", "code"),
+    ("Message", "text"),
+)
+
+
+def _cell(heading: str, value: rx.Var) -> rx.Component:
+    """A value that carries its heading (`data-label`), shown beside it where the rows are cards."""
+    if heading == "Code":
+        return rx.el.td(rx.el.code(value), class_name="code", custom_attrs={"data-label": heading})
+    return rx.el.td(value, custom_attrs={"data-label": heading})
+
 
 def _message_row(message: ObjectVar[dict[str, str]]) -> rx.Component:
-    return rx.el.tr(
-        rx.el.td(message["time"]),
-        rx.el.td(message["recipient"]),
-        rx.el.td(message["channel"]),
-        rx.el.td(rx.el.code(message["code"]), class_name="code"),
-        rx.el.td(message["text"]),
-    )
+    return rx.el.tr(*(_cell(heading, message[key]) for heading, key in _COLUMNS))
 
 
 def _outbox() -> rx.Component:
     return rx.el.table(
-        rx.el.thead(
-            rx.el.tr(*(rx.el.th(h) for h in ("Time (UTC)", "Recipient", "Channel", "Code", "Message")))
-        ),
+        rx.el.thead(rx.el.tr(*(rx.el.th(heading, scope="col") for heading, _ in _COLUMNS))),
         rx.el.tbody(rx.foreach(SandboxState.messages, _message_row)),
         id="outbox",
     )

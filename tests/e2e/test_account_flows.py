@@ -431,6 +431,8 @@ def test_a_taken_username_brings_the_form_back_with_a_way_to_log_in(app: Page, a
     expect(app.locator("#username")).to_have_value(username)
     expect(app.locator("#phone")).to_have_value(other_typed)
     expect(app.locator("#signup-submit")).to_be_enabled()
+    # A link, told apart from the notice around it by more than its colour (WCAG 1.4.1).
+    assert "underline" in app.locator("#taken-login").evaluate("a => getComputedStyle(a).textDecorationLine")
     app.click("#taken-login")
     app.wait_for_url(LOGIN)
 
