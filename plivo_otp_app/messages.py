@@ -37,6 +37,10 @@ BACKUP_CODES_SHOWN = "Save these codes now. Each works once; they will not be sh
 FACTOR_CONFIRMED = "Confirmed. Now enter your new phone number."
 DEVICE_FORGOTTEN = "The device will be asked for a code again."
 
+# What a page says on its own.
+
+NOT_FOUND = "There is no page at this address."
+
 #: What the pages say when a step worked, by what was done (a flow's purpose, mostly).
 DONE = {
     "login": SIGNED_IN,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import reflex as rx
+from reflex.utils.exceptions import RouteValueError
 
 from . import config, log, socket_origins
 from .config import Settings
@@ -72,10 +74,19 @@ def _without_inline_styles(app: rx.App) -> None:
 
 
 def _add_pages(app: rx.App, where: Routes, sandbox_mode: bool) -> None:
-    from .pages import account, index, login, sandbox, signup  # noqa: PLC0415
-    from .state import AccountState, AuthState, LoginState, SandboxState, SignupState, VerifyState  # noqa: PLC0415
+    from .pages import account, index, login, not_found, sandbox, signup  # noqa: PLC0415
+    from .state import (  # noqa: PLC0415
+        AccountState,
+        AuthState,
+        LoginState,
+        NavState,
+        SandboxState,
+        SignupState,
+        VerifyState,
+    )
 
-    # Every page's on_load starts with AuthState.arrive: a full-page move already made is not repeated.
+    # Every page's on_load starts with AuthState.arrive (a full-page move already made is not repeated)
+    # and NavState.load (the header's links, from the session in the database).
     reset = [VerifyState.reset_flow]
     pages: list[tuple[Callable[[], rx.Component], str, str, list[Any]]] = [
         (index, where.verify, "Verify your phone", reset),
@@ -85,5 +96,9 @@ def _add_pages(app: rx.App, where: Routes, sandbox_mode: bool) -> None:
     ]
     if sandbox_mode:
         pages.append((sandbox, where.sandbox, "Sandbox outbox", [SandboxState.refresh]))
+    first = [AuthState.arrive, NavState.load]
     for page, route, title, on_load in pages:
-        app.add_page(page, route=route, title=title, on_load=[AuthState.arrive, *on_load])
+        app.add_page(page, route=route, title=title, on_load=[*first, *on_load])
+    # Reflex's 404 route, every path that is no page; a 404 page the app added before `mount` stays.
+    with contextlib.suppress(RouteValueError):
+        app.add_page(not_found, route="404", title="Page not found", on_load=first)

@@ -6,7 +6,7 @@ import reflex as rx
 from reflex_components_core.core.banner import has_connection_errors
 
 from ..routes import get_routes
-from ..state import AuthState, VerifyState
+from ..state import AccountState, AuthState, NavState, VerifyState
 from .fields import error_line, message_line
 
 
@@ -54,15 +54,68 @@ def leave_page() -> rx.Component:
     )
 
 
-def page_shell(title: str, *children: rx.Component) -> rx.Component:
-    """A centred card with a heading, the sandbox banner, and why a flow started over (`#notice`)."""
-    return rx.el.main(
-        leave_page(),
-        sandbox_banner(),
-        rx.el.section(
-            rx.el.h1(title), message_line(VerifyState.notice, "notice"), *children, class_name="card"
+#: The product's name in the site header (a component label, not a sentence).
+PRODUCT_NAME = "Plivo OTP"
+
+
+def _nav_link(label: str, href: str, current: str, element_id: str) -> rx.Component:
+    marked = {"aria-current": "page"} if href == current else {}
+    return rx.el.a(label, href=href, id=element_id, class_name="site-nav-link", custom_attrs=marked)
+
+
+def site_header(current: str = "") -> rx.Component:
+    """The product name (a link home) and `#site-nav`, the pages that fit the visitor.
+
+    `NavState.signed_in` (the session, checked in the database on each page load) only
+    chooses the links: the pages behind them check the session again themselves. Log out
+    is the account page's own handler, a full-page move through the cookie route.
+
+    Args:
+        current: The route of the page showing the header; its link gets `aria-current="page"`.
+    """
+    routes = get_routes()
+    return rx.el.header(
+        rx.el.a(PRODUCT_NAME, href=routes.verify, id="site-name", class_name="site-name"),
+        rx.el.nav(
+            rx.cond(
+                NavState.signed_in,
+                rx.fragment(
+                    _nav_link("Account", routes.account, current, "nav-account"),
+                    rx.el.button(
+                        "Log out",
+                        id="nav-logout",
+                        type="button",
+                        class_name="site-nav-button",
+                        on_click=AccountState.logout,
+                    ),
+                ),
+                rx.fragment(
+                    _nav_link("Verify", routes.verify, current, "nav-verify"),
+                    _nav_link("Log in", routes.login, current, "nav-login"),
+                    _nav_link("Create account", routes.signup, current, "nav-signup"),
+                ),
+            ),
+            id="site-nav",
+            aria_label="Site",
+            class_name="site-nav",
         ),
-        class_name="page",
+        class_name="site-header",
+    )
+
+
+def page_shell(title: str, *children: rx.Component, current: str = "") -> rx.Component:
+    """The site header, then a centred card with a heading, the sandbox banner, and why a flow
+    started over (`#notice`). `current` is the page's route (marked in the header's links)."""
+    return rx.fragment(
+        site_header(current),
+        rx.el.main(
+            leave_page(),
+            sandbox_banner(),
+            rx.el.section(
+                rx.el.h1(title), message_line(VerifyState.notice, "notice"), *children, class_name="card"
+            ),
+            class_name="page",
+        ),
     )
 
 

@@ -2,6 +2,7 @@
 
 from .auth import account, login, signup
 from .index import index
+from .not_found import not_found
 from .sandbox import sandbox
 
-__all__ = ["account", "index", "login", "sandbox", "signup"]
+__all__ = ["account", "index", "login", "not_found", "sandbox", "signup"]

@@ -20,13 +20,21 @@ def _footer(text: str, link: str, href: str) -> rx.Component:
 def signup() -> rx.Component:
     """Create an account and verify its phone."""
     return page_shell(
-        "Create an account", signup_flow(), _footer("Have an account? ", "Log in", get_routes().login)
+        "Create an account",
+        signup_flow(),
+        _footer("Have an account? ", "Log in", get_routes().login),
+        current=get_routes().signup,
     )
 
 
 def login() -> rx.Component:
     """Password, then the SMS code where two-factor login is on."""
-    return page_shell("Log in", login_flow(), _footer("New here? ", "Create an account", get_routes().signup))
+    return page_shell(
+        "Log in",
+        login_flow(),
+        _footer("New here? ", "Create an account", get_routes().signup),
+        current=get_routes().login,
+    )
 
 
 def account() -> rx.Component:
@@ -42,4 +50,5 @@ def account() -> rx.Component:
                 checking_session(),
             ),
         ),
+        current=get_routes().account,
     )

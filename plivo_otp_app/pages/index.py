@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ..components import page_shell, verification_flow
+from ..routes import get_routes
 
 
 def index() -> rx.Component:
@@ -13,4 +14,5 @@ def index() -> rx.Component:
         "Verify your phone",
         rx.el.p("We will send you a one-time code.", class_name="muted"),
         verification_flow(),
+        current=get_routes().verify,
     )

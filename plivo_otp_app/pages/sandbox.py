@@ -6,6 +6,7 @@ import reflex as rx
 from reflex.vars.object import ObjectVar
 
 from ..components import page_shell
+from ..routes import get_routes
 from ..state import SandboxState
 
 #: The outbox's columns: each heading and the message field under it.
@@ -55,4 +56,5 @@ def sandbox() -> rx.Component:
             ),
             rx.el.p("The sandbox is off: this deployment uses Plivo.", id="sandbox-off"),
         ),
+        current=get_routes().sandbox,
     )

@@ -4,7 +4,16 @@ from ..flows import builtin  # noqa: F401 - registers the flows, which use the s
 from .account import AccountState
 from .auth import AuthState
 from .login import LoginState, SignupState
+from .nav import NavState
 from .sandbox import SandboxState
 from .verify import VerifyState
 
-__all__ = ["AccountState", "AuthState", "LoginState", "SandboxState", "SignupState", "VerifyState"]
+__all__ = [
+    "AccountState",
+    "AuthState",
+    "LoginState",
+    "NavState",
+    "SandboxState",
+    "SignupState",
+    "VerifyState",
+]

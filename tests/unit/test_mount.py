@@ -51,10 +51,20 @@ def _routes(app: rx.App) -> set[str]:
 def test_the_pages_go_to_the_routes_given_and_the_sandbox_only_in_sandbox_mode():
     app = _app()
     mount(app, load_settings({"OTP_PROVIDER": "sandbox"}), ROUTES)
-    assert _routes(app) == {"auth/verify", "auth/signup", "auth/login", "auth/account", "x"}
+    assert _routes(app) == {"auth/verify", "auth/signup", "auth/login", "auth/account", "x", "404"}
     plivo = _app()
     mount(plivo, load_settings(PLIVO), ROUTES)
-    assert _routes(plivo) == {"auth/verify", "auth/signup", "auth/login", "auth/account"}
+    assert _routes(plivo) == {"auth/verify", "auth/signup", "auth/login", "auth/account", "404"}
+
+
+def test_a_not_found_page_the_app_added_before_mount_stays_its_own():
+    def own_404() -> rx.Component:
+        return rx.el.p("Nothing here")
+
+    app = _app()
+    app.add_page(own_404, route="404")
+    mount(app, load_settings(PLIVO), ROUTES)
+    assert app._unevaluated_pages["404"].component is own_404
 
 
 def test_the_settings_given_are_the_librarys_and_the_routes_the_states():
