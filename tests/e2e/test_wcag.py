@@ -18,7 +18,7 @@ def test_inline_links_are_underlined_not_only_coloured(
 ):
     """1.4.1 Use of colour: a link inside a sentence has a cue that is not its colour."""
     page.goto(f"{app_url}{path}")
-    expect(page.get_by_role("link", name=link, exact=True)).to_be_visible()
+    expect(page.get_by_role("main").get_by_role("link", name=link, exact=True)).to_be_visible()
     links = page.locator("main a")
     assert links.count() >= 1
     for index in range(links.count()):
