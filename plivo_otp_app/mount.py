@@ -41,9 +41,18 @@ def mount(app: rx.App, settings: Settings | None = None, routes: Routes = Routes
     # response (pages, API, cookie routes, sandbox).
     app.api_transformer = [build_api(), *_transformers(app.api_transformer), browser_cookie, security_headers]
     socket_origins.install(app)
+    _speak_the_visitors_language(app)
     app.stylesheets = [*app.stylesheets, _stylesheet()]
     _without_inline_styles(app)
     _add_pages(app, routes, settings.provider.is_sandbox)
+
+
+def _speak_the_visitors_language(app: rx.App) -> None:
+    """Every event in the tab's language (`state/language.py`), the middleware added once."""
+    from .state.language import LanguageMiddleware  # noqa: PLC0415
+
+    if not any(isinstance(m, LanguageMiddleware) for m in app._middlewares):
+        app.add_middleware(LanguageMiddleware())
 
 
 def _transformers(current: Any) -> list[Any]:
