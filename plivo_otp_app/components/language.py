@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
-from reflex.vars import FunctionStringVar, Var, VarData
+from reflex.vars import Var, VarData
 
 from ..i18n import t
 from ..state.language import LanguageState
@@ -22,19 +22,15 @@ class _DocumentLanguage(rx.Fragment):
     """
 
     def add_hooks(self) -> list[str | Var]:
-        language = LanguageState.language
-        directions = Var.create(_DIRECTIONS)
-        effect = FunctionStringVar("useEffect", _var_data=VarData(imports={"react": ["useEffect"]})).call(
-            Var(
-                _js_expr=(
-                    f"() => {{ const root = document.documentElement; root.lang = {language!s}; "
-                    f'root.dir = {directions!s}[{language!s}] ?? "ltr"; }}'
-                ),
-                _var_data=VarData.merge(language._get_all_var_data()),
-            ),
-            Var(_js_expr=f"[{language!s}]"),
+        language = f"{LanguageState.language!s}"
+        directions = f"{Var.create(_DIRECTIONS)!s}"
+        effect = (
+            "useEffect(() => { const root = document.documentElement; "
+            f'root.lang = {language}; root.dir = {directions}[{language}] ?? "ltr"; }}, [{language}]);'
         )
-        return [effect]
+        state = rx.Var.create(LanguageState.language)._get_all_var_data()
+        react = VarData(imports={"react": ["useEffect"]})
+        return [Var(_js_expr=effect, _var_data=VarData.merge(react, state))]
 
 
 def document_language() -> rx.Component:

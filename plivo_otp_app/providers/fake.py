@@ -62,9 +62,11 @@ class FakeProvider:
         if channel not in ("sms", "voice"):
             raise ProviderRejected("channel must be sms or voice")
         try:
-            options = self._create_options | ({"locale": locale} if locale else {})
             session = self.store.create(
-                recipient=digits, channel=channel, app_uuid=app_uuid or self._app_uuid, **options
+                recipient=digits,
+                channel=channel,
+                app_uuid=app_uuid or self._app_uuid,
+                **{**self._create_options, "locale": locale or self._create_options["locale"]},
             )
         except SandboxError as exc:
             raise ProviderRejected(exc.message) from exc

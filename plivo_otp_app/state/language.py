@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import reflex as rx
-from reflex.middleware import Middleware
+from reflex.middleware.middleware import Middleware
 
 from ..cookies import read_cookie
 from ..translations import DEFAULT, LANGUAGES, negotiate, set_language
