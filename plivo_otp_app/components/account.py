@@ -41,7 +41,7 @@ def _new_number_fields() -> tuple[rx.Component, ...]:
         rx.el.label(t("New phone number"), html_for="phone"),
         rx.el.div(
             country_select(),
-            rx.el.input(id="phone", name="phone", type="tel", max_length=40, required=True),
+            rx.el.input(id="phone", name="phone", type="tel", max_length=40, required=True, dir="ltr"),
             class_name="row",
         ),
         channel_select(),
@@ -99,7 +99,7 @@ def phone_section() -> rx.Component:
     return _section(
         t("Phone"),
         rx.el.p(
-            rx.el.span(AccountState.masked_phone, class_name="masked", id="account-phone"),
+            rx.el.span(AccountState.masked_phone, class_name="masked", id="account-phone", dir="ltr"),
             " ",
             rx.cond(AccountState.is_phone_verified, t("(verified)"), t("(not verified)")),
         ),

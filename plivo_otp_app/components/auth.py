@@ -47,6 +47,7 @@ def signup_form() -> rx.Component:
                 id="phone",
                 name="phone",
                 type="tel",
+                dir="ltr",
                 auto_complete="tel",
                 max_length=40,
                 required=True,

@@ -52,6 +52,7 @@ def phone_form() -> rx.Component:
                 id="phone",
                 name="phone",
                 type="tel",
+                dir="ltr",  # a number reads left to right in an Arabic page too
                 auto_complete="tel",
                 placeholder="(415) 555-2671",
                 default_value=VerifyState.phone,
@@ -132,6 +133,7 @@ def otp_form(*extras: rx.Component, change_number: EventType[()] | None = None) 
                 auto_focus=True,
                 disabled=VerifyState.code_dead,
                 class_name="otp",
+                dir="ltr",
             ),
             *extras,
             rx.el.button(
@@ -153,7 +155,7 @@ def verified_panel() -> rx.Component:
     """Success, with the masked number."""
     return rx.el.div(
         rx.el.h2(t("Phone number verified")),
-        rx.el.p(VerifyState.masked_phone, class_name="masked"),
+        rx.el.p(VerifyState.masked_phone, class_name="masked", dir="ltr"),
         rx.el.button(
             t("Verify another number"),
             id="start-over",
