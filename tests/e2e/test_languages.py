@@ -8,6 +8,7 @@ reload and wins over the browser's language.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+PASSWORD = "correct horse battery staple quietly"
 SHOTS = Path(__file__).resolve().parents[2] / ".web" / "language-shots"
 
 
@@ -88,6 +90,40 @@ def test_an_arabic_browser_reads_right_to_left_and_plivo_gets_arabic(browser_in,
     assert sent and sent[0]["locale"] == "ar", sent
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "ar-code-step.png"), full_page=True)
+
+    # The outbox says which language the code was asked in.
+    page.goto(f"{app_url}/sandbox")
+    row = page.locator("#outbox tbody tr").filter(has_text="+14155554202").first
+    expect(row.locator("td.locale")).to_have_text("ar")
+    expect(page.locator("#outbox th").nth(3)).to_have_text("اللغة")
+
+
+def test_an_arabic_account_page_speaks_arabic_and_writes_dates_in_arabic(browser_in, app_url: str):
+    page = browser_in(app_url, "ar")
+    page.goto(f"{app_url}/signup")
+    page.wait_for_function("() => !document.querySelector('#signup-submit')?.disabled")
+    page.fill("#username", "arabic4203")
+    page.fill("#password", PASSWORD)
+    page.fill("#phone", "(415) 555-4203")
+    page.click("#signup-submit")
+    expect(page.locator("#otp")).to_be_visible()
+    page.fill("#otp", next(m["code"] for m in _outbox(app_url, "+14155554203") if m["code"]))
+    page.click("#verify-otp")
+    page.wait_for_url(re.compile(r".*/account/?$"))
+
+    main = page.locator("main")
+    expect(main.locator("h1")).to_have_text("حسابك")
+    expect(main.locator("#two-factor-status")).to_have_text("معطّل")
+    expect(main.locator("#account-phone")).to_have_attribute("dir", "ltr")
+    # The session's start, as Arabic writes a date ("1 ديسمبر 2026، ..."), and this browser marked in Arabic.
+    session = main.locator("#sessions li").first
+    expect(session).to_contain_text("هذا المتصفح")
+    expect(session).to_contain_text("UTC")
+    assert re.search(
+        r"\d+ (يناير|فبراير|مارس|أبريل|مايو|يونيو|يوليو|أغسطس|سبتمبر|أكتوبر|نوفمبر|ديسمبر) \d{4}",
+        session.inner_text(),
+    )
+    page.screenshot(path=str(SHOTS / "ar-account.png"), full_page=True)
 
 
 def test_the_switch_changes_the_words_at_once_and_sticks_across_reloads(browser_in, app_url: str):
