@@ -2,6 +2,8 @@
 
     python scripts/translations.py          # writes locale/messages.pot, updates each messages.po
 
+Locations are files without line numbers, so that moving code does not touch the catalogues.
+
 The sources: `messages.py` (its `catalogue()` and `plurals()`), and the labels of
 `components/` and `pages/` written with `t("...")`, `tn("...", "...", n)` and
 `t_around("...")` (Babel's extractor, as `pybabel extract -k t -k tn:1,2 -k t_around`).
@@ -53,10 +55,14 @@ def template() -> Catalog:
     return catalog
 
 
+def _translated(string: str | tuple[str, ...]) -> bool:
+    return all(string) if isinstance(string, tuple) else bool(string)
+
+
 def main() -> None:
     pot = template()
     with (LOCALE_DIR / "messages.pot").open("wb") as out:
-        write_po(out, pot, width=100, omit_header=False, sort_output=False)
+        write_po(out, pot, width=100, omit_header=False, sort_output=False, include_lineno=False)
     for language in LANGUAGES:
         if language == DEFAULT:
             continue
@@ -70,8 +76,8 @@ def main() -> None:
         catalog.update(pot, no_fuzzy_matching=True)
         catalog.obsolete.clear()
         with path.open("wb") as out:
-            write_po(out, catalog, width=100, ignore_obsolete=True)
-        missing = [m.id for m in catalog if m.id and not (all(m.string) if isinstance(m.string, tuple) else m.string)]
+            write_po(out, catalog, width=100, ignore_obsolete=True, include_lineno=False)
+        missing = [m.id for m in catalog if m.id and not _translated(m.string)]
         print(f"{language}: {len(catalog)} messages, {len(missing)} untranslated")  # noqa: T201
 
 

@@ -167,3 +167,46 @@ def test_numbers_and_dates_are_written_as_the_language_writes_them():
 def test_the_catalogues_are_read_once_per_process():
     assert catalogue("es") is catalogue("es")
     assert catalogue("en").gettext("Send code") == "Send code"
+
+
+def _js(var: object) -> str:
+    """A Var's JavaScript, with the non-ASCII letters Reflex escapes read back."""
+    return str(var).encode().decode("unicode_escape")
+
+
+def test_a_label_holds_every_language_indexed_by_the_tabs_language():
+    from plivo_otp_app.i18n import t
+    from plivo_otp_app.state.language import LanguageState
+
+    compiled = _js(t("Send code"))
+    assert '"Send code"' in compiled and '"Enviar código"' in compiled and '"أرسل الرمز"' in compiled
+    assert str(LanguageState.language) in compiled
+    assert str(t("Plivo OTP")) == '"Plivo OTP"'  # the same in every language: a plain literal
+
+
+def test_a_label_with_a_number_writes_it_in_each_language_and_a_var_as_itself():
+    from plivo_otp_app.i18n import t
+    from plivo_otp_app.state.verify import VerifyState
+
+    assert '"Usa como máximo 1.024 caracteres."' in _js(t(messages.PASSWORD_TOO_LONG, maximum=1024))
+    countdown = _js(t("Resend code in {wait}", wait=VerifyState.resend_wait))
+    assert countdown.count(str(VerifyState.resend_wait)) >= 3  # filled in the browser, in each wording
+
+
+def test_a_count_known_at_build_time_takes_each_languages_plural_form():
+    from plivo_otp_app.i18n import tn
+
+    one_many = ("Remember this device for {count} day", "Remember this device for {count} days")
+    thirty = _js(tn(*one_many, 30))
+    assert "Remember this device for 30 days" in thirty
+    assert "Recordar este dispositivo durante 30 días" in thirty
+    assert "تذكّر هذا الجهاز لمدة 30 يومًا" in thirty  # 11-99: Arabic's "many" form
+    assert "تذكّر هذا الجهاز ليومين" in _js(tn(*one_many, 2))  # the dual
+
+
+def test_a_sentence_with_a_link_is_split_around_it_in_each_language():
+    from plivo_otp_app.i18n import t_around
+
+    before, after = t_around("Sandbox: no real SMS is sent. Codes appear in the {link}.")
+    assert "Los códigos aparecen en la " in _js(before) and "Codes appear in the " in _js(before)
+    assert str(after) == '"."'
