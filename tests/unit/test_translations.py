@@ -210,3 +210,22 @@ def test_a_sentence_with_a_link_is_split_around_it_in_each_language():
     before, after = t_around("Sandbox: no real SMS is sent. Codes appear in the {link}.")
     assert "Los códigos aparecen en la " in _js(before) and "Codes appear in the " in _js(before)
     assert str(after) == '"."'
+
+
+def test_every_typed_error_speaks_the_current_language():
+    from test_messages import _WORDS_FROM_RAISER, _all_subclasses, _instances
+
+    from plivo_otp_app import services as _services  # noqa: F401 - the services define typed errors too
+    from plivo_otp_app.errors import OtpError
+
+    untranslated = []
+    for cls in [OtpError, *_all_subclasses(OtpError)]:
+        if issubclass(cls, _WORDS_FROM_RAISER):
+            continue
+        for error in _instances(cls):
+            english = error.user_message()
+            with use_language("es"):
+                spanish = error.user_message()
+            if spanish == english:
+                untranslated.append((cls.__name__, english))
+    assert untranslated == []
