@@ -58,6 +58,7 @@ def test_a_spanish_browser_gets_spanish_words_and_a_spanish_code(browser_in, app
     main = page.locator("main")
     expect(main.locator("h1")).to_have_text("Verifica tu teléfono")
     expect(main.locator("#send-otp")).to_have_text("Enviar código")
+    expect(page).to_have_title("Verifica tu teléfono")
     expect(page.locator("#language")).to_have_value("es")
 
     _send(page, "(415) 555-4201")
