@@ -24,7 +24,7 @@ class OtpError(Exception):
 
     def user_message(self) -> str:
         """The sentence shown to the user."""
-        return messages.GENERIC
+        return messages.say(messages.GENERIC)
 
 
 class InvalidInput(OtpError):
@@ -37,7 +37,7 @@ class InvalidInput(OtpError):
         self.message = message
 
     def user_message(self) -> str:
-        return self.message
+        return messages.say(self.message)
 
 
 class InvalidPhone(OtpError):
@@ -51,7 +51,7 @@ class InvalidPhone(OtpError):
         self.reason = reason
 
     def user_message(self) -> str:
-        return self.reason
+        return messages.say(self.reason)
 
 
 class RateLimited(OtpError):
@@ -114,7 +114,7 @@ class InvalidCredentials(OtpError):
     code = "invalid_credentials"
 
     def user_message(self) -> str:
-        return messages.INVALID_CREDENTIALS
+        return messages.say(messages.INVALID_CREDENTIALS)
 
 
 class NotSignedIn(OtpError):
@@ -124,7 +124,7 @@ class NotSignedIn(OtpError):
     code = "not_signed_in"
 
     def user_message(self) -> str:
-        return messages.SESSION_ENDED
+        return messages.say(messages.SESSION_ENDED)
 
 
 class BrowserUnknown(OtpError):
@@ -134,7 +134,7 @@ class BrowserUnknown(OtpError):
     code = "browser_unknown"
 
     def user_message(self) -> str:
-        return messages.BROWSER_UNKNOWN
+        return messages.say(messages.BROWSER_UNKNOWN)
 
 
 class NotThisBrowser(OtpError):
@@ -149,7 +149,7 @@ class NotThisBrowser(OtpError):
     code = "not_this_browser"
 
     def user_message(self) -> str:
-        return messages.NOT_THIS_BROWSER
+        return messages.say(messages.NOT_THIS_BROWSER)
 
 
 class VerificationExpired(OtpError):
@@ -158,14 +158,14 @@ class VerificationExpired(OtpError):
     code = "expired"
 
     def user_message(self) -> str:
-        return messages.CODE_EXPIRED
+        return messages.say(messages.CODE_EXPIRED)
 
 
 class LoginExpired(VerificationExpired):
     """The login waiting for its second factor is gone (timed out, finished, or unknown)."""
 
     def user_message(self) -> str:
-        return messages.LOGIN_EXPIRED
+        return messages.say(messages.LOGIN_EXPIRED)
 
 
 class BackupCodeStartOver(LoginExpired):
@@ -178,7 +178,7 @@ class BackupCodeStartOver(LoginExpired):
     code = "backup_code_incorrect"
 
     def user_message(self) -> str:
-        return messages.BACKUP_CODE_START_OVER
+        return messages.say(messages.BACKUP_CODE_START_OVER)
 
 
 class FactorNotConfirmed(OtpError):
@@ -188,7 +188,7 @@ class FactorNotConfirmed(OtpError):
     code = "factor_required"
 
     def user_message(self) -> str:
-        return messages.FACTOR_NOT_CONFIRMED
+        return messages.say(messages.FACTOR_NOT_CONFIRMED)
 
 
 class ServiceUnavailable(OtpError):
@@ -198,7 +198,7 @@ class ServiceUnavailable(OtpError):
     code = "unavailable"
 
     def user_message(self) -> str:
-        return messages.OUTAGE
+        return messages.say(messages.OUTAGE)
 
 
 class ProviderUnavailable(ServiceUnavailable):
@@ -207,7 +207,7 @@ class ProviderUnavailable(ServiceUnavailable):
     code = "provider_unavailable"
 
     def user_message(self) -> str:
-        return messages.PROVIDER_UNAVAILABLE
+        return messages.say(messages.PROVIDER_UNAVAILABLE)
 
 
 class ProviderRejected(OtpError):
@@ -216,7 +216,7 @@ class ProviderRejected(OtpError):
     code = "provider_rejected"
 
     def user_message(self) -> str:
-        return messages.PROVIDER_REJECTED
+        return messages.say(messages.PROVIDER_REJECTED)
 
 
 def from_unexpected(exc: Exception) -> OtpError:

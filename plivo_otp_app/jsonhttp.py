@@ -32,6 +32,7 @@ from .errors import (
     from_unexpected,
 )
 from .proxies import client_address
+from .translations import negotiate, use_language
 
 S = TypeVar("S")
 
@@ -53,6 +54,7 @@ def error(status: int, message: str, /, *, code: str, **extra: Any) -> JSONRespo
     headers = {"Cache-Control": "no-store"}
     if status == 405:
         headers["Allow"] = extra.pop("allow")
+    message = messages.say(message)  # in the request's language (`Accept-Language`)
     body = {"code": code, "message": message, "error": message, **extra}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -119,7 +121,8 @@ def json_route(
 
 
 def guarded_route(path: str, method: str, run: Callable[[Request], Awaitable[Response]]) -> Route:
-    """A route that answers every other method with a JSON 405, and every failure of `run` in JSON.
+    """A route that answers every other method with a JSON 405, and every failure of `run` in JSON,
+    its sentences in the language of the request's `Accept-Language` (English by default).
 
     `BadRequest` and the typed errors get their status and code; anything else is
     logged and answered as `from_unexpected` says, never as a 500 page.
@@ -127,6 +130,10 @@ def guarded_route(path: str, method: str, run: Callable[[Request], Awaitable[Res
     allowed = (method, "HEAD") if method == "GET" else (method,)
 
     async def endpoint(request: Request) -> Response:
+        with use_language(negotiate(request.headers.get("accept-language", ""))):
+            return await answer(request)
+
+    async def answer(request: Request) -> Response:
         if request.method not in allowed:
             return error(
                 405,

@@ -7,14 +7,21 @@ left") is one function taking the count, with a whole sentence for each form. A
 translation replaces these constants (`catalogue()` lists them) and, where a language
 counts differently, the choice inside those functions.
 
+Translations: each message is also the msgid of the gettext catalogues
+(`plivo_otp_app/locale/`, read by `translations.py`). The functions below word their
+sentence in the language of the event or request being handled (`current_language()`),
+counts by that language's plural rules and numbers as it writes them; a constant is
+worded where it is shown, by `say(MESSAGE)` (errors' `user_message()`, the states'
+assignments, the API's error bodies). Comparing with a constant is comparing English.
+
 `errors.py` gives each typed error its words from here (`OtpError.user_message()`); the
 states, the services (phone, password and account rules, the SMS notice) and the JSON
 API (`api.py`, `auth_api.py`, `jsonhttp.py`) take theirs from here too. A test keeps
 sentence literals out of every other module.
 
-Not here yet: the static labels, headings and hints of `components/` and `pages/`
-("Send code", "Your account", ...), compiled into the page. They are the next step
-(issue 11, translating the components). Not here on purpose: the sandbox's SMS texts
+Not here: the static labels, headings and hints of `components/` and `pages/`
+("Send code", "Your account", ...), compiled into the page in every language by
+`i18n.t()`. Not here on purpose: the sandbox's SMS texts
 and errors, which imitate Plivo's own; log events and `ConfigError` texts, which are
 for the operator, not the user.
 """
@@ -23,6 +30,14 @@ from __future__ import annotations
 
 import math
 import re
+
+from .translations import number, translate, translate_plural
+
+
+def say(message: str) -> str:
+    """`message` (one of this module's constants) in the current language."""
+    return translate(message)
+
 
 # What the pages say when a step worked.
 
@@ -65,12 +80,12 @@ ENTER_CODE_OF_LENGTH = "Enter the {length}-digit code."
 def code_on_its_way(channel: str, length: int, masked_phone: str) -> str:
     """The code step's first line: how the code comes, and to which number."""
     template = CODE_BY_VOICE if channel == "voice" else CODE_BY_SMS
-    return template.format(length=length, phone=masked_phone)
+    return translate(template).format(length=number(length), phone=masked_phone)
 
 
 def enter_code_of_length(length: int) -> str:
     """A code that is not `length` digits."""
-    return ENTER_CODE_OF_LENGTH.format(length=length)
+    return translate(ENTER_CODE_OF_LENGTH).format(length=number(length))
 
 
 # The typed errors' words (`errors.py`).
@@ -107,13 +122,13 @@ SEND_FAILED_AT_LOGIN = "We could not send you a code. {cause} You can use a back
 
 def code_rejected(attempts_left: int) -> str:
     """A wrong code, with how many tries are left."""
-    template = CODE_REJECTED_ONE if attempts_left == 1 else CODE_REJECTED_MANY
-    return template.format(count=attempts_left)
+    template = translate_plural(CODE_REJECTED_ONE, CODE_REJECTED_MANY, attempts_left)
+    return template.format(count=number(attempts_left))
 
 
 def send_failed_at_login(cause: str) -> str:
     """The login's code step when its code could not be sent; `cause` is the error's `user_message()`."""
-    return SEND_FAILED_AT_LOGIN.format(cause=cause)
+    return translate(SEND_FAILED_AT_LOGIN).format(cause=translate(cause))
 
 
 # Limits, with the exact wait (`RateLimited`, `TooManyAttempts`; live countdowns).
@@ -154,22 +169,22 @@ def wait_message(scope: str, seconds: float) -> str:
     """The sentence for a limit of `scope` with `seconds` left (live countdowns call it each second)."""
     waiting, done = WAITS.get(_KINDS.get(scope, scope), WAITS["verify"])
     left = max(0, math.ceil(seconds))
-    return waiting.format(wait=duration(left)) if left > 0 else done
+    return translate(waiting).format(wait=duration(left)) if left > 0 else translate(done)
 
 
 def duration(seconds: int) -> str:
     """`4 min 29 s`, `45 s`, `1 h 5 min`: exact enough to wait for, short enough for a button."""
     if seconds < 60:
-        return DURATION_SECONDS.format(seconds=seconds)
+        return translate(DURATION_SECONDS).format(seconds=number(seconds))
     minutes, rest = divmod(seconds, 60)
     if minutes < 60:
         if rest:
-            return DURATION_MINUTES_SECONDS.format(minutes=minutes, seconds=rest)
-        return DURATION_MINUTES.format(minutes=minutes)
+            return translate(DURATION_MINUTES_SECONDS).format(minutes=number(minutes), seconds=number(rest))
+        return translate(DURATION_MINUTES).format(minutes=number(minutes))
     hours, minutes = divmod(minutes, 60)
     if minutes:
-        return DURATION_HOURS_MINUTES.format(hours=hours, minutes=minutes)
-    return DURATION_HOURS.format(hours=hours)
+        return translate(DURATION_HOURS_MINUTES).format(hours=number(hours), minutes=number(minutes))
+    return translate(DURATION_HOURS).format(hours=number(hours))
 
 
 # A flow a restart of the server cut, by the page whose flow it was.
@@ -185,7 +200,7 @@ _INTERRUPTED_BY_FLOW = {"login": INTERRUPTED_LOGIN, "signup": INTERRUPTED_SIGNUP
 
 def interrupted_message(purpose: str) -> str:
     """What a page says when the flow this tab had in progress is gone from the server."""
-    return _INTERRUPTED_BY_FLOW.get(purpose, INTERRUPTED)
+    return translate(_INTERRUPTED_BY_FLOW.get(purpose, INTERRUPTED))
 
 
 # Phone numbers (`phone.py`).
@@ -217,12 +232,12 @@ OTHER_KIND_NOT_SERVED = "Codes cannot be sent to this kind of number. Use a mobi
 
 def country_not_served(country: str) -> str:
     """A number of a region codes may not go to; `country` is the region's name."""
-    return COUNTRY_NOT_SERVED.format(country=country)
+    return translate(COUNTRY_NOT_SERVED).format(country=country)
 
 
 def kind_not_served(kind: str) -> str:
     """A number of a kind that cannot get a code (`KIND_NOT_SERVED`'s keys; any other: this kind)."""
-    return KIND_NOT_SERVED.get(kind, OTHER_KIND_NOT_SERVED)
+    return translate(KIND_NOT_SERVED.get(kind, OTHER_KIND_NOT_SERVED))
 
 
 # Passwords (`passwords.py`).
@@ -239,12 +254,12 @@ PASSWORD_UNUSABLE = "That password contains characters that cannot be used. Choo
 
 def password_too_short(minimum: int) -> str:
     """A password shorter than `minimum` characters."""
-    return PASSWORD_TOO_SHORT.format(minimum=minimum)
+    return translate(PASSWORD_TOO_SHORT).format(minimum=number(minimum))
 
 
 def password_too_long(maximum: int) -> str:
     """A password longer than `maximum` characters."""
-    return PASSWORD_TOO_LONG.format(maximum=maximum)
+    return translate(PASSWORD_TOO_LONG).format(maximum=number(maximum))
 
 
 # Accounts (the account services).
@@ -274,18 +289,17 @@ UNKNOWN_BROWSER = "Browser"
 
 def phone_changed_notice(masked_phone: str) -> str:
     """The security notice texted to the old number."""
-    return PHONE_CHANGED_NOTICE.format(phone=masked_phone)
+    return translate(PHONE_CHANGED_NOTICE).format(phone=masked_phone)
 
 
 def signed_out_others(count: int) -> str:
     """After "Sign out other sessions"."""
-    template = SIGNED_OUT_ONE if count == 1 else SIGNED_OUT_MANY
-    return template.format(count=count)
+    return translate_plural(SIGNED_OUT_ONE, SIGNED_OUT_MANY, count).format(count=number(count))
 
 
 def device_label(browser: str, system: str) -> str:
     """A device's name, such as "Firefox on Linux"; the browser alone when the system is not known."""
-    return DEVICE_LABEL.format(browser=browser, system=system) if system else browser
+    return translate(DEVICE_LABEL).format(browser=browser, system=system) if system else browser
 
 
 # The JSON API and the cookie routes: requests refused before any service saw them.
@@ -309,22 +323,31 @@ LANDING_NOT_A_LINK = "The '{name}' address is not a valid link."
 
 def field_required(name: str) -> str:
     """A JSON body without the required field `name`."""
-    return FIELD_REQUIRED.format(name=name)
+    return translate(FIELD_REQUIRED).format(name=name)
 
 
 def field_not_string(name: str) -> str:
     """A JSON body whose field `name` is not a string."""
-    return FIELD_NOT_STRING.format(name=name)
+    return translate(FIELD_NOT_STRING).format(name=name)
 
 
 def method_not_allowed(method: str, path: str) -> str:
     """A route asked with another method than its own."""
-    return METHOD_NOT_ALLOWED.format(method=method, path=path)
+    return translate(METHOD_NOT_ALLOWED).format(method=method, path=path)
 
 
 def landing_not_a_link(name: str) -> str:
     """A cookie route's return address (query parameter `name`) that is not a URL."""
-    return LANDING_NOT_A_LINK.format(name=name)
+    return translate(LANDING_NOT_A_LINK).format(name=name)
+
+
+#: The sentences said in a form by count (gettext's msgid and msgid_plural; Arabic has six forms).
+_PLURALS = ((CODE_REJECTED_ONE, CODE_REJECTED_MANY), (SIGNED_OUT_ONE, SIGNED_OUT_MANY))
+
+
+def plurals() -> tuple[tuple[str, str], ...]:
+    """The (one, many) pairs of the catalogue that a translation words by its plural rules."""
+    return _PLURALS
 
 
 #: The public constants are the messages (private ones are lookups, such as `_KINDS`).

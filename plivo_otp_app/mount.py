@@ -41,9 +41,18 @@ def mount(app: rx.App, settings: Settings | None = None, routes: Routes = Routes
     # response (pages, API, cookie routes, sandbox).
     app.api_transformer = [build_api(), *_transformers(app.api_transformer), browser_cookie, security_headers]
     socket_origins.install(app)
+    _speak_the_visitors_language(app)
     app.stylesheets = [*app.stylesheets, _stylesheet()]
     _without_inline_styles(app)
     _add_pages(app, routes, settings.provider.is_sandbox)
+
+
+def _speak_the_visitors_language(app: rx.App) -> None:
+    """Every event in the tab's language (`state/language.py`), the middleware added once."""
+    from .state.language import LanguageMiddleware  # noqa: PLC0415
+
+    if not any(isinstance(m, LanguageMiddleware) for m in app._middlewares):
+        app.add_middleware(LanguageMiddleware())
 
 
 def _transformers(current: Any) -> list[Any]:
@@ -74,6 +83,7 @@ def _without_inline_styles(app: rx.App) -> None:
 
 
 def _add_pages(app: rx.App, where: Routes, sandbox_mode: bool) -> None:
+    from .i18n import t  # noqa: PLC0415
     from .pages import account, index, login, not_found, sandbox, signup  # noqa: PLC0415
     from .state import (  # noqa: PLC0415
         AccountState,
@@ -88,17 +98,18 @@ def _add_pages(app: rx.App, where: Routes, sandbox_mode: bool) -> None:
     # Every page's on_load starts with AuthState.arrive (a full-page move already made is not repeated)
     # and NavState.load (the header's links, from the session in the database).
     reset = [VerifyState.reset_flow]
-    pages: list[tuple[Callable[[], rx.Component], str, str, list[Any]]] = [
-        (index, where.verify, "Verify your phone", reset),
-        (signup, where.signup, "Create an account", [AuthState.know_browser, *reset, SignupState.load]),
-        (login, where.login, "Log in", [AuthState.know_browser, *reset, LoginState.load]),
-        (account, where.account, "Your account", [*reset, AccountState.load]),
+    # The titles in the tab's language too (React hoists the page's <title> into the head).
+    pages: list[tuple[Callable[[], rx.Component], str, rx.Var[str], list[Any]]] = [
+        (index, where.verify, t("Verify your phone"), reset),
+        (signup, where.signup, t("Create an account"), [AuthState.know_browser, *reset, SignupState.load]),
+        (login, where.login, t("Log in"), [AuthState.know_browser, *reset, LoginState.load]),
+        (account, where.account, t("Your account"), [*reset, AccountState.load]),
     ]
     if sandbox_mode:
-        pages.append((sandbox, where.sandbox, "Sandbox outbox", [SandboxState.refresh]))
+        pages.append((sandbox, where.sandbox, t("Sandbox outbox"), [SandboxState.refresh]))
     first = [AuthState.arrive, NavState.load]
     for page, route, title, on_load in pages:
         app.add_page(page, route=route, title=title, on_load=[*first, *on_load])
     # Reflex's 404 route, every path that is no page; a 404 page the app added before `mount` stays.
     with contextlib.suppress(RouteValueError):
-        app.add_page(not_found, route="404", title="Page not found", on_load=first)
+        app.add_page(not_found, route="404", title=t("Page not found"), on_load=first)

@@ -7,29 +7,30 @@ from typing import Any
 import reflex as rx
 from reflex.event import EventType
 
+from ..i18n import t
 from ..state import AccountState, VerifyState
 from .auth import backup_code_form, backup_toggle, code_step
-from .fields import error_line, message_line, password_field, submit_button
+from .fields import Label, error_line, message_line, password_field, submit_button
 from .layout import notices
 from .verify import channel_select, country_select
 
 
-def _section(title: str, *children: rx.Component) -> rx.Component:
+def _section(title: Label, *children: rx.Component) -> rx.Component:
     return rx.el.section(rx.el.h2(title, class_name="section-title"), *children, class_name="stack section")
 
 
-def _action(label: str, element_id: str, handler: EventType[()], **props: Any) -> rx.Component:
+def _action(label: Label, element_id: str, handler: EventType[()], **props: Any) -> rx.Component:
     return rx.el.button(label, id=element_id, type="button", on_click=handler, **props)
 
 
 def _password_form(
-    handler: EventType[dict[str, Any]], submit_id: str, label: str, *fields: rx.Component
+    handler: EventType[dict[str, Any]], submit_id: str, label: Label, *fields: rx.Component
 ) -> rx.Component:
     return rx.el.form(
         *fields,
-        password_field(label="Your password"),
-        submit_button(label, "Working…", AccountState.loading, id=submit_id),
-        _action("Cancel", f"{submit_id}-cancel", AccountState.open_panel(""), class_name="link"),
+        password_field(label=t("Your password")),
+        submit_button(label, t("Working…"), AccountState.loading, id=submit_id),
+        _action(t("Cancel"), f"{submit_id}-cancel", AccountState.open_panel(""), class_name="link"),
         on_submit=handler,
         class_name="stack",
     )
@@ -37,10 +38,10 @@ def _password_form(
 
 def _new_number_fields() -> tuple[rx.Component, ...]:
     return (
-        rx.el.label("New phone number", html_for="phone"),
+        rx.el.label(t("New phone number"), html_for="phone"),
         rx.el.div(
             country_select(),
-            rx.el.input(id="phone", name="phone", type="tel", max_length=40, required=True),
+            rx.el.input(id="phone", name="phone", type="tel", max_length=40, required=True, dir="ltr"),
             class_name="row",
         ),
         channel_select(),
@@ -58,16 +59,16 @@ def _change_phone_panels() -> rx.Component:
                 _password_form(
                     AccountState.confirm_phone_change,
                     "send-current-code",
-                    "Send a code to my current phone",
+                    t("Send a code to my current phone"),
                     rx.el.p(
-                        "First confirm it is you: we text a code to your current number.",
+                        t("First confirm it is you: we text a code to your current number."),
                         class_name="muted",
                     ),
                 ),
                 _password_form(
                     AccountState.change_phone,
                     "send-change-code",
-                    "Send a code to the new number",
+                    t("Send a code to the new number"),
                     *_new_number_fields(),
                 ),
             ),
@@ -77,9 +78,14 @@ def _change_phone_panels() -> rx.Component:
             rx.el.form(
                 *_new_number_fields(),
                 submit_button(
-                    "Send a code to the new number", "Working…", AccountState.loading, id="send-change-code"
+                    t("Send a code to the new number"),
+                    t("Working…"),
+                    AccountState.loading,
+                    id="send-change-code",
                 ),
-                _action("Cancel", "send-change-code-cancel", AccountState.open_panel(""), class_name="link"),
+                _action(
+                    t("Cancel"), "send-change-code-cancel", AccountState.open_panel(""), class_name="link"
+                ),
                 on_submit=AccountState.send_new_phone_code,
                 class_name="stack",
                 id="new-phone-form",
@@ -91,17 +97,18 @@ def _change_phone_panels() -> rx.Component:
 def phone_section() -> rx.Component:
     """The number (masked), whether it is verified, and changing it."""
     return _section(
-        "Phone",
+        t("Phone"),
         rx.el.p(
-            rx.el.span(AccountState.masked_phone, class_name="masked", id="account-phone"),
-            rx.cond(AccountState.is_phone_verified, " (verified)", " (not verified)"),
+            rx.el.span(AccountState.masked_phone, class_name="masked", id="account-phone", dir="ltr"),
+            " ",
+            rx.cond(AccountState.is_phone_verified, t("(verified)"), t("(not verified)")),
         ),
         rx.el.div(
             rx.cond(
                 ~AccountState.is_phone_verified,
-                _action("Verify this number", "verify-phone", AccountState.verify_phone),
+                _action(t("Verify this number"), "verify-phone", AccountState.verify_phone),
             ),
-            _action("Change phone number", "change-phone", AccountState.open_panel("change-phone")),
+            _action(t("Change phone number"), "change-phone", AccountState.open_panel("change-phone")),
             class_name="row wrap",
         ),
         _change_phone_panels(),
@@ -111,21 +118,22 @@ def phone_section() -> rx.Component:
 def two_factor_section() -> rx.Component:
     """Two-factor login: on needs a fresh code; off needs the password and a code."""
     return _section(
-        "Two-factor login",
+        t("Two-factor login"),
         rx.el.p(
-            "A code by SMS at every login: ",
-            rx.el.strong(rx.cond(AccountState.two_factor_enabled, "on", "off"), id="two-factor-status"),
+            t("A code by SMS at every login:"),
+            " ",
+            rx.el.strong(rx.cond(AccountState.two_factor_enabled, t("on"), t("off")), id="two-factor-status"),
         ),
         rx.cond(
             AccountState.two_factor_enabled,
-            _action("Turn off", "disable-2fa", AccountState.open_panel("disable-2fa")),
+            _action(t("Turn off"), "disable-2fa", AccountState.open_panel("disable-2fa")),
             _action(
-                "Turn on", "enable-2fa", AccountState.enable_2fa, disabled=~AccountState.is_phone_verified
+                t("Turn on"), "enable-2fa", AccountState.enable_2fa, disabled=~AccountState.is_phone_verified
             ),
         ),
         rx.cond(
             AccountState.panel == "disable-2fa",
-            _password_form(AccountState.disable_2fa, "confirm-disable-2fa", "Send a code"),
+            _password_form(AccountState.disable_2fa, "confirm-disable-2fa", t("Send a code")),
         ),
     )
 
@@ -133,13 +141,15 @@ def two_factor_section() -> rx.Component:
 def backup_codes_section() -> rx.Component:
     """How many codes are left; a new set, shown once."""
     return _section(
-        "Backup codes",
+        t("Backup codes"),
         rx.el.p(
-            rx.el.span(AccountState.backup_codes_left, id="backup-codes-left"),
-            " unused backup codes. Each signs you in once when your phone is not at hand.",
+            t("Unused backup codes:"),
+            " ",
+            rx.el.strong(AccountState.backup_codes_left, id="backup-codes-left"),
         ),
+        rx.el.p(t("Each signs you in once when your phone is not at hand."), class_name="muted"),
         _action(
-            "Generate new codes",
+            t("Generate new codes"),
             "generate-backup-codes",
             AccountState.open_panel("backup-codes"),
             disabled=~AccountState.is_phone_verified,
@@ -149,9 +159,9 @@ def backup_codes_section() -> rx.Component:
             _password_form(
                 AccountState.generate_backup_codes,
                 "confirm-backup-codes",
-                "Send a code to my phone",
+                t("Send a code to my phone"),
                 rx.el.p(
-                    "We text a code to your phone (or you can use a backup code) before the new set.",
+                    t("We text a code to your phone (or you can use a backup code) before the new set."),
                     class_name="muted",
                 ),
             ),
@@ -163,7 +173,7 @@ def backup_codes_section() -> rx.Component:
                     rx.foreach(AccountState.new_backup_codes, lambda c: rx.el.li(rx.el.code(c))),
                     id="backup-codes",
                 ),
-                _action("I have saved them", "hide-backup-codes", AccountState.hide_backup_codes),
+                _action(t("I have saved them"), "hide-backup-codes", AccountState.hide_backup_codes),
                 class_name="stack codes",
             ),
         ),
@@ -173,7 +183,7 @@ def backup_codes_section() -> rx.Component:
 def devices_section() -> rx.Component:
     """Browsers that skip the SMS step, each revocable."""
     return _section(
-        "Remembered devices",
+        t("Remembered devices"),
         rx.cond(
             # The state declares a plain list: `Var.create` returns its Var unchanged, typed as an array.
             rx.Var.create(AccountState.devices).length() > 0,
@@ -181,13 +191,14 @@ def devices_section() -> rx.Component:
                 rx.foreach(
                     AccountState.devices,
                     lambda d: rx.el.li(
-                        f"{d['label']} (until {d['until']}) ",
-                        _action("Forget", "revoke-device-" + d["id"], AccountState.revoke_device(d["id"])),
+                        t("{device} (until {date})", device=d["label"], date=d["until"]),
+                        " ",
+                        _action(t("Forget"), "revoke-device-" + d["id"], AccountState.revoke_device(d["id"])),
                     ),
                 ),
                 id="devices",
             ),
-            rx.el.p("None.", class_name="muted"),
+            rx.el.p(t("None."), class_name="muted"),
         ),
     )
 
@@ -195,7 +206,7 @@ def devices_section() -> rx.Component:
 def sessions_section() -> rx.Component:
     """Where the account is signed in; sign out elsewhere or everywhere."""
     return _section(
-        "Active sessions",
+        t("Active sessions"),
         rx.el.ul(
             rx.foreach(
                 AccountState.sessions,
@@ -204,8 +215,8 @@ def sessions_section() -> rx.Component:
             id="sessions",
         ),
         rx.el.div(
-            _action("Sign out other sessions", "sign-out-others", AccountState.sign_out_others),
-            _action("Sign out everywhere", "sign-out-everywhere", AccountState.sign_out_everywhere),
+            _action(t("Sign out other sessions"), "sign-out-others", AccountState.sign_out_others),
+            _action(t("Sign out everywhere"), "sign-out-everywhere", AccountState.sign_out_everywhere),
             class_name="row wrap",
         ),
     )
@@ -222,8 +233,8 @@ def account_code_step() -> rx.Component:
             ~VerifyState.verified,
             rx.cond(
                 VerifyState.backup_mode,
-                rx.el.p("Enter one of your unused backup codes."),
-                rx.el.p("Enter the code we sent to ", rx.el.strong(VerifyState.masked_phone), "."),
+                rx.el.p(t("Enter one of your unused backup codes.")),
+                rx.el.p(t("Enter the code we sent to {phone}.", phone=VerifyState.masked_phone)),
             ),
         ),
         rx.cond(
@@ -232,7 +243,7 @@ def account_code_step() -> rx.Component:
             code_step(),
         ),
         rx.cond(VerifyState.backup_allowed & ~VerifyState.verified, backup_toggle()),
-        rx.cond(VerifyState.verified, _action("Done", "code-done", VerifyState.reset_flow)),
+        rx.cond(VerifyState.verified, _action(t("Done"), "code-done", VerifyState.reset_flow)),
         class_name="stack section",
         id=rx.cond(VerifyState.backup_allowed, "current-factor", "account-code"),
     )
@@ -242,8 +253,8 @@ def account_view() -> rx.Component:
     """The whole account page body."""
     return rx.el.div(
         rx.el.div(
-            rx.el.p("Signed in as ", rx.el.strong(AccountState.username, id="account-username")),
-            _action("Log out", "logout", AccountState.logout),
+            rx.el.p(t("Signed in as"), " ", rx.el.strong(AccountState.username, id="account-username")),
+            _action(t("Log out"), "logout", AccountState.logout),
             class_name="row spread",
         ),
         rx.cond(

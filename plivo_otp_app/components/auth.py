@@ -6,6 +6,7 @@ import reflex as rx
 from reflex.event import EventType
 
 from ..config import get_settings
+from ..i18n import t, tn
 from ..routes import get_routes
 from ..state import LoginState, SignupState, VerifyState
 from .fields import error_line, field, password_field, submit_button
@@ -18,7 +19,7 @@ def signup_form() -> rx.Component:
     minimum = get_settings().accounts.password_min_length
     return rx.el.form(
         field(
-            "Username",
+            t("Username"),
             "username",
             auto_complete="username",
             max_length=32,
@@ -27,7 +28,7 @@ def signup_form() -> rx.Component:
             aria_invalid=rx.cond(SignupState.taken, "true", "false"),
         ),
         field(
-            "Email (optional)",
+            t("Email (optional)"),
             "email",
             type="email",
             auto_complete="email",
@@ -35,14 +36,18 @@ def signup_form() -> rx.Component:
             default_value=SignupState.email,
         ),
         password_field(new=True),
-        rx.el.p(f"At least {minimum} characters: a few unrelated words work well.", class_name="muted"),
-        rx.el.label("Phone number", html_for="phone"),
+        rx.el.p(
+            t("At least {minimum} characters: a few unrelated words work well.", minimum=minimum),
+            class_name="muted",
+        ),
+        rx.el.label(t("Phone number"), html_for="phone"),
         rx.el.div(
             country_select(),
             rx.el.input(
                 id="phone",
                 name="phone",
                 type="tel",
+                dir="ltr",
                 auto_complete="tel",
                 max_length=40,
                 required=True,
@@ -50,14 +55,17 @@ def signup_form() -> rx.Component:
             ),
             class_name="row",
         ),
-        rx.el.label("Send the code by", html_for="channel"),
+        rx.el.label(t("Send the code by"), html_for="channel"),
         channel_select(),
-        submit_button("Create account", "Creating…", SignupState.loading, id="signup-submit"),
+        submit_button(t("Create account"), t("Creating…"), SignupState.loading, id="signup-submit"),
         error_line(SignupState.error),
         rx.cond(
             SignupState.taken,
             rx.el.a(
-                "Log in to your account", href=get_routes().login, id="taken-login", class_name="notice-link"
+                t("Log in to your account"),
+                href=get_routes().login,
+                id="taken-login",
+                class_name="notice-link",
             ),
         ),
         on_submit=SignupState.submit,
@@ -68,9 +76,9 @@ def signup_form() -> rx.Component:
 def login_form() -> rx.Component:
     """Username (or email) and password."""
     return rx.el.form(
-        field("Username or email", "username", auto_complete="username", max_length=254, required=True),
+        field(t("Username or email"), "username", auto_complete="username", max_length=254, required=True),
         password_field(),
-        submit_button("Log in", "Checking…", LoginState.loading, id="login-submit"),
+        submit_button(t("Log in"), t("Checking…"), LoginState.loading, id="login-submit"),
         error_line(LoginState.error),
         on_submit=LoginState.submit,
         class_name="stack",
@@ -82,7 +90,8 @@ def remember_device() -> rx.Component:
     days = get_settings().accounts.remember_device_days
     return rx.el.label(
         rx.el.input(type="checkbox", id="remember-device", name="remember_device"),
-        f" Remember this device for {days} days",
+        " ",
+        tn("Remember this device for {count} day", "Remember this device for {count} days", days),
         class_name="check",
     )
 
@@ -91,7 +100,7 @@ def backup_code_form(remember: bool = True) -> rx.Component:
     """A backup code instead of the SMS code (at login, with the "remember this device" choice)."""
     return rx.el.form(
         field(
-            "Backup code",
+            t("Backup code"),
             "backup-code",
             auto_complete="off",
             placeholder="ABCD-EFGH-JKLM-NPQR",
@@ -100,7 +109,7 @@ def backup_code_form(remember: bool = True) -> rx.Component:
             auto_focus=True,
         ),
         remember_device() if remember else rx.fragment(),
-        submit_button("Verify", "Verifying…", VerifyState.loading, id="verify-otp"),
+        submit_button(t("Verify"), t("Verifying…"), VerifyState.loading, id="verify-otp"),
         on_submit=VerifyState.verify_backup_code,
         class_name="stack",
     )
@@ -109,7 +118,7 @@ def backup_code_form(remember: bool = True) -> rx.Component:
 def login_code_step() -> rx.Component:
     """The second step of a login: the SMS code, or a backup code."""
     return rx.el.div(
-        rx.el.p("Enter the code we sent to ", rx.el.strong(VerifyState.masked_phone), "."),
+        rx.el.p(t("Enter the code we sent to {phone}.", phone=VerifyState.masked_phone)),
         rx.cond(VerifyState.backup_mode, backup_code_form(), otp_form(remember_device())),
         backup_toggle(),
         notices(),
@@ -120,7 +129,7 @@ def login_code_step() -> rx.Component:
 def backup_toggle() -> rx.Component:
     """Switch the code step between the SMS code and a backup code (`#use-backup-code`)."""
     return rx.el.button(
-        rx.cond(VerifyState.backup_mode, "Use the SMS code instead", "Use a backup code"),
+        rx.cond(VerifyState.backup_mode, t("Use the SMS code instead"), t("Use a backup code")),
         id="use-backup-code",
         type="button",
         class_name="link",
@@ -140,7 +149,7 @@ def code_step(change_number: EventType[()] | None = None) -> rx.Component:
 def signup_number_step() -> rx.Component:
     """A sign-up's code step with the number mistyped: the account waits for another number."""
     return rx.el.div(
-        rx.el.p("Your account is saved. Which number should get its code?", class_name="muted"),
+        rx.el.p(t("Your account is saved. Which number should get its code?"), class_name="muted"),
         phone_form(),
         notices(),
         class_name="stack",

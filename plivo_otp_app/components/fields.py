@@ -10,6 +10,11 @@ from typing import Any
 
 import reflex as rx
 
+from ..i18n import t
+
+#: A label: a `t()` Var (or a plain string, for data).
+Label = rx.Var[str] | str
+
 
 def not_hydrated() -> rx.Var[bool]:
     """True until the page is live (hydrated: its events reach the server).
@@ -20,7 +25,9 @@ def not_hydrated() -> rx.Var[bool]:
     return ~rx.Var.create(rx.State.is_hydrated)
 
 
-def submit_button(label: str, busy_label: str, loading: rx.Var[bool] | bool, **props: Any) -> rx.Component:
+def submit_button(
+    label: Label, busy_label: Label, loading: rx.Var[bool] | bool, **props: Any
+) -> rx.Component:
     """A submit button, disabled while busy and until the page is live (no native submit)."""
     return rx.el.button(
         rx.cond(loading, busy_label, label),
@@ -31,7 +38,7 @@ def submit_button(label: str, busy_label: str, loading: rx.Var[bool] | bool, **p
     )
 
 
-def field(label: str, element_id: str, **props: Any) -> rx.Component:
+def field(label: Label, element_id: str, **props: Any) -> rx.Component:
     """A label and its input; the input's name is its id with dashes as underscores."""
     return rx.fragment(
         rx.el.label(label, html_for=element_id),
@@ -39,10 +46,12 @@ def field(label: str, element_id: str, **props: Any) -> rx.Component:
     )
 
 
-def password_field(element_id: str = "password", label: str = "Password", new: bool = False) -> rx.Component:
-    """A password input that password managers understand."""
+def password_field(
+    element_id: str = "password", label: Label | None = None, new: bool = False
+) -> rx.Component:
+    """A password input that password managers understand (labelled "Password" unless told)."""
     return field(
-        label,
+        t("Password") if label is None else label,
         element_id,
         type="password",
         auto_complete="new-password" if new else "current-password",

@@ -5,19 +5,22 @@ from __future__ import annotations
 import reflex as rx
 from reflex_components_core.core.banner import has_connection_errors
 
+from ..i18n import t, t_around
 from ..routes import get_routes
 from ..state import AccountState, AuthState, NavState, VerifyState
 from .fields import error_line, message_line
+from .language import language_switch
 
 
 def sandbox_banner() -> rx.Component:
     """Says plainly that no real SMS leaves the machine in sandbox mode."""
+    before, after = t_around("Sandbox: no real SMS is sent. Codes appear in the {link}.")
     return rx.cond(
         VerifyState.sandbox,
         rx.el.div(
-            "Sandbox: no real SMS is sent. Codes appear in the ",
-            rx.el.a("sandbox outbox", href=get_routes().sandbox, id="sandbox-link"),
-            ".",
+            before,
+            rx.el.a(t("sandbox outbox"), href=get_routes().sandbox, id="sandbox-link"),
+            after,
             class_name="banner",
             id="sandbox-banner",
             role="status",
@@ -34,7 +37,7 @@ def connection_banner() -> rx.Component:
     return rx.cond(
         has_connection_errors,
         rx.el.div(
-            "Connection to the server lost. Reconnecting…",
+            t("Connection to the server lost. Reconnecting…"),
             class_name="connection-lost",
             id="connection-banner",
             role="alert",
@@ -58,7 +61,7 @@ def leave_page() -> rx.Component:
 PRODUCT_NAME = "Plivo OTP"
 
 
-def _nav_link(label: str, href: str, current: str, element_id: str) -> rx.Component:
+def _nav_link(label: rx.Var[str], href: str, current: str, element_id: str) -> rx.Component:
     marked = {"aria-current": "page"} if href == current else {}
     return rx.el.a(label, href=href, id=element_id, class_name="site-nav-link", custom_attrs=marked)
 
@@ -80,9 +83,9 @@ def site_header(current: str = "") -> rx.Component:
             rx.cond(
                 NavState.signed_in,
                 rx.fragment(
-                    _nav_link("Account", routes.account, current, "nav-account"),
+                    _nav_link(t("Account"), routes.account, current, "nav-account"),
                     rx.el.button(
-                        "Log out",
+                        t("Log out"),
                         id="nav-logout",
                         type="button",
                         class_name="site-nav-button",
@@ -90,20 +93,21 @@ def site_header(current: str = "") -> rx.Component:
                     ),
                 ),
                 rx.fragment(
-                    _nav_link("Verify", routes.verify, current, "nav-verify"),
-                    _nav_link("Log in", routes.login, current, "nav-login"),
-                    _nav_link("Create account", routes.signup, current, "nav-signup"),
+                    _nav_link(t("Verify"), routes.verify, current, "nav-verify"),
+                    _nav_link(t("Log in"), routes.login, current, "nav-login"),
+                    _nav_link(t("Create account"), routes.signup, current, "nav-signup"),
                 ),
             ),
             id="site-nav",
-            aria_label="Site",
+            aria_label=t("Site"),
             class_name="site-nav",
         ),
+        language_switch(),
         class_name="site-header",
     )
 
 
-def page_shell(title: str, *children: rx.Component, current: str = "") -> rx.Component:
+def page_shell(title: rx.Var[str] | str, *children: rx.Component, current: str = "") -> rx.Component:
     """The site header, then a centred card with a heading, the sandbox banner, and why a flow
     started over (`#notice`). `current` is the page's route (marked in the header's links)."""
     return rx.fragment(
@@ -121,7 +125,7 @@ def page_shell(title: str, *children: rx.Component, current: str = "") -> rx.Com
 
 def checking_session() -> rx.Component:
     """What a signed-in page shows until the session is checked in the database."""
-    return rx.el.p("Checking your session…", class_name="muted")
+    return rx.el.p(t("Checking your session…"), class_name="muted")
 
 
 def notices() -> rx.Component:

@@ -8,6 +8,7 @@ import reflex as rx
 from reflex.event import EventType
 
 from ..config import get_settings
+from ..i18n import t
 from ..phone import country_options
 from ..state import VerifyState
 from .fields import not_hydrated, submit_button
@@ -22,7 +23,7 @@ def country_select() -> rx.Component:
         id="country",
         name="country",
         default_value=settings.otp.default_country,
-        aria_label="Country",
+        aria_label=t("Country"),
     )
 
 
@@ -33,8 +34,8 @@ def channel_select() -> rx.Component:
     from a speech user who says what they see (WCAG 2.5.3 Label in Name).
     """
     return rx.el.select(
-        rx.el.option("Text message (SMS)", value="sms"),
-        rx.el.option("Voice call", value="voice"),
+        rx.el.option(t("Text message (SMS)"), value="sms"),
+        rx.el.option(t("Voice call"), value="voice"),
         id="channel",
         name="channel",
         default_value="sms",
@@ -44,13 +45,14 @@ def channel_select() -> rx.Component:
 def phone_form() -> rx.Component:
     """Country, number and channel, then "Send code"."""
     return rx.el.form(
-        rx.el.label("Phone number", html_for="phone"),
+        rx.el.label(t("Phone number"), html_for="phone"),
         rx.el.div(
             country_select(),
             rx.el.input(
                 id="phone",
                 name="phone",
                 type="tel",
+                dir="ltr",  # a number reads left to right in an Arabic page too
                 auto_complete="tel",
                 placeholder="(415) 555-2671",
                 default_value=VerifyState.phone,
@@ -59,9 +61,9 @@ def phone_form() -> rx.Component:
             ),
             class_name="row",
         ),
-        rx.el.label("Send the code by", html_for="channel"),
+        rx.el.label(t("Send the code by"), html_for="channel"),
         channel_select(),
-        submit_button("Send code", "Sending…", VerifyState.loading, id="send-otp"),
+        submit_button(t("Send code"), t("Sending…"), VerifyState.loading, id="send-otp"),
         on_submit=VerifyState.send_code,
         class_name="stack",
     )
@@ -84,14 +86,14 @@ def resend_controls(change_number: EventType[()] | None = None) -> rx.Component:
     code instead, counting down the wait there is before one can be sent.
     """
     waiting = (VerifyState.resend_in > 0) | VerifyState.loading
-    countdown = f" in {VerifyState.resend_wait}"
+    wait = VerifyState.resend_wait
     label = rx.cond(
         VerifyState.code_dead,
-        rx.cond(VerifyState.resend_in > 0, "Send a new code" + countdown, "Send a new code"),
-        rx.cond(VerifyState.resend_in > 0, "Resend code" + countdown, "Resend code"),
+        rx.cond(VerifyState.resend_in > 0, t("Send a new code in {wait}", wait=wait), t("Send a new code")),
+        rx.cond(VerifyState.resend_in > 0, t("Resend code in {wait}", wait=wait), t("Resend code")),
     )
     other_number = _secondary(
-        "Use a different number", "change-number", change_number, VerifyState.loading, class_name="link"
+        t("Use a different number"), "change-number", change_number, VerifyState.loading, class_name="link"
     )
     return rx.el.div(
         _secondary(
@@ -101,7 +103,7 @@ def resend_controls(change_number: EventType[()] | None = None) -> rx.Component:
             waiting,
             class_name=rx.cond(VerifyState.code_dead & ~waiting, "primary", ""),
         ),
-        _secondary("Call me instead", "call-me", VerifyState.call_me, waiting),
+        _secondary(t("Call me instead"), "call-me", VerifyState.call_me, waiting),
         *([other_number] if change_number is not None else []),
         class_name="row wrap",
     )
@@ -116,7 +118,7 @@ def otp_form(*extras: rx.Component, change_number: EventType[()] | None = None) 
     length = get_settings().otp.code_length
     return rx.el.div(
         rx.el.form(
-            rx.el.label(f"Enter the {length}-digit code", html_for="otp"),
+            rx.el.label(t("Enter the {length}-digit code", length=length), html_for="otp"),
             rx.el.input(
                 id="otp",
                 name="otp",
@@ -131,10 +133,11 @@ def otp_form(*extras: rx.Component, change_number: EventType[()] | None = None) 
                 auto_focus=True,
                 disabled=VerifyState.code_dead,
                 class_name="otp",
+                dir="ltr",
             ),
             *extras,
             rx.el.button(
-                rx.cond(VerifyState.loading, "Verifying…", "Verify"),
+                rx.cond(VerifyState.loading, t("Verifying…"), t("Verify")),
                 type="submit",
                 disabled=VerifyState.loading | VerifyState.code_dead | not_hydrated(),
                 class_name=rx.cond(VerifyState.code_dead, "", "primary"),
@@ -151,10 +154,10 @@ def otp_form(*extras: rx.Component, change_number: EventType[()] | None = None) 
 def verified_panel() -> rx.Component:
     """Success, with the masked number."""
     return rx.el.div(
-        rx.el.h2("Phone number verified"),
-        rx.el.p(VerifyState.masked_phone, class_name="masked"),
+        rx.el.h2(t("Phone number verified")),
+        rx.el.p(VerifyState.masked_phone, class_name="masked", dir="ltr"),
         rx.el.button(
-            "Verify another number",
+            t("Verify another number"),
             id="start-over",
             type="button",
             on_click=VerifyState.reset_flow,

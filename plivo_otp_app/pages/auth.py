@@ -9,20 +9,21 @@ from ..components.account import account_view
 from ..components.auth import login_flow, signup_flow
 from ..components.fields import error_line
 from ..components.layout import checking_session
+from ..i18n import t
 from ..routes import get_routes
 from ..state import AccountState
 
 
-def _footer(text: str, link: str, href: str) -> rx.Component:
-    return rx.el.p(text, rx.el.a(link, href=href), class_name="muted")
+def _footer(text: rx.Var[str], link: rx.Var[str], href: str) -> rx.Component:
+    return rx.el.p(text, " ", rx.el.a(link, href=href), class_name="muted")
 
 
 def signup() -> rx.Component:
     """Create an account and verify its phone."""
     return page_shell(
-        "Create an account",
+        t("Create an account"),
         signup_flow(),
-        _footer("Have an account? ", "Log in", get_routes().login),
+        _footer(t("Have an account?"), t("Log in"), get_routes().login),
         current=get_routes().signup,
     )
 
@@ -30,9 +31,9 @@ def signup() -> rx.Component:
 def login() -> rx.Component:
     """Password, then the SMS code where two-factor login is on."""
     return page_shell(
-        "Log in",
+        t("Log in"),
         login_flow(),
-        _footer("New here? ", "Create an account", get_routes().signup),
+        _footer(t("New here?"), t("Create an account"), get_routes().signup),
         current=get_routes().login,
     )
 
@@ -40,7 +41,7 @@ def login() -> rx.Component:
 def account() -> rx.Component:
     """The signed-in user's account; nothing renders before the session is checked."""
     return page_shell(
-        "Your account",
+        t("Your account"),
         rx.cond(
             AccountState.signed_in,
             account_view(),

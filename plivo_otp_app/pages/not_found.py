@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from ..components import page_shell
+from ..i18n import t
 from ..messages import NOT_FOUND
 from ..routes import get_routes
 
@@ -12,7 +13,7 @@ from ..routes import get_routes
 def not_found() -> rx.Component:
     """What a path that is no page shows."""
     return page_shell(
-        "Page not found",
-        rx.el.p(NOT_FOUND, class_name="muted", id="not-found"),
-        rx.el.a("Go to the home page", href=get_routes().verify, id="home-link"),
+        t("Page not found"),
+        rx.el.p(t(NOT_FOUND), class_name="muted", id="not-found"),
+        rx.el.a(t("Go to the home page"), href=get_routes().verify, id="home-link"),
     )

@@ -6,33 +6,37 @@ import reflex as rx
 from reflex.vars.object import ObjectVar
 
 from ..components import page_shell
+from ..i18n import t
 from ..routes import get_routes
 from ..state import SandboxState
 
+
 #: The outbox's columns: each heading and the message field under it.
-_COLUMNS = (
-    ("Time (UTC)", "time"),
-    ("Recipient", "recipient"),
-    ("Channel", "channel"),
-    ("Code", "code"),
-    ("Message", "text"),
-)
+def _columns() -> tuple[tuple[rx.Var[str], str], ...]:
+    return (
+        (t("Time (UTC)"), "time"),
+        (t("Recipient"), "recipient"),
+        (t("Channel"), "channel"),
+        (t("Language"), "locale"),
+        (t("Code"), "code"),
+        (t("Message"), "text"),
+    )
 
 
-def _cell(heading: str, value: rx.Var) -> rx.Component:
+def _cell(heading: rx.Var[str], key: str, value: rx.Var) -> rx.Component:
     """A value that carries its heading (`data-label`), shown beside it where the rows are cards."""
-    if heading == "Code":
+    if key == "code":
         return rx.el.td(rx.el.code(value), class_name="code", custom_attrs={"data-label": heading})
-    return rx.el.td(value, custom_attrs={"data-label": heading})
+    return rx.el.td(value, class_name=key, custom_attrs={"data-label": heading})
 
 
 def _message_row(message: ObjectVar[dict[str, str]]) -> rx.Component:
-    return rx.el.tr(*(_cell(heading, message[key]) for heading, key in _COLUMNS))
+    return rx.el.tr(*(_cell(heading, key, message[key]) for heading, key in _columns()))
 
 
 def _outbox() -> rx.Component:
     return rx.el.table(
-        rx.el.thead(rx.el.tr(*(rx.el.th(heading, scope="col") for heading, _ in _COLUMNS))),
+        rx.el.thead(rx.el.tr(*(rx.el.th(heading, scope="col") for heading, _ in _columns()))),
         rx.el.tbody(rx.foreach(SandboxState.messages, _message_row)),
         id="outbox",
     )
@@ -41,20 +45,22 @@ def _outbox() -> rx.Component:
 def sandbox() -> rx.Component:
     """Messages the sandbox 'delivered', newest first."""
     return page_shell(
-        "Sandbox outbox",
+        t("Sandbox outbox"),
         rx.cond(
             SandboxState.enabled,
             rx.el.div(
                 rx.el.p(
-                    "Messages the sandbox delivered, newest first. "
-                    "Also as JSON: GET /sandbox/messages?recipient=+E164.",
+                    t(
+                        "Messages the sandbox delivered, newest first. Also as JSON: {request}.",
+                        request="GET /sandbox/messages?recipient=+E164",
+                    ),
                     class_name="muted",
                 ),
-                rx.el.button("Refresh", id="refresh-outbox", type="button", on_click=SandboxState.refresh),
+                rx.el.button(t("Refresh"), id="refresh-outbox", type="button", on_click=SandboxState.refresh),
                 _outbox(),
                 class_name="stack",
             ),
-            rx.el.p("The sandbox is off: this deployment uses Plivo.", id="sandbox-off"),
+            rx.el.p(t("The sandbox is off: this deployment uses Plivo."), id="sandbox-off"),
         ),
         current=get_routes().sandbox,
     )

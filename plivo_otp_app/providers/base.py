@@ -22,11 +22,14 @@ class VerifyProvider(Protocol):
     Failures raise `ProviderUnavailable` or `ProviderRejected`.
     """
 
-    def send(self, recipient: str, channel: str, app_uuid: str | None = None) -> str:
+    def send(
+        self, recipient: str, channel: str, app_uuid: str | None = None, locale: str | None = None
+    ) -> str:
         """Deliver a code to `recipient` (E.164) and return the provider's session id.
 
         `app_uuid` names another Verify application than the configured one: its
-        sessions, and so its codes, are apart from the default application's.
+        sessions, and so its codes, are apart from the default application's. `locale` is
+        the language of the message (one of Plivo's locales, e.g. `es`); None: the configured one.
         """
         ...
 

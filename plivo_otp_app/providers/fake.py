@@ -46,8 +46,11 @@ class FakeProvider:
         }
         self._app_uuid = app_uuid
 
-    def send(self, recipient: str, channel: str, app_uuid: str | None = None) -> str:
-        """Start (or re-deliver) the number's session in application `app_uuid` (else the default)."""
+    def send(
+        self, recipient: str, channel: str, app_uuid: str | None = None, locale: str | None = None
+    ) -> str:
+        """Start (or re-deliver) the number's session in application `app_uuid` (else the default),
+        in `locale` (else the configured one)."""
         digits = recipient.lstrip("+")
         fault = fault_for(digits)
         if fault is not None:
@@ -60,7 +63,10 @@ class FakeProvider:
             raise ProviderRejected("channel must be sms or voice")
         try:
             session = self.store.create(
-                recipient=digits, channel=channel, app_uuid=app_uuid or self._app_uuid, **self._create_options
+                recipient=digits,
+                channel=channel,
+                app_uuid=app_uuid or self._app_uuid,
+                **{**self._create_options, "locale": locale or self._create_options["locale"]},
             )
         except SandboxError as exc:
             raise ProviderRejected(exc.message) from exc

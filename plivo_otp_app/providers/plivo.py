@@ -120,10 +120,13 @@ class PlivoProvider:
         """The auth id and token this wrapper sends (for checks; never log the token)."""
         return self._auth
 
-    def send(self, recipient: str, channel: str, app_uuid: str | None = None) -> str:
+    def send(
+        self, recipient: str, channel: str, app_uuid: str | None = None, locale: str | None = None
+    ) -> str:
         """Create (or extend) a Verify session, in application `app_uuid` if given (else the
-        configured one); returns its session uuid."""
+        configured one), in `locale` if given (else the configured one); returns its session uuid."""
         options = self._create_options | ({"app_uuid": app_uuid} if app_uuid else {})
+        options |= {"locale": locale} if locale else {}
         try:
             response = self._client().verify_session.create(recipient=recipient, channel=channel, **options)
         except Exception as exc:

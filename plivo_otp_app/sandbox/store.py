@@ -67,6 +67,8 @@ class Message:
     code: str
     text: str
     time: str
+    #: The session's locale (the language the code's message was asked in); "" for a plain SMS.
+    locale: str = ""
 
 
 class SandboxStore:
@@ -121,6 +123,7 @@ class SandboxStore:
             elif len(session.attempts) >= MAX_DELIVERIES:
                 raise SandboxError(400, "maximum delivery attempts reached")
             session.channel = channel
+            session.locale = locale or session.locale
             session.updated_at = now
             session.attempts.append(
                 {
@@ -277,6 +280,7 @@ def _message(session: Session, now: float) -> Message:
         code=session.code,
         text=text,
         time=_iso(now),
+        locale=session.locale,
     )
 
 

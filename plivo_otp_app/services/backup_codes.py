@@ -40,7 +40,7 @@ class BackupCodeRejected(CodeRejected):
         super().__init__(0)
 
     def user_message(self) -> str:
-        return messages.BACKUP_CODE_REJECTED
+        return messages.say(messages.BACKUP_CODE_REJECTED)
 
 
 class BackupCodes:

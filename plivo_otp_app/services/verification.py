@@ -48,6 +48,7 @@ from ..models import User
 from ..phone import check_channel, check_country, mask, normalise
 from ..providers import Outcome, VerifyProvider
 from ..ratelimit import RateLimits
+from ..translations import PLIVO_LOCALES, current_language
 from . import verification_sql as sql
 
 _SEPARATORS = re.compile(r"[\s-]+")
@@ -379,7 +380,7 @@ class VerificationService:
         """Send a code; an owner's through the account Verify application, where one is set."""
         try:
             app_uuid = self.settings.provider.account_app_uuid if owner else None
-            return self.provider.send(e164, channel, app_uuid)
+            return self.provider.send(e164, channel, app_uuid, PLIVO_LOCALES[current_language()])
         except OtpError as exc:
             log.event(
                 "send_failed", logging.WARNING, phone=mask(e164), channel=channel, error=type(exc).__name__

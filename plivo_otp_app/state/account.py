@@ -19,10 +19,11 @@ from typing import Any, TypeVar
 
 import reflex as rx
 
-from ..messages import DONE, THIS_BROWSER, signed_out_others
+from ..messages import DONE, THIS_BROWSER, say, signed_out_others
 from ..routes import get_routes
 from ..services import Services, Started, get_services
 from ..tokens import tokens_equal
+from ..translations import date, date_time
 from .auth import AuthState
 from .presenter import Shown, attempt, present
 from .verify import VerifyState
@@ -91,15 +92,13 @@ class AccountState(AuthState):
         self.masked_phone, self.is_phone_verified = view.masked_phone, view.is_phone_verified
         self.two_factor_enabled, self.backup_codes_left = view.two_factor_enabled, view.backup_codes_left
         self.phone_change_needs_factor = view.phone_change_needs_factor
-        self.devices = [
-            {"id": str(d.id), "label": d.label, "until": d.expires_at.strftime("%Y-%m-%d")} for d in devices
-        ]
+        self.devices = [{"id": str(d.id), "label": d.label, "until": date(d.expires_at)} for d in devices]
         self.sessions = [
             {
                 "id": str(s.id),
-                "since": s.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                "since": date_time(s.created_at),
                 "where": f"{s.ip} {s.user_agent[:60]}",
-                "current": THIS_BROWSER if s.current else "",
+                "current": say(THIS_BROWSER) if s.current else "",
             }
             for s in sessions
         ]
@@ -143,7 +142,7 @@ class AccountState(AuthState):
 
     def open_new_phone_step(self) -> None:
         """The current factor was confirmed: ask for the new number (the service checks it again)."""
-        self.panel, self.error, self.message = "new-phone", "", DONE["confirm-phone"]
+        self.panel, self.error, self.message = "new-phone", "", say(DONE["confirm-phone"])
 
     @rx.event
     async def confirm_phone_change(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
@@ -206,7 +205,7 @@ class AccountState(AuthState):
         self._backup_codes_for = self._session_binding()
         self._backup_codes_until = time.time() + BACKUP_CODES_SHOWN_SECONDS
         self.panel = ""
-        self.message = DONE["backup-codes"]
+        self.message = say(DONE["backup-codes"])
 
     @rx.event
     async def refresh(self) -> AsyncIterator[Any]:
@@ -234,7 +233,7 @@ class AccountState(AuthState):
             return
         done = await self._act(lambda a, uid: a.sessions.revoke_device(uid, int(device_id)))
         if done is not None:
-            self.message = DONE["device-forgotten"]
+            self.message = say(DONE["device-forgotten"])
             yield AccountState.load
 
     @rx.event

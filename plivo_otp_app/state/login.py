@@ -9,7 +9,7 @@ from typing import Any
 import reflex as rx
 
 from ..landings import local_path
-from ..messages import NAME_TAKEN, send_failed_at_login
+from ..messages import NAME_TAKEN, say, send_failed_at_login
 from ..services import get_login_service, get_signup_service
 from .auth import AuthState
 from .presenter import Shown, attempt
@@ -96,7 +96,7 @@ class SignupState(AuthState):
     def name_taken(self) -> None:
         """The phone is verified, but the name or email cannot be used: say so on the form."""
         self.taken = True
-        self.error = NAME_TAKEN
+        self.error = say(NAME_TAKEN)
 
     @rx.event
     async def submit(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:

@@ -25,7 +25,7 @@ from ..errors import (
     VerificationExpired,
     from_unexpected,
 )
-from ..messages import SESSION_ENDED
+from ..messages import SESSION_ENDED, say
 
 T = TypeVar("T")
 
@@ -72,7 +72,7 @@ def present(exc: Exception) -> Shown:
     if isinstance(exc, LoginExpired | NotThisBrowser):
         return Shown(notice=exc.user_message(), flow_over=True)
     if isinstance(exc, NotSignedIn):
-        return Shown(notice=SESSION_ENDED, flow_over=True, signed_out=True)
+        return Shown(notice=say(SESSION_ENDED), flow_over=True, signed_out=True)
     if isinstance(exc, VerificationExpired):
         return Shown(exc.user_message(), code_dead=True, resend_after=0)
     if isinstance(exc, OtpError):

@@ -24,7 +24,7 @@ from ..config import get_settings
 from ..enums import Channel
 from ..errors import NotSignedIn, NotThisBrowser
 from ..flows import Binding, Finish, Finished, Flow, Send, Step
-from ..messages import code_on_its_way, duration, interrupted_message, wait_message
+from ..messages import code_on_its_way, duration, interrupted_message, say, wait_message
 from ..phone import MAX_INPUT_LENGTH
 from ..services import Started, get_services, get_verification_service
 from ..tokens import tokens_equal
@@ -331,7 +331,7 @@ class VerifyState(AuthState):
 
     def _succeeded(self, message: str) -> None:
         self.verified = True
-        self.message = message
+        self.message = say(message)  # a flow's `Finished` words it in English (`messages.DONE`)
         self.flow_in_progress = ""
         self._verification_id = ""
         self._pending_token = ""

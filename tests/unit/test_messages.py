@@ -25,8 +25,6 @@ PACKAGE = Path(messages.__file__).parent
 #: Where a sentence may be written in the library other than `messages.py`, and why.
 NOT_SCANNED = {
     "messages.py": "the catalogue itself",
-    "components": "static labels compiled into the page; translated next (issue 11)",
-    "pages": "static labels and headings compiled into the page, like components'",
     "sandbox": "imitates Plivo's API: its SMS texts and errors are Plivo's words, not ours",
 }
 #: Calls whose text goes to the operator or a developer, never to a user: log lines
@@ -36,6 +34,9 @@ OPERATOR_CALLS = frozenset(
     {"ConfigError", "ValueError", "TypeError", "RuntimeError", "AssertionError"}
     | {"event", "debug", "info", "warning", "exception", "critical"}
 )
+#: The label functions of `i18n.py`: their text is a catalogue msgid (extracted from these calls by
+#: `scripts/translations.py`, its translations checked by `test_translations.py`).
+LABEL_CALLS = frozenset({"t", "tn", "t_around"})
 #: A sentence: a capital, several words, and a full stop, question or exclamation mark or
 #: ellipsis at the end or between sentences. Log events, ids, CSS classes, SQL, settings
 #: names and URLs are not.
@@ -146,10 +147,13 @@ def test_the_catalogue_lists_each_message_once_with_named_placeholders():
 # The source scan.
 
 
-def _operator_call(node: ast.Call) -> bool:
+def _call_name(node: ast.Call) -> str:
     func = node.func
-    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-    return name in OPERATOR_CALLS
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def _operator_call(node: ast.Call) -> bool:
+    return _call_name(node) in OPERATOR_CALLS | LABEL_CALLS
 
 
 def _text(node: ast.expr) -> str | None:
@@ -212,6 +216,7 @@ def test_the_scan_covers_the_services_states_and_api():
     names = {str(p.relative_to(PACKAGE)) for p in _scanned(PACKAGE)}
     for module in ("errors.py", "phone.py", "passwords.py", "api.py", "auth_api.py", "jsonhttp.py"):
         assert module in names
+    assert any(n.startswith("components/") for n in names) and any(n.startswith("pages/") for n in names)
     assert any(n.startswith("state/") for n in names) and any(n.startswith("services/") for n in names)
 
 
@@ -247,6 +252,8 @@ def test_the_scan_finds_a_sentence(line):
         'CHANNELS = ("sms", "voice")',
         'when = s.created_at.strftime("%Y-%m-%d %H:%M UTC")',
         'name = "Firefox"',
+        'rx.el.label(t("Send the code by"), html_for="channel")',
+        'tn("Remember this device for {count} day", "Remember this device for {count} days", days)',
     ],
 )
 def test_the_scan_lets_through_what_no_user_reads(line):
