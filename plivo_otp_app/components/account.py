@@ -83,7 +83,7 @@ def _new_number_fields() -> tuple[rx.Component, ...]:
             ),
             class_name="row",
         ),
-        rx.el.label("Send the code by", html_for="channel"),
+        rx.el.label(t("Send the code by"), html_for="channel"),
         channel_select(),
     )
 
