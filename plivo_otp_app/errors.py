@@ -21,6 +21,9 @@ class OtpError(Exception):
     status = 400
     #: The stable machine name of the failure class in the JSON API's error bodies.
     code = "internal"
+    #: The form field the failure is about ("phone", "code", "username", "email", "password"),
+    #: which the page marks invalid and describes with the error; "" for none.
+    field = ""
 
     def user_message(self) -> str:
         """The sentence shown to the user."""
@@ -32,9 +35,10 @@ class InvalidInput(OtpError):
 
     code = "invalid_input"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, field: str = "") -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
     def user_message(self) -> str:
         return messages.say(self.message)
@@ -45,6 +49,7 @@ class InvalidPhone(OtpError):
     `messages.py`'s sentences."""
 
     code = "invalid_phone"
+    field = "phone"
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -73,6 +78,7 @@ class CodeRejected(OtpError):
     """The code was wrong; `attempts_left` more tries remain."""
 
     code = "code_incorrect"
+    field = "code"
 
     def __init__(self, attempts_left: int) -> None:
         super().__init__(f"code rejected, {attempts_left} attempts left")
@@ -112,6 +118,7 @@ class InvalidCredentials(OtpError):
 
     status = 401
     code = "invalid_credentials"
+    field = "password"
 
     def user_message(self) -> str:
         return messages.say(messages.INVALID_CREDENTIALS)

@@ -75,6 +75,8 @@ DONE = {
 CODE_BY_SMS = "We are texting a {length}-digit code to {phone}."
 CODE_BY_VOICE = "We are calling a {length}-digit code to {phone}."
 ENTER_CODE_OF_LENGTH = "Enter the {length}-digit code."
+#: Said once (politely, to a screen reader) when the resend countdown reaches zero.
+RESEND_READY = "You can resend the code now."
 
 
 def code_on_its_way(channel: str, length: int, masked_phone: str) -> str:

@@ -65,27 +65,27 @@ def check_password(
     if not _MIN_LENGTH_FLOOR <= min_length <= PASSWORD_MAX_LENGTH:
         raise ValueError(f"min_length must be between {_MIN_LENGTH_FLOOR} and {PASSWORD_MAX_LENGTH}")
     if not isinstance(password, str) or password == "":
-        raise InvalidInput(messages.PASSWORD_EMPTY)
+        raise InvalidInput(messages.PASSWORD_EMPTY, field="password")
     password = unicodedata.normalize("NFC", password)
     if len(password) < min_length:
-        raise InvalidInput(messages.password_too_short(min_length))
+        raise InvalidInput(messages.password_too_short(min_length), field="password")
     if len(password) > PASSWORD_MAX_LENGTH:
-        raise InvalidInput(messages.password_too_long(PASSWORD_MAX_LENGTH))
+        raise InvalidInput(messages.password_too_long(PASSWORD_MAX_LENGTH), field="password")
     try:
         password.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates, e.g. a JSON "\ud800" escape
-        raise InvalidInput(messages.PASSWORD_UNUSABLE) from None
+        raise InvalidInput(messages.PASSWORD_UNUSABLE, field="password") from None
     folded = password.casefold()
     if _contains_name(folded, username):
-        raise InvalidInput(messages.PASSWORD_HAS_USERNAME)
+        raise InvalidInput(messages.PASSWORD_HAS_USERNAME, field="password")
     local_part = email.rsplit("@", 1)[0]
     if _contains_name(folded, local_part) or _contains_name(folded, local_part.split("+", 1)[0]):
-        raise InvalidInput(messages.PASSWORD_HAS_EMAIL)
+        raise InvalidInput(messages.PASSWORD_HAS_EMAIL, field="password")
     compact = "".join(folded.split())
     if _is_common(folded, compact):
-        raise InvalidInput(messages.PASSWORD_COMMON)
+        raise InvalidInput(messages.PASSWORD_COMMON, field="password")
     if not compact or _is_pattern(folded) or _is_pattern(compact):
-        raise InvalidInput(messages.PASSWORD_PATTERN)
+        raise InvalidInput(messages.PASSWORD_PATTERN, field="password")
     return password
 
 

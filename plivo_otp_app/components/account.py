@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
-from reflex.event import EventType
+from reflex.event import EventType, key_event
+from reflex_components_core.el.elements.typography import Div
 
 from ..i18n import t
 from ..state import AccountState, VerifyState
 from .auth import backup_code_form, backup_toggle, code_step
-from .fields import Label, error_line, message_line, password_field, submit_button
+from .fields import Label, error_line, error_props, message_line, password_field, submit_button
 from .layout import notices
 from .verify import channel_select, country_select
 
@@ -23,16 +24,48 @@ def _action(label: Label, element_id: str, handler: EventType[()], **props: Any)
     return rx.el.button(label, id=element_id, type="button", on_click=handler, **props)
 
 
+class _KeyedDiv(Div):
+    """A `<div>` whose key presses reach the state (Reflex gives `on_key_down` to inputs only)."""
+
+    on_key_down: rx.EventHandler[key_event]
+
+
+def _panel(name: str, focus: str, *children: rx.Component, **props: Any) -> rx.Component:
+    """An action's panel (`#panel-<name>`): it takes the focus when it opens (`focus`, an id
+    inside it), and Escape closes it, the focus going back to the button that opened it."""
+    return _KeyedDiv.create(
+        *children,
+        id=f"panel-{name}",
+        class_name="stack account-panel",
+        on_mount=rx.set_focus(focus),
+        # Only whether the key was Escape reaches the server, never which key (a password's).
+        on_key_down=lambda key, _modifiers: AccountState.panel_key(key == "Escape"),
+        **props,
+    )
+
+
 def _password_form(
-    handler: EventType[dict[str, Any]], submit_id: str, label: Label, *fields: rx.Component
+    handler: EventType[dict[str, Any]],
+    submit_id: str,
+    label: Label,
+    *fields: rx.Component,
+    name: str,
+    focus: str = "password",
 ) -> rx.Component:
-    return rx.el.form(
-        *fields,
-        password_field(label=t("Your password")),
-        submit_button(label, t("Working…"), AccountState.loading, id=submit_id),
-        _action(t("Cancel"), f"{submit_id}-cancel", AccountState.open_panel(""), class_name="link"),
-        on_submit=handler,
-        class_name="stack",
+    return _panel(
+        name,
+        focus,
+        rx.el.form(
+            *fields,
+            password_field(
+                label=t("Your password"),
+                **error_props(AccountState.error, AccountState.error_field, "password"),
+            ),
+            submit_button(label, t("Working…"), AccountState.loading, id=submit_id),
+            _action(t("Cancel"), f"{submit_id}-cancel", AccountState.close_panel, class_name="link"),
+            on_submit=handler,
+            class_name="stack",
+        ),
     )
 
 
@@ -41,9 +74,18 @@ def _new_number_fields() -> tuple[rx.Component, ...]:
         rx.el.label(t("New phone number"), html_for="phone"),
         rx.el.div(
             country_select(),
-            rx.el.input(id="phone", name="phone", type="tel", max_length=40, required=True, dir="ltr"),
+            rx.el.input(
+                id="phone",
+                name="phone",
+                type="tel",
+                max_length=40,
+                required=True,
+                dir="ltr",
+                **error_props(AccountState.error, AccountState.error_field, "phone"),
+            ),
             class_name="row",
         ),
+        rx.el.label(t("Send the code by"), html_for="channel"),
         channel_select(),
     )
 
@@ -64,31 +106,38 @@ def _change_phone_panels() -> rx.Component:
                         t("First confirm it is you: we text a code to your current number."),
                         class_name="muted",
                     ),
+                    name="change-phone",
                 ),
                 _password_form(
                     AccountState.change_phone,
                     "send-change-code",
                     t("Send a code to the new number"),
                     *_new_number_fields(),
+                    name="change-phone",
+                    focus="phone",
                 ),
             ),
         ),
         rx.cond(
             AccountState.panel == "new-phone",
-            rx.el.form(
-                *_new_number_fields(),
-                submit_button(
-                    t("Send a code to the new number"),
-                    t("Working…"),
-                    AccountState.loading,
-                    id="send-change-code",
+            _panel(
+                "new-phone",
+                "phone",
+                rx.el.form(
+                    *_new_number_fields(),
+                    submit_button(
+                        t("Send a code to the new number"),
+                        t("Working…"),
+                        AccountState.loading,
+                        id="send-change-code",
+                    ),
+                    _action(
+                        t("Cancel"), "send-change-code-cancel", AccountState.close_panel, class_name="link"
+                    ),
+                    on_submit=AccountState.send_new_phone_code,
+                    class_name="stack",
+                    id="new-phone-form",
                 ),
-                _action(
-                    t("Cancel"), "send-change-code-cancel", AccountState.open_panel(""), class_name="link"
-                ),
-                on_submit=AccountState.send_new_phone_code,
-                class_name="stack",
-                id="new-phone-form",
             ),
         ),
     )
@@ -133,7 +182,9 @@ def two_factor_section() -> rx.Component:
         ),
         rx.cond(
             AccountState.panel == "disable-2fa",
-            _password_form(AccountState.disable_2fa, "confirm-disable-2fa", t("Send a code")),
+            _password_form(
+                AccountState.disable_2fa, "confirm-disable-2fa", t("Send a code"), name="disable-2fa"
+            ),
         ),
     )
 
@@ -164,6 +215,7 @@ def backup_codes_section() -> rx.Component:
                     t("We text a code to your phone (or you can use a backup code) before the new set."),
                     class_name="muted",
                 ),
+                name="backup-codes",
             ),
         ),
         rx.cond(
@@ -216,9 +268,35 @@ def sessions_section() -> rx.Component:
         ),
         rx.el.div(
             _action(t("Sign out other sessions"), "sign-out-others", AccountState.sign_out_others),
-            _action(t("Sign out everywhere"), "sign-out-everywhere", AccountState.sign_out_everywhere),
+            _action(t("Sign out everywhere"), "sign-out-everywhere", AccountState.open_panel("sign-out-all")),
             class_name="row wrap",
         ),
+        rx.cond(AccountState.panel == "sign-out-all", _sign_out_all_panel()),
+    )
+
+
+def _sign_out_all_panel() -> rx.Component:
+    """The question "Sign out everywhere" asks first (`#confirm-sign-out-all`); it takes the focus."""
+    return _panel(
+        "sign-out-all",
+        "sign-out-all-question",
+        rx.el.p(
+            t("Sign out of every session, this browser included?"),
+            id="sign-out-all-question",
+            tab_index=-1,
+        ),
+        rx.el.div(
+            _action(
+                t("Yes, sign out everywhere"),
+                "confirm-sign-out-all",
+                AccountState.sign_out_everywhere,
+                class_name="primary",
+            ),
+            _action(t("Cancel"), "cancel-sign-out-all", AccountState.close_panel, class_name="link"),
+            class_name="row wrap",
+        ),
+        role="group",
+        aria_labelledby="sign-out-all-question",
     )
 
 

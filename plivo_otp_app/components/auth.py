@@ -9,7 +9,7 @@ from ..config import get_settings
 from ..i18n import t, tn
 from ..routes import get_routes
 from ..state import LoginState, SignupState, VerifyState
-from .fields import error_line, field, password_field, submit_button
+from .fields import error_line, error_props, field, password_field, submit_button
 from .layout import notices
 from .verify import channel_select, country_select, otp_form, phone_form
 
@@ -25,7 +25,7 @@ def signup_form() -> rx.Component:
             max_length=32,
             required=True,
             default_value=SignupState.username,
-            aria_invalid=rx.cond(SignupState.taken, "true", "false"),
+            **error_props(SignupState.error, SignupState.error_field, "username"),
         ),
         field(
             t("Email (optional)"),
@@ -34,8 +34,9 @@ def signup_form() -> rx.Component:
             auto_complete="email",
             max_length=254,
             default_value=SignupState.email,
+            **error_props(SignupState.error, SignupState.error_field, "email"),
         ),
-        password_field(new=True),
+        password_field(new=True, **error_props(SignupState.error, SignupState.error_field, "password")),
         rx.el.p(
             t("At least {minimum} characters: a few unrelated words work well.", minimum=minimum),
             class_name="muted",
@@ -52,6 +53,7 @@ def signup_form() -> rx.Component:
                 max_length=40,
                 required=True,
                 default_value=SignupState.phone,
+                **error_props(SignupState.error, SignupState.error_field, "phone"),
             ),
             class_name="row",
         ),
@@ -76,8 +78,15 @@ def signup_form() -> rx.Component:
 def login_form() -> rx.Component:
     """Username (or email) and password."""
     return rx.el.form(
-        field(t("Username or email"), "username", auto_complete="username", max_length=254, required=True),
-        password_field(),
+        field(
+            t("Username or email"),
+            "username",
+            auto_complete="username",
+            max_length=254,
+            required=True,
+            **error_props(LoginState.error, LoginState.error_field, "username"),
+        ),
+        password_field(**error_props(LoginState.error, LoginState.error_field, "password")),
         submit_button(t("Log in"), t("Checking…"), LoginState.loading, id="login-submit"),
         error_line(LoginState.error),
         on_submit=LoginState.submit,
@@ -107,6 +116,7 @@ def backup_code_form(remember: bool = True) -> rx.Component:
             max_length=64,
             required=True,
             auto_focus=True,
+            **error_props(VerifyState.error, VerifyState.error_field, "code"),
         ),
         remember_device() if remember else rx.fragment(),
         submit_button(t("Verify"), t("Verifying…"), VerifyState.loading, id="verify-otp"),
@@ -137,11 +147,24 @@ def backup_toggle() -> rx.Component:
     )
 
 
+def code_result() -> rx.Component:
+    """What a finished code step says (`#message`); it takes the focus, the form having gone."""
+    return rx.el.p(
+        VerifyState.message,
+        id="message",
+        class_name="notice",
+        role="status",
+        tab_index=-1,
+        on_mount=rx.set_focus("message"),
+    )
+
+
 def code_step(change_number: EventType[()] | None = None) -> rx.Component:
     """The code step of a sign-up or an account change; its result once done."""
     return rx.el.div(
-        rx.cond(VerifyState.verified, rx.fragment(), otp_form(change_number=change_number)),
-        notices(),
+        rx.cond(
+            VerifyState.verified, code_result(), rx.fragment(otp_form(change_number=change_number), notices())
+        ),
         class_name="stack",
     )
 

@@ -8,7 +8,7 @@ from reflex_components_core.core.banner import has_connection_errors
 from ..i18n import t, t_around
 from ..routes import get_routes
 from ..state import AccountState, AuthState, NavState, VerifyState
-from .fields import error_line, message_line
+from .fields import error_line, live_region, message_line
 from .language import language_switch
 
 
@@ -129,5 +129,10 @@ def checking_session() -> rx.Component:
 
 
 def notices() -> rx.Component:
-    """The info line (`#message`) and the error line (`#error`)."""
-    return rx.fragment(message_line(VerifyState.message), error_line(VerifyState.error))
+    """The info line (`#message`), the error line (`#error`), and `#countdown-status`, which
+    says once when a countdown ends (the error line is silent while it counts a wait down)."""
+    return rx.fragment(
+        message_line(VerifyState.message),
+        error_line(VerifyState.error, silent=VerifyState.error_counted),
+        live_region(VerifyState.announcement, "countdown-status"),
+    )

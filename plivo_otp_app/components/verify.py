@@ -11,7 +11,7 @@ from ..config import get_settings
 from ..i18n import t
 from ..phone import country_options
 from ..state import VerifyState
-from .fields import not_hydrated, submit_button
+from .fields import error_props, not_hydrated, submit_button
 from .layout import notices
 
 
@@ -58,6 +58,7 @@ def phone_form() -> rx.Component:
                 default_value=VerifyState.phone,
                 max_length=40,
                 required=True,
+                **error_props(VerifyState.error, VerifyState.error_field, "phone"),
             ),
             class_name="row",
         ),
@@ -130,10 +131,13 @@ def otp_form(*extras: rx.Component, change_number: EventType[()] | None = None) 
                 min_length=length,
                 placeholder="•" * length,
                 required=True,
+                # A new input for each code sent: it takes the focus again after a resend.
+                key=VerifyState.codes_sent,
                 auto_focus=True,
                 disabled=VerifyState.code_dead,
                 class_name="otp",
                 dir="ltr",
+                **error_props(VerifyState.error, VerifyState.error_field, "code"),
             ),
             *extras,
             rx.el.button(
@@ -152,7 +156,7 @@ def otp_form(*extras: rx.Component, change_number: EventType[()] | None = None) 
 
 
 def verified_panel() -> rx.Component:
-    """Success, with the masked number."""
+    """Success, with the masked number; it takes the focus (the form that had it is gone)."""
     return rx.el.div(
         rx.el.h2(t("Phone number verified")),
         rx.el.p(VerifyState.masked_phone, class_name="masked", dir="ltr"),
@@ -165,6 +169,8 @@ def verified_panel() -> rx.Component:
         id="verified",
         class_name="success stack",
         role="status",
+        tab_index=-1,
+        on_mount=rx.set_focus("verified"),
     )
 
 

@@ -101,7 +101,7 @@ class BackupCodes:
         assert user.id is not None
         normalised = normalise_backup_code(code)
         if normalised is None:
-            raise InvalidInput(messages.BACKUP_CODE_FORMAT)
+            raise InvalidInput(messages.BACKUP_CODE_FORMAT, field="code")
         self._limits.check_verify(client_ip)
         granted: tuple[T] | None = None
         with transaction(self._db_url) as db:

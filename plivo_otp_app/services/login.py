@@ -80,7 +80,7 @@ class LoginService:
         if not name or not isinstance(password, str) or not password or len(password) > 1024:
             raise InvalidCredentials("missing credentials")
         if not name.isprintable():  # no account has a NUL, a control character or a lone surrogate
-            raise InvalidInput(messages.LOGIN_NAME_UNUSABLE)
+            raise InvalidInput(messages.LOGIN_NAME_UNUSABLE, field="username")
         user = self._users.find(name)
         # Counted by the name as typed, known or not: a bucket shared by an account's username
         # and email would answer 429 for one after failures on the other, linking the two.

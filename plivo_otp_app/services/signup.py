@@ -99,7 +99,7 @@ class SignupService:
         """Send a code to an account's still unverified phone (finishing a sign-up later)."""
         user = self._users.get(user_id)
         if not user.phone_number:
-            raise InvalidInput(messages.PHONE_MISSING)
+            raise InvalidInput(messages.PHONE_MISSING, field="phone")
         if user.is_phone_verified:
             raise InvalidInput(messages.PHONE_ALREADY_VERIFIED)
         return self._verifications.start_to_account(user, channel, client_ip, Purpose.SIGNUP)

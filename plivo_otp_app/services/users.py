@@ -112,7 +112,7 @@ def check_username(value: object) -> str:
     """The username, case-folded, if it follows the rules."""
     name = value.strip().casefold() if isinstance(value, str) else ""
     if not _USERNAME.fullmatch(name):
-        raise InvalidInput(messages.USERNAME_RULES)
+        raise InvalidInput(messages.USERNAME_RULES, field="username")
     return name
 
 
@@ -122,7 +122,7 @@ def check_email(value: object) -> str | None:
         return None
     address = value.strip().casefold() if isinstance(value, str) else ""
     if len(address) > 254 or not address.isprintable() or not _EMAIL.fullmatch(address):
-        raise InvalidInput(messages.EMAIL_INVALID)
+        raise InvalidInput(messages.EMAIL_INVALID, field="email")
     return address
 
 

@@ -458,7 +458,7 @@ class VerificationService:
         length = self.settings.otp.code_length
         digits = _SEPARATORS.sub("", code[: length * 4]) if isinstance(code, str) else ""
         if not re.fullmatch(f"[0-9]{{{length}}}", digits):
-            raise InvalidInput(messages.enter_code_of_length(length))
+            raise InvalidInput(messages.enter_code_of_length(length), field="code")
         return digits
 
     def _cooldown(self, sends: int) -> int:

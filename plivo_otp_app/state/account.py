@@ -30,6 +30,15 @@ from .verify import VerifyState
 
 T = TypeVar("T")
 
+#: Each panel, and the button that opens it (where the focus goes back when it closes).
+_OPENED_BY = {
+    "change-phone": "change-phone",
+    "new-phone": "change-phone",
+    "disable-2fa": "disable-2fa",
+    "backup-codes": "generate-backup-codes",
+    "sign-out-all": "sign-out-everywhere",
+}
+
 #: How long new backup codes stay on the page at most (until "I have saved them" or the next action).
 BACKUP_CODES_SHOWN_SECONDS = 300.0
 
@@ -51,6 +60,8 @@ class AccountState(AuthState):
     panel: str = ""
     message: str = ""
     error: str = ""
+    #: The field `error` is about (`OtpError.field`), marked invalid on the page.
+    error_field: str = ""
     loading: bool = False
 
     _backup_codes: list[str] = []
@@ -105,10 +116,24 @@ class AccountState(AuthState):
 
     @rx.event
     def open_panel(self, name: str) -> None:
-        """Show one action's form (password prompts, new number)."""
-        if name in ("", "disable-2fa", "change-phone", "backup-codes"):
+        """Show one action's form (password prompts, new number) or question (sign out everywhere)."""
+        if name in ("", *_OPENED_BY):
             self._forget_backup_codes()
             self.panel, self.error, self.message = name, "", ""
+
+    @rx.event
+    def close_panel(self) -> Any:
+        """Close the open panel; the focus goes back to the button that opened it."""
+        opener = _OPENED_BY.get(self.panel)
+        self.panel, self.error = "", ""
+        return rx.set_focus(opener) if opener else None
+
+    @rx.event
+    def panel_key(self, escape: bool) -> Any:
+        """A key pressed in an open panel (the page sends only whether it was Escape): Escape closes it."""
+        if escape is True and self.panel:
+            return self.close_panel()
+        return None
 
     @rx.event
     async def verify_phone(self) -> AsyncIterator[Any]:
@@ -247,7 +272,10 @@ class AccountState(AuthState):
 
     @rx.event
     async def sign_out_everywhere(self) -> AsyncIterator[Any]:
-        """End every session of this account, this one included."""
+        """End every session of this account, this one included, once asked (`sign-out-all`)."""
+        if self.panel != "sign-out-all":
+            return
+        self.panel = ""
         if await self._act(lambda a, uid: a.sessions.end_all(uid)) is not None:
             await attempt(self, self._sign_out)
             yield
@@ -294,4 +322,4 @@ class AccountState(AuthState):
         """A failed action (`presenter`): its sentence; an ended session signs the page out."""
         if shown.signed_out:
             self.signed_in = False
-        self.error = shown.error or shown.notice
+        self.error, self.error_field = shown.error or shown.notice, shown.field

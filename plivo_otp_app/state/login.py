@@ -21,6 +21,8 @@ class LoginState(AuthState):
 
     loading: bool = False
     error: str = ""
+    #: The field `error` is about (`OtpError.field`), marked invalid on the page.
+    error_field: str = ""
 
     @rx.event
     async def load(self) -> AsyncIterator[Any]:
@@ -44,7 +46,7 @@ class LoginState(AuthState):
 
     def _show(self, shown: Shown) -> None:
         """A failed step (`presenter`): its sentence on the form."""
-        self.error = shown.error or shown.notice
+        self.error, self.error_field = shown.error or shown.notice, shown.field
 
     async def _log_in(self, form_data: dict[str, Any]) -> bool:
         """The password step: signs in, or hands the code step to the OTP flow (True)."""
@@ -79,6 +81,8 @@ class SignupState(AuthState):
 
     loading: bool = False
     error: str = ""
+    #: The field `error` is about (`OtpError.field`), marked invalid on the page.
+    error_field: str = ""
     taken: bool = False
     username: str = ""
     email: str = ""
@@ -96,7 +100,7 @@ class SignupState(AuthState):
     def name_taken(self) -> None:
         """The phone is verified, but the name or email cannot be used: say so on the form."""
         self.taken = True
-        self.error = say(NAME_TAKEN)
+        self.error, self.error_field = say(NAME_TAKEN), "username"
 
     @rx.event
     async def submit(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
@@ -113,7 +117,7 @@ class SignupState(AuthState):
 
     def _show(self, shown: Shown) -> None:
         """A failed step (`presenter`): its sentence on the form."""
-        self.error = shown.error or shown.notice
+        self.error, self.error_field = shown.error or shown.notice, shown.field
 
     async def _sign_up(self, form_data: dict[str, Any]) -> bool:
         """Create the account and hand its phone's code step to the OTP flow (True)."""

@@ -52,6 +52,8 @@ class Shown:
     flow_over: bool = False
     #: The session has ended: the page is no longer signed in.
     signed_out: bool = False
+    #: The form field `error` is about (`OtpError.field`): marked invalid and described by it.
+    field: str = ""
 
 
 def present(exc: Exception) -> Shown:
@@ -76,7 +78,7 @@ def present(exc: Exception) -> Shown:
     if isinstance(exc, VerificationExpired):
         return Shown(exc.user_message(), code_dead=True, resend_after=0)
     if isinstance(exc, OtpError):
-        return Shown(exc.user_message())
+        return Shown(exc.user_message(), field=exc.field)
     log.event("internal_error", logging.ERROR, error=type(exc).__name__)
     logging.getLogger(log.LOGGER_NAME).debug("internal error", exc_info=exc)
     return Shown(from_unexpected(exc).user_message())

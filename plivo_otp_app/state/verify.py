@@ -24,7 +24,7 @@ from ..config import get_settings
 from ..enums import Channel
 from ..errors import NotSignedIn, NotThisBrowser
 from ..flows import Binding, Finish, Finished, Flow, Send, Step
-from ..messages import code_on_its_way, duration, interrupted_message, say, wait_message
+from ..messages import RESEND_READY, code_on_its_way, duration, interrupted_message, say, wait_message
 from ..phone import MAX_INPUT_LENGTH
 from ..services import Started, get_services, get_verification_service
 from ..tokens import tokens_equal
@@ -43,12 +43,22 @@ class VerifyState(AuthState):
     country: str = ""
     channel: str = "sms"
     code_sent: bool = False
+    #: Codes sent in this flow (a resend adds one): the code field is remade, and focused, for each.
+    codes_sent: int = 0
     loading: bool = False
     verified: bool = False
     masked_phone: str = ""
     message: str = ""
     error: str = ""
+    #: The field `error` is about ("phone", "code"; `OtpError.field`), marked invalid on the page.
+    error_field: str = ""
     resend_in: int = 0
+    #: `error` is a limit's wait counted down each second: the page shows it without a live
+    #: role, so a screen reader is not told every second (`announcement` says it once).
+    error_counted: bool = False
+    #: What the page's polite live region says once: a counted wait's first sentence, and the
+    #: end of a countdown (the wait's "now" sentence, or that the code can be resent).
+    announcement: str = ""
     flow: str = "verify"
     backup_mode: bool = False
     #: Whether this flow's code step offers "Use a backup code".
@@ -219,12 +229,17 @@ class VerifyState(AuthState):
     def _count_down(self, now: float) -> bool:
         """Bring the countdowns to `now`; False once there is nothing left to count."""
         live = self.code_sent and not self.verified
+        counting_resend = self.resend_in > 0
         self.resend_in = max(0, math.ceil(self._resend_at - now)) if live else 0
+        waited = bool(self._wait_scope)
         if self._wait_scope:
             left = max(0, math.ceil(self._wait_until - now))
             self.error = wait_message(self._wait_scope, left)
             if left == 0:
                 self._wait_scope = ""
+                self.announcement = self.error
+        if counting_resend and live and self.resend_in == 0 and not waited:
+            self.announcement = say(RESEND_READY)
         return self.resend_in > 0 or bool(self._wait_scope)
 
     def _take_over(
@@ -356,6 +371,7 @@ class VerifyState(AuthState):
         return await flow.resend(self._step(), channel)
 
     def _on_sent(self, started: Started) -> None:
+        self.codes_sent += 1
         self.code_length = get_settings().otp.code_length
         self.masked_phone = self.masked_phone or started.masked
         self.message = code_on_its_way(started.channel, self.code_length, self.masked_phone)
@@ -368,6 +384,8 @@ class VerifyState(AuthState):
     def _begin(self) -> None:
         self.loading = True
         self.error = ""
+        self.error_counted = False
+        self.announcement = ""
         self.message = ""
         self.notice = ""
         self._wait_scope = ""
@@ -383,7 +401,9 @@ class VerifyState(AuthState):
             if shown.resend_after is not None:
                 self._set_resend_after(shown.resend_after)
         self._wait(shown.wait_scope, shown.wait_seconds)
-        self.error = shown.error
+        self.error, self.error_field = shown.error, shown.field
+        self.error_counted = bool(self._wait_scope)
+        self.announcement = self.error if self.error_counted else ""
         if shown.notice:
             self.notice = shown.notice
 
@@ -408,6 +428,8 @@ class VerifyState(AuthState):
         self.masked_phone = ""
         self.message = ""
         self.error = ""
+        self.error_counted = False
+        self.announcement = ""
         self.resend_in = 0
         self._verification_id = ""
         self._purpose = "verify"

@@ -382,6 +382,7 @@ def test_sign_out_everywhere(app: Page, app_url: str, browser: Browser):
         app.reload()
         expect(app.locator("#sessions li")).to_have_count(2)
         app.click("#sign-out-everywhere")
+        app.click("#confirm-sign-out-all")
         app.wait_for_url(LOGIN)
         second.goto(f"{app_url}/account")
         second.wait_for_url(LOGIN)
