@@ -6,6 +6,7 @@ import reflex as rx
 from reflex.event import EventType
 
 from ..config import get_settings
+from ..i18n import t
 from ..routes import get_routes
 from ..state import LoginState, SignupState, VerifyState
 from .fields import error_line, field, password_field, submit_button
@@ -70,6 +71,7 @@ def login_form() -> rx.Component:
     return rx.el.form(
         field("Username or email", "username", auto_complete="username", max_length=254, required=True),
         password_field(),
+        rx.el.a(t("Forgot your password?"), href=get_routes().reset_password, id="forgot-password"),
         submit_button("Log in", "Checking…", LoginState.loading, id="login-submit"),
         error_line(LoginState.error),
         on_submit=LoginState.submit,

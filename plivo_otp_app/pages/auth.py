@@ -9,6 +9,7 @@ from ..components.account import account_view
 from ..components.auth import login_flow, signup_flow
 from ..components.fields import error_line
 from ..components.layout import checking_session
+from ..components.recovery import reset_password_flow
 from ..routes import get_routes
 from ..state import AccountState
 
@@ -34,6 +35,16 @@ def login() -> rx.Component:
         login_flow(),
         _footer("New here? ", "Create an account", get_routes().signup),
         current=get_routes().login,
+    )
+
+
+def reset_password() -> rx.Component:
+    """A forgotten password: the name, a code to the account's phone, the new password."""
+    return page_shell(
+        "Reset your password",
+        reset_password_flow(),
+        _footer("Remembered it? ", "Log in", get_routes().login),
+        current=get_routes().reset_password,
     )
 
 

@@ -1,0 +1,363 @@
+"""A forgotten password: the username or email, a code to the account's verified phone, then a
+new password (and, with two-factor login on, an unused backup code: a phone alone must not
+take over an account).
+
+Nobody may learn from it whether a name has an account. A name with no account, or one whose
+phone is not verified, gets a decoy: a verification row like a real one, on a number made up
+from the name, sent and checked by a provider that texts nobody and calls every code wrong.
+The decoy goes through the same `VerificationService` code as a real flow, so its answers are
+the same (the attempts left, the resend cooldown, expiry, the lock after too many wrong
+codes); a real send that a limit or the provider refuses falls back to a decoy too, so no
+limit on a number tells it apart. The decoy provider waits as long as a real send or check
+took lately (one of the last few, at random), so the time an answer takes does not tell
+either. The visible limits are the name's and the address's, counted like a login's.
+
+The handle (`reset_token`) is the verification's id. Once its code is right, the reset is
+completed within `RESET_MINUTES`: the verification is used up in the transaction that
+changes the password, ends every session, remembered device and pending login of the
+account (with 2FA on, the one that also uses up the backup code); the number then gets an
+SMS notice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+import phonenumbers
+from sqlalchemy import ColumnElement, Connection, update
+from sqlmodel import Session, col, select
+
+from .. import log, messages
+from ..config import Settings
+from ..db import session as db_session
+from ..db import transaction
+from ..enums import Channel, Purpose, Status
+from ..errors import BackupCodeStartOver, InvalidInput, OtpError, ResetExpired
+from ..models import PendingLogin, ProviderCode, Verification
+from ..passwords import check_password, hash_password
+from ..phone import Phone, mask, normalise
+from ..providers import Outcome, VerifyProvider
+from ..ratelimit import RateLimits
+from .backup_codes import BackupCodes
+from .lockout import Lockout
+from .sessions import SessionService
+from .users import Users, has_factor
+from .verification import Started, VerificationService, utcnow
+
+#: How long a right code lets the new password be set.
+RESET_MINUTES = 10
+#: How many recent real provider calls the decoy's waits are drawn from.
+_SAMPLES = 20
+
+
+@dataclass(frozen=True)
+class CodeChecked:
+    """The reset's code was right: the new password may be set (with a backup code when 2FA is on)."""
+
+    backup_code_required: bool
+
+
+class _Timings:
+    """How long the real provider's sends and checks took lately, for the decoy to wait as long."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, deque[float]] = {}
+
+    def record(self, kind: str, seconds: float) -> None:
+        with self._lock:
+            self._seen.setdefault(kind, deque(maxlen=_SAMPLES)).append(seconds)
+
+    def one(self, kind: str) -> float:
+        """One of the recent durations, at random (so the decoy's spread is the real one's); 0 before any."""
+        with self._lock:
+            seen = list(self._seen.get(kind, ()))
+        return random.choice(seen) if seen else 0.0
+
+
+class _TimedProvider:
+    """The real provider, its send and check durations noted for the decoy."""
+
+    def __init__(self, provider: VerifyProvider, timings: _Timings) -> None:
+        self._provider = provider
+        self._timings = timings
+
+    def send(self, recipient: str, channel: str, app_uuid: str | None = None) -> str:
+        began = time.perf_counter()
+        try:
+            return self._provider.send(recipient, channel, app_uuid)
+        finally:
+            self._timings.record("send", time.perf_counter() - began)
+
+    def validate(self, session_id: str, code: str) -> Outcome:
+        began = time.perf_counter()
+        try:
+            return self._provider.validate(session_id, code)
+        finally:
+            self._timings.record("validate", time.perf_counter() - began)
+
+    def status(self, session_id: str) -> str:
+        return self._provider.status(session_id)
+
+    def notify(self, source: str, recipient: str, text: str) -> None:
+        self._provider.notify(source, recipient, text)
+
+
+class _DecoyProvider:
+    """Texts nobody, calls every code wrong, and takes as long as the real provider lately.
+
+    Like the real one it re-delivers a number's live session (the same code) on a resend,
+    so the wrong-guess cap counts as it does for a real code.
+    """
+
+    def __init__(self, timings: _Timings, db_url: str | None, clock: Callable[[], datetime]) -> None:
+        self._timings = timings
+        self._db_url = db_url
+        self._now = clock
+
+    def send(self, recipient: str, channel: str, app_uuid: str | None = None) -> str:
+        time.sleep(self._timings.one("send"))
+        with db_session(self._db_url) as db:
+            live = db.exec(
+                select(ProviderCode.provider_session_id)
+                .where(ProviderCode.phone == recipient)
+                .where(col(ProviderCode.expires_at) > self._now())
+                .where(col(ProviderCode.attempts) < col(ProviderCode.max_attempts))
+                .where(col(ProviderCode.provider_session_id).startswith("decoy-"))
+            ).first()
+        return live or f"decoy-{uuid.uuid4()}"
+
+    def validate(self, session_id: str, code: str) -> Outcome:
+        time.sleep(self._timings.one("validate"))
+        return Outcome.WRONG
+
+    def status(self, session_id: str) -> str:
+        return "in-progress"
+
+    def notify(self, source: str, recipient: str, text: str) -> None:
+        """Never called: a decoy has no account to tell."""
+
+
+class _DecoyLimits:
+    """The real limits for checking codes; none for a decoy's sends (no SMS, nothing to count)."""
+
+    def __init__(self, limits: RateLimits) -> None:
+        self._limits = limits
+
+    def check_send(self, phone: Phone, client_ip: str, account: int | None = None) -> None:
+        """A decoy costs nothing to send."""
+
+    def check_verify(self, client_ip: str) -> None:
+        self._limits.check_verify(client_ip)
+
+
+class RecoveryService:
+    """Start, resend and check a password reset's code; then set the new password."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        verifications: VerificationService,
+        sessions: SessionService,
+        limits: RateLimits,
+        users: Users,
+        lockout: Lockout,
+        backup_codes: BackupCodes,
+        db_url: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._settings = settings
+        self._notices = verifications
+        self._sessions = sessions
+        self._limits = limits
+        self._users = users
+        self._lockout = lockout
+        self._backup_codes = backup_codes
+        self._db_url = db_url
+        self._now = clock
+        timings = _Timings()
+        # The same rules on the same tables: one service texts the account, one texts nobody.
+        self._real = VerificationService(
+            settings, _TimedProvider(verifications.provider, timings), limits, db_url, clock
+        )
+        self._decoys = VerificationService(
+            settings,
+            _DecoyProvider(timings, db_url, clock),
+            _DecoyLimits(limits),  # type: ignore[arg-type]
+            db_url,
+            clock,
+        )
+
+    def start(self, identifier: object, client_ip: str) -> Started:
+        """Send a code to the verified phone of the account named `identifier` (username or email).
+
+        The answer is the same whether or not there is such an account: a `Started` naming
+        no number, whose `verification_id` is the reset's handle.
+        """
+        name = identifier.strip().casefold()[:254] if isinstance(identifier, str) else ""
+        if not name:
+            raise InvalidInput(messages.LOGIN_NAME_UNUSABLE)
+        if not name.isprintable():
+            raise InvalidInput(messages.LOGIN_NAME_UNUSABLE)
+        # Counted by the name as typed, known or not, like a login.
+        self._limits.check_login(client_ip, name)
+        user = self._users.find(name)
+        try:
+            if user is not None and user.is_phone_verified and user.phone_number:
+                started = self._real.start_to_account(user, Channel.SMS, client_ip, Purpose.RESET_PASSWORD)
+            else:
+                started = self._start_decoy(_decoy_number(name, self._settings), client_ip)
+        except OtpError as exc:
+            # A limit on the number, or the provider, refused: say nothing of it (it would tell
+            # that the name has a number); a decoy answers instead, with no code.
+            log.event("reset_send_hidden", error=type(exc).__name__, ip=client_ip)
+            started = self._start_decoy(_decoy_number(uuid.uuid4().hex, self._settings), client_ip)
+        log.event("reset_started", user_id=user.id if user else None, ip=client_ip)
+        return _unnamed(started)
+
+    def resend(self, reset_token: object, channel: object, client_ip: str) -> Started:
+        """Send the reset's code again (or by voice); a fresh one once it is dead."""
+        service, user_id = self._flow(reset_token)
+        return _unnamed(service.renew(reset_token, channel, client_ip, Purpose.RESET_PASSWORD, user_id))
+
+    def check_code(self, reset_token: object, code: object, client_ip: str) -> CodeChecked:
+        """Check the reset's code under the account's lockout; a decoy's is always wrong."""
+        service, user_id = self._flow(reset_token)
+        if user_id is None:
+            service.check(reset_token, code, client_ip, Purpose.RESET_PASSWORD, None)
+            raise AssertionError("a decoy's code is never right")
+        user = self._users.get(user_id)
+        self._lockout.check_code(user, reset_token, code, client_ip, Purpose.RESET_PASSWORD)
+        log.event("reset_code_ok", user_id=user_id)
+        return CodeChecked(backup_code_required=has_factor(user))
+
+    def complete(
+        self, reset_token: object, new_password: object, backup_code: object, client_ip: str
+    ) -> None:
+        """Set the new password of a reset whose code was right (with 2FA on, and an unused backup
+        code); every session, remembered device and pending login of the account ends.
+
+        Raises:
+            ResetExpired: No right code is behind `reset_token` (or it was used, or timed out).
+        """
+        user = self._users.get(self._verified(reset_token))
+        assert user.id is not None
+        user_id, flow = user.id, str(reset_token)
+        password = check_password(
+            new_password,
+            min_length=self._settings.accounts.password_min_length,
+            username=user.username,
+            email=user.email or "",
+        )
+        password_hash = hash_password(password)
+
+        def change(db: Connection) -> None:
+            used = db.execute(
+                update(Verification).where(*self._live_reset(flow)).values(status=Status.USED)
+            ).rowcount
+            if used != 1:
+                raise ResetExpired("reset already completed")
+            self._users.write(db, user_id, password_hash=password_hash)
+            self._sessions.end_all(user_id, db=db)
+            self._sessions.revoke_devices(user_id, db=db)
+            db.execute(
+                update(PendingLogin)
+                .where(col(PendingLogin.user_id) == user_id)
+                .where(col(PendingLogin.completed_at).is_(None))
+                .values(expires_at=self._now())
+            )
+
+        if has_factor(user):
+            try:
+                self._backup_codes.redeem(user, backup_code, client_ip, change, lambda: self._end(flow))
+            except BackupCodeStartOver:  # a wrong one while the factor is locked: the reset is over
+                raise ResetExpired("wrong backup code while locked") from None
+        else:
+            with transaction(self._db_url) as db:
+                change(db)
+        if user.phone_number:
+            self._notices.notify(user.phone_number, messages.PASSWORD_CHANGED_NOTICE)
+        log.event("password_reset", user_id=user_id, phone=mask(user.phone_number or ""))
+
+    def _start_decoy(self, number: str, client_ip: str) -> Started:
+        return self._decoys.start(
+            number, self._settings.otp.default_country, Channel.SMS, client_ip, Purpose.RESET_PASSWORD
+        )
+
+    def _flow(self, reset_token: object) -> tuple[VerificationService, int | None]:
+        """The service a reset's flow is on (the real one, or the decoys'), and its account."""
+        if not isinstance(reset_token, str) or len(reset_token) != 36:
+            raise ResetExpired("no such reset")
+        with self._db() as db:
+            row = db.get(Verification, reset_token)
+        if row is None or row.purpose != Purpose.RESET_PASSWORD:
+            raise ResetExpired("no such reset")
+        return (self._real if row.user_id is not None else self._decoys), row.user_id
+
+    def _verified(self, reset_token: object) -> int:
+        """The account of a reset whose code was right, within `RESET_MINUTES`."""
+        if not isinstance(reset_token, str) or len(reset_token) != 36:
+            raise ResetExpired("no such reset")
+        with self._db() as db:
+            user_id = db.exec(select(Verification.user_id).where(*self._live_reset(reset_token))).first()
+        if user_id is None:
+            raise ResetExpired("no verified reset")
+        return user_id
+
+    def _live_reset(self, reset_token: str) -> tuple[ColumnElement[bool], ...]:
+        since = self._now() - timedelta(minutes=RESET_MINUTES)
+        return (
+            col(Verification.id) == reset_token,
+            col(Verification.purpose) == Purpose.RESET_PASSWORD,
+            col(Verification.user_id).is_not(None),
+            col(Verification.status) == Status.VERIFIED,
+            col(Verification.verified_at) > since,
+        )
+
+    def _end(self, reset_token: str) -> None:
+        with self._db() as db:
+            db.exec(
+                update(Verification)
+                .where(col(Verification.id) == reset_token)
+                .where(col(Verification.status) == Status.VERIFIED)
+                .values(status=Status.EXPIRED)
+            )
+            db.commit()
+
+    def _db(self) -> Session:
+        return db_session(self._db_url)
+
+
+def _unnamed(started: Started) -> Started:
+    """What a reset tells about its send: no number (not even masked)."""
+    return replace(started, e164="", masked="")
+
+
+def _decoy_number(seed: str, settings: Settings) -> str:
+    """A valid mobile number of the default country, the same for the same seed (a name), made
+    from its hash: the decoy's flows for one name supersede and lock each other as a real
+    account's do. Never texted."""
+    region = settings.otp.default_country
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    if example is None:
+        example = phonenumbers.example_number(region)
+    assert example is not None
+    national = str(example.national_number)
+    free = min(6, len(national) - 3)
+    digest = hashlib.sha256(f"reset-decoy:{seed}".encode()).hexdigest()
+    for start in range(0, len(digest) - 8, 8):
+        tail = str(int(digest[start : start + 8], 16) % 10**free).zfill(free)
+        candidate = f"+{example.country_code}{national[:-free]}{tail}"
+        try:
+            return normalise(candidate, region, Channel.SMS, settings.otp.allowed_countries).e164
+        except OtpError:
+            continue
+    return f"+{example.country_code}{national}"
