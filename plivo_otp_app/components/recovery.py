@@ -34,6 +34,7 @@ def reset_name_form() -> rx.Component:
         rx.el.input(id="username", name="username", auto_complete="username", max_length=254, required=True),
         _submit(t("Send code"), t("Sending…"), "reset-start"),
         error_line(RecoveryState.error),
+        rx.el.p(rx.el.a(t("Back to log in"), href=get_routes().login, id="reset-back"), class_name="muted"),
         on_submit=RecoveryState.submit_name,
         class_name="stack",
     )

@@ -43,7 +43,6 @@ def reset_password() -> rx.Component:
     return page_shell(
         "Reset your password",
         reset_password_flow(),
-        _footer("Remembered it? ", "Log in", get_routes().login),
         current=get_routes().reset_password,
     )
 

@@ -108,7 +108,7 @@ def compose(
         ),
         account_changes=AccountChanges(verifications, sessions, users, lockout, backup_codes, db_url, clock),
         recovery=RecoveryService(
-            settings, verifications, sessions, limits, users, lockout, backup_codes, db_url, clock
+            settings, verifications, sessions, limits, users, backup_codes, db_url, clock
         ),
     )
 

@@ -27,7 +27,8 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -58,6 +59,13 @@ RESET_MINUTES = 10
 _SAMPLES = 20
 
 
+@dataclass
+class _Step:
+    """A step being timed: `real` unless it fell back to a decoy."""
+
+    real: bool = True
+
+
 @dataclass(frozen=True)
 class CodeChecked:
     """The reset's code was right: the new password may be set (with a backup code when 2FA is on)."""
@@ -66,43 +74,48 @@ class CodeChecked:
 
 
 class _Timings:
-    """How long the real provider's sends and checks took lately, for the decoy to wait as long."""
+    """How long a real account's answers took lately (each a whole step: the database, the
+    provider), and how often the real provider was asked, for the decoy to take as long."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._seen: dict[str, deque[float]] = {}
+        #: Per thread: a step runs in one thread, and another's calls must not count as its own.
+        self._local = threading.local()
 
-    def record(self, kind: str, seconds: float) -> None:
+    def record(self, step: str, seconds: float) -> None:
         with self._lock:
-            self._seen.setdefault(kind, deque(maxlen=_SAMPLES)).append(seconds)
+            self._seen.setdefault(step, deque(maxlen=_SAMPLES)).append(seconds)
 
-    def one(self, kind: str) -> float:
-        """One of the recent durations, at random (so the decoy's spread is the real one's); 0 before any."""
+    def one(self, step: str) -> float:
+        """One of the recent durations of `step`, at random (so a decoy's spread is a real
+        one's); 0 before the first."""
         with self._lock:
-            seen = list(self._seen.get(kind, ()))
+            seen = list(self._seen.get(step, ()))
         return random.choice(seen) if seen else 0.0
 
+    def provider_asked(self) -> None:
+        self._local.asked = self.asked() + 1
 
-class _TimedProvider:
-    """The real provider, its send and check durations noted for the decoy."""
+    def asked(self) -> int:
+        """How many times this thread asked the real provider so far."""
+        return getattr(self._local, "asked", 0)
+
+
+class _CountedProvider:
+    """The real provider, each send and check counted (a step that asked it is a real one's)."""
 
     def __init__(self, provider: VerifyProvider, timings: _Timings) -> None:
         self._provider = provider
         self._timings = timings
 
     def send(self, recipient: str, channel: str, app_uuid: str | None = None) -> str:
-        began = time.perf_counter()
-        try:
-            return self._provider.send(recipient, channel, app_uuid)
-        finally:
-            self._timings.record("send", time.perf_counter() - began)
+        self._timings.provider_asked()
+        return self._provider.send(recipient, channel, app_uuid)
 
     def validate(self, session_id: str, code: str) -> Outcome:
-        began = time.perf_counter()
-        try:
-            return self._provider.validate(session_id, code)
-        finally:
-            self._timings.record("validate", time.perf_counter() - began)
+        self._timings.provider_asked()
+        return self._provider.validate(session_id, code)
 
     def status(self, session_id: str) -> str:
         return self._provider.status(session_id)
@@ -112,19 +125,17 @@ class _TimedProvider:
 
 
 class _DecoyProvider:
-    """Texts nobody, calls every code wrong, and takes as long as the real provider lately.
+    """Texts nobody and calls every code wrong, at once (the service pads the decoy's steps).
 
     Like the real one it re-delivers a number's live session (the same code) on a resend,
     so the wrong-guess cap counts as it does for a real code.
     """
 
-    def __init__(self, timings: _Timings, db_url: str | None, clock: Callable[[], datetime]) -> None:
-        self._timings = timings
+    def __init__(self, db_url: str | None, clock: Callable[[], datetime]) -> None:
         self._db_url = db_url
         self._now = clock
 
     def send(self, recipient: str, channel: str, app_uuid: str | None = None) -> str:
-        time.sleep(self._timings.one("send"))
         with db_session(self._db_url) as db:
             live = db.exec(
                 select(ProviderCode.provider_session_id)
@@ -136,7 +147,6 @@ class _DecoyProvider:
         return live or f"decoy-{uuid.uuid4()}"
 
     def validate(self, session_id: str, code: str) -> Outcome:
-        time.sleep(self._timings.one("validate"))
         return Outcome.WRONG
 
     def status(self, session_id: str) -> str:
@@ -169,7 +179,6 @@ class RecoveryService:
         sessions: SessionService,
         limits: RateLimits,
         users: Users,
-        lockout: Lockout,
         backup_codes: BackupCodes,
         db_url: str | None = None,
         clock: Callable[[], datetime] = utcnow,
@@ -179,18 +188,19 @@ class RecoveryService:
         self._sessions = sessions
         self._limits = limits
         self._users = users
-        self._lockout = lockout
         self._backup_codes = backup_codes
         self._db_url = db_url
         self._now = clock
-        timings = _Timings()
+        self._timings = _Timings()
         # The same rules on the same tables: one service texts the account, one texts nobody.
         self._real = VerificationService(
-            settings, _TimedProvider(verifications.provider, timings), limits, db_url, clock
+            settings, _CountedProvider(verifications.provider, self._timings), limits, db_url, clock
         )
+        # The account's lockout (its counter is the account row's), checking through that service.
+        self._lockout = Lockout(settings, self._real, users, db_url, clock)
         self._decoys = VerificationService(
             settings,
-            _DecoyProvider(timings, db_url, clock),
+            _DecoyProvider(db_url, clock),
             _DecoyLimits(limits),  # type: ignore[arg-type]
             db_url,
             clock,
@@ -209,33 +219,39 @@ class RecoveryService:
             raise InvalidInput(messages.LOGIN_NAME_UNUSABLE)
         # Counted by the name as typed, known or not, like a login.
         self._limits.check_login(client_ip, name)
-        user = self._users.find(name)
-        try:
-            if user is not None and user.is_phone_verified and user.phone_number:
-                started = self._real.start_to_account(user, Channel.SMS, client_ip, Purpose.RESET_PASSWORD)
-            else:
-                started = self._start_decoy(_decoy_number(name, self._settings), client_ip)
-        except OtpError as exc:
-            # A limit on the number, or the provider, refused: say nothing of it (it would tell
-            # that the name has a number); a decoy answers instead, with no code.
-            log.event("reset_send_hidden", error=type(exc).__name__, ip=client_ip)
-            started = self._start_decoy(_decoy_number(uuid.uuid4().hex, self._settings), client_ip)
+        with self._timed("start") as step:
+            user = self._users.find(name)
+            try:
+                if user is not None and user.is_phone_verified and user.phone_number:
+                    purpose = Purpose.RESET_PASSWORD
+                    started = self._real.start_to_account(user, Channel.SMS, client_ip, purpose)
+                else:
+                    started = self._start_decoy(_decoy_number(name, self._settings), client_ip)
+            except OtpError as exc:
+                # A limit on the number, or the provider, refused: say nothing of it (it would
+                # tell that the name has a number); a decoy answers instead, with no code.
+                log.event("reset_send_hidden", error=type(exc).__name__, ip=client_ip)
+                started = self._start_decoy(_decoy_number(uuid.uuid4().hex, self._settings), client_ip)
+                step.real = False
         log.event("reset_started", user_id=user.id if user else None, ip=client_ip)
         return _unnamed(started)
 
     def resend(self, reset_token: object, channel: object, client_ip: str) -> Started:
         """Send the reset's code again (or by voice); a fresh one once it is dead."""
-        service, user_id = self._flow(reset_token)
-        return _unnamed(service.renew(reset_token, channel, client_ip, Purpose.RESET_PASSWORD, user_id))
+        with self._timed("resend"):
+            service, user_id = self._flow(reset_token)
+            started = service.renew(reset_token, channel, client_ip, Purpose.RESET_PASSWORD, user_id)
+        return _unnamed(started)
 
     def check_code(self, reset_token: object, code: object, client_ip: str) -> CodeChecked:
         """Check the reset's code under the account's lockout; a decoy's is always wrong."""
-        service, user_id = self._flow(reset_token)
-        if user_id is None:
-            service.check(reset_token, code, client_ip, Purpose.RESET_PASSWORD, None)
-            raise AssertionError("a decoy's code is never right")
-        user = self._users.get(user_id)
-        self._lockout.check_code(user, reset_token, code, client_ip, Purpose.RESET_PASSWORD)
+        with self._timed("check"):
+            service, user_id = self._flow(reset_token)
+            if user_id is None:
+                service.check(reset_token, code, client_ip, Purpose.RESET_PASSWORD, None)
+                raise AssertionError("a decoy's code is never right")
+            user = self._users.get(user_id)
+            self._lockout.check_code(user, reset_token, code, client_ip, Purpose.RESET_PASSWORD)
         log.event("reset_code_ok", user_id=user_id)
         return CodeChecked(backup_code_required=has_factor(user))
 
@@ -286,6 +302,22 @@ class RecoveryService:
         if user.phone_number:
             self._notices.notify(user.phone_number, messages.PASSWORD_CHANGED_NOTICE)
         log.event("password_reset", user_id=user_id, phone=mask(user.phone_number or ""))
+
+    @contextmanager
+    def _timed(self, step: str) -> Iterator[_Step]:
+        """Time a step (whatever it answers): a real one's time is noted when it asked the
+        provider; any other (a decoy's, a real one refused before the provider, as for a locked
+        account) takes as long as one of the recent real ones."""
+        began, asked = time.perf_counter(), self._timings.asked()
+        timed = _Step()
+        try:
+            yield timed
+        finally:
+            took = time.perf_counter() - began
+            if timed.real and self._timings.asked() > asked:
+                self._timings.record(step, took)
+            else:
+                time.sleep(max(0.0, self._timings.one(step) - took))
 
     def _start_decoy(self, number: str, client_ip: str) -> Started:
         return self._decoys.start(
