@@ -69,7 +69,6 @@ def test_reset_without_2fa_ends_the_old_password_and_sessions(app: Page, app_url
         page.fill("#new-password", NEW_PASSWORD)
         page.click("#reset-submit")
         expect(page.locator("main #reset-done")).to_contain_text("Your password was changed")
-        page.screenshot(path="/tmp/recovery-done.png", full_page=True)
         assert "password was changed" in _outbox(app_url, e164)[0]["text"]
     finally:
         other.close()
@@ -95,7 +94,6 @@ def test_reset_with_2fa_needs_a_backup_code_too(app: Page, app_url: str, browser
         page.fill("#otp", _code(app_url, e164))
         page.click("#verify-otp")
         expect(page.locator("main #backup-code")).to_be_visible()
-        page.screenshot(path="/tmp/recovery-2fa.png", full_page=True)
         page.fill("#new-password", NEW_PASSWORD)
         page.fill("#backup-code", "AAAA-BBBB-CCCC-DDDD")
         page.click("#reset-submit")
