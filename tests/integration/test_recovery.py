@@ -14,6 +14,7 @@ Service -> real plivo SDK -> sandbox over HTTP -> the test database, as in `test
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -68,6 +69,11 @@ def reset_to_password_step(accounts: Services, sandbox, name: str = "alice", e16
     checked = accounts.recovery.check_code(started.verification_id, sandbox.code_for(e164), IP)
     assert checked.backup_code_required is False
     return started.verification_id
+
+
+def _no_wait(sentence: str) -> str:
+    """A sentence with its wait left out: the two flows started a moment apart."""
+    return re.sub(r"(\d+ h )?(\d+ min )?\d+ (s|min|h)\.", "<wait>.", sentence)
 
 
 def shape(started: Started) -> tuple[object, ...]:
@@ -203,11 +209,11 @@ def test_a_name_without_a_verified_phone_gets_the_same_answers_and_no_text(accou
             try:
                 accounts.recovery.check_code(token, wrong(code), IP)
             except OtpError as exc:
-                seen.append((type(exc), exc.user_message()))
+                seen.append((type(exc), _no_wait(exc.user_message())))
         try:
             accounts.recovery.check_code(token, code, IP)  # dead now, even the right one
         except OtpError as exc:
-            seen.append((type(exc), exc.user_message()))
+            seen.append((type(exc), _no_wait(exc.user_message())))
         for step in (
             lambda t=token: accounts.recovery.resend(t, "sms", IP),
             lambda t=token: accounts.recovery.complete(t, NEW_PASSWORD, None, IP),
@@ -215,7 +221,7 @@ def test_a_name_without_a_verified_phone_gets_the_same_answers_and_no_text(accou
             try:
                 step()
             except OtpError as exc:
-                seen.append((type(exc), exc.user_message()))
+                seen.append((type(exc), _no_wait(exc.user_message())))
         answers.append(seen)
     assert answers[0] == answers[1]
     assert [kind for kind, _ in answers[0]][:6] == [CodeRejected] * 4 + [TooManyAttempts, NoAttemptsLeft]
