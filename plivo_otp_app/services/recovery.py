@@ -8,9 +8,10 @@ from the name, sent and checked by a provider that texts nobody and calls every 
 The decoy goes through the same `VerificationService` code as a real flow, so its answers are
 the same (the attempts left, the resend cooldown, expiry, the lock after too many wrong
 codes); a real send that a limit or the provider refuses falls back to a decoy too, so no
-limit on a number tells it apart. The decoy provider waits as long as a real send or check
-took lately (one of the last few, at random), so the time an answer takes does not tell
-either. The visible limits are the name's and the address's, counted like a login's.
+limit on a number tells it apart. Each step of a decoy (and a locked account's check, which
+asks no provider) lasts as long as one of the last real steps of its kind, drawn at random,
+so the time an answer takes does not tell either (`bench/reset_timing.py` measures it). The
+visible limits are the name's and the address's, counted like a login's.
 
 The handle (`reset_token`) is the verification's id. Once its code is right, the reset is
 completed within `RESET_MINUTES`: the verification is used up in the transaction that
@@ -213,9 +214,7 @@ class RecoveryService:
         no number, whose `verification_id` is the reset's handle.
         """
         name = identifier.strip().casefold()[:254] if isinstance(identifier, str) else ""
-        if not name:
-            raise InvalidInput(messages.LOGIN_NAME_UNUSABLE)
-        if not name.isprintable():
+        if not name or not name.isprintable():  # no account has a NUL or a lone surrogate
             raise InvalidInput(messages.LOGIN_NAME_UNUSABLE)
         # Counted by the name as typed, known or not, like a login.
         self._limits.check_login(client_ip, name)
