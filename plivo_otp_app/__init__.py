@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .components.account import account_view
     from .components.auth import login_flow, signup_flow
     from .components.layout import page_shell
+    from .components.recovery import reset_password_flow
     from .config import (
         AccountSettings,
         ConfigError,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
         Checked,
         LoginResult,
         LoginService,
+        RecoveryService,
         Redeemed,
         Services,
         SessionService,
@@ -61,6 +63,7 @@ if TYPE_CHECKING:
         get_account_changes,
         get_backup_codes,
         get_login_service,
+        get_recovery_service,
         get_services,
         get_session_service,
         get_signup_service,
@@ -90,6 +93,7 @@ _HOMES = {
     "verification_flow": ".components",
     "login_flow": ".components.auth",
     "signup_flow": ".components.auth",
+    "reset_password_flow": ".components.recovery",
     "account_view": ".components.account",
     "page_shell": ".components.layout",
     "AccountChanges": ".services",
@@ -97,6 +101,7 @@ _HOMES = {
     "Checked": ".services",
     "LoginResult": ".services",
     "LoginService": ".services",
+    "RecoveryService": ".services",
     "Redeemed": ".services",
     "Services": ".services",
     "SessionService": ".services",
@@ -108,6 +113,7 @@ _HOMES = {
     "get_account_changes": ".services",
     "get_backup_codes": ".services",
     "get_login_service": ".services",
+    "get_recovery_service": ".services",
     "get_services": ".services",
     "get_session_service": ".services",
     "get_signup_service": ".services",
@@ -145,6 +151,7 @@ __all__ = [
     "PlivoSettings",
     "ProviderSettings",
     "Purpose",
+    "RecoveryService",
     "Redeemed",
     "Routes",
     "SandboxSettings",
@@ -166,6 +173,7 @@ __all__ = [
     "get_account_changes",
     "get_backup_codes",
     "get_login_service",
+    "get_recovery_service",
     "get_routes",
     "get_services",
     "get_session_service",
@@ -181,6 +189,7 @@ __all__ = [
     "provider_names",
     "register_provider",
     "require_login",
+    "reset_password_flow",
     "signup_flow",
     "verification_flow",
 ]

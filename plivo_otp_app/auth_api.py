@@ -12,6 +12,12 @@ socket handshake carries the cookie to the state handlers.
 Other clients: `POST /api/auth/login`, then `POST /api/auth/login/verify` with
 the code (or a backup code) when two-factor login is on; the session token
 comes back in the body and goes in `Authorization: Bearer ...`.
+
+A forgotten password: `POST /api/auth/reset/start` with the username or email,
+`/api/auth/reset/verify` with the code texted to the account's verified phone,
+then `/api/auth/reset/complete` with the new password (and a backup code when
+two-factor login is on); `/api/auth/reset/resend` sends the code again. The
+answers are the same whether or not the name has an account.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from .cookies import (
     give_browser_cookie,
     set_cookie,
 )
-from .errors import NotSignedIn
+from .errors import InvalidInput, NotSignedIn
 from .jsonhttp import BadRequest, error, guarded_route, json_route, ok, request_ip, string_field
 from .proxies import request_scheme
 from .routes import get_routes
@@ -208,6 +214,48 @@ async def _login_resend(request: Request, body: dict[str, Any], services: Servic
     )
 
 
+def _reset_started(started: Started) -> JSONResponse:
+    """A reset's code is on its way (or, for a name with no verified phone, seems to be)."""
+    return ok(
+        {
+            "status": "code_required",
+            "reset_token": started.verification_id,
+            "channel": started.channel,
+            "expires_in": started.expires_in,
+            "resend_after": started.resend_after,
+        }
+    )
+
+
+async def _reset_start(request: Request, body: dict[str, Any], services: Services) -> JSONResponse:
+    username = string_field(body, "username")
+    return _reset_started(await run_blocking(services.recovery.start, username, request_ip(request)))
+
+
+async def _reset_resend(request: Request, body: dict[str, Any], services: Services) -> JSONResponse:
+    token = string_field(body, "reset_token")
+    channel = string_field(body, "channel", "sms")
+    started = await run_blocking(services.recovery.resend, token, channel, request_ip(request))
+    return _reset_started(started)
+
+
+async def _reset_verify(request: Request, body: dict[str, Any], services: Services) -> JSONResponse:
+    token = string_field(body, "reset_token")
+    code = body.get("otp")
+    if not isinstance(code, str):
+        raise InvalidInput(messages.OTP_FIELD_REQUIRED)
+    checked = await run_blocking(services.recovery.check_code, token, code, request_ip(request))
+    return ok({"status": "verified", "backup_code_required": checked.backup_code_required})
+
+
+async def _reset_complete(request: Request, body: dict[str, Any], services: Services) -> JSONResponse:
+    token = string_field(body, "reset_token")
+    password = string_field(body, "new_password")
+    backup = body.get("backup_code")
+    await run_blocking(services.recovery.complete, token, password, backup, request_ip(request))
+    return ok({"status": "password_changed"})
+
+
 def _bearer(request: Request) -> str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -249,4 +297,8 @@ def auth_routes(services: ServicesFactory) -> list[BaseRoute]:
         json_route("/api/auth/login/resend", "POST", _login_resend, services),
         json_route("/api/auth/me", "GET", _me, services),
         json_route("/api/auth/logout", "POST", _logout, services),
+        json_route("/api/auth/reset/start", "POST", _reset_start, services),
+        json_route("/api/auth/reset/resend", "POST", _reset_resend, services),
+        json_route("/api/auth/reset/verify", "POST", _reset_verify, services),
+        json_route("/api/auth/reset/complete", "POST", _reset_complete, services),
     ]

@@ -35,6 +35,8 @@ class Purpose(enum.StrEnum):
     BACKUP_CODES = "backup-codes"
     #: Finishing a sign-up from the account page; the verification's own purpose is SIGNUP.
     VERIFY_PHONE = "verify-phone"
+    #: A forgotten password: a code to the account's verified phone, then a new password.
+    RESET_PASSWORD = "reset-password"  # noqa: S105 - a purpose, not a password
 
 
 class Channel(enum.StrEnum):

@@ -175,6 +175,13 @@ class LoginExpired(VerificationExpired):
         return messages.say(messages.LOGIN_EXPIRED)
 
 
+class ResetExpired(VerificationExpired):
+    """A password reset with no verified code behind it (timed out, used, or never verified)."""
+
+    def user_message(self) -> str:
+        return messages.say(messages.RESET_EXPIRED)
+
+
 class BackupCodeStartOver(LoginExpired):
     """A wrong backup code while the account's SMS factor is locked: the flow ends.
 

@@ -51,6 +51,10 @@ PHONE_CHANGED = "Your phone number was changed. Not you everywhere? Sign out you
 BACKUP_CODES_SHOWN = "Save these codes now. Each works once; they will not be shown again."
 FACTOR_CONFIRMED = "Confirmed. Now enter your new phone number."
 DEVICE_FORGOTTEN = "The device will be asked for a code again."
+PASSWORD_RESET = (
+    "Your password was changed, and every session of your account was signed out. "
+    "Log in with your new password."
+)
 
 # What a page says on its own.
 
@@ -68,6 +72,7 @@ DONE = {
     "backup-codes": BACKUP_CODES_SHOWN,
     "confirm-phone": FACTOR_CONFIRMED,
     "device-forgotten": DEVICE_FORGOTTEN,
+    "reset-password": PASSWORD_RESET,
 }
 
 # The code step.
@@ -77,10 +82,19 @@ CODE_BY_VOICE = "We are calling a {length}-digit code to {phone}."
 ENTER_CODE_OF_LENGTH = "Enter the {length}-digit code."
 #: Said once (politely, to a screen reader) when the resend countdown reaches zero.
 RESEND_READY = "You can resend the code now."
+#: A password reset names no number: whether the account exists, and its number, stay unsaid.
+CODE_BY_SMS_TO_ACCOUNT = "If the account has a verified phone, we are texting it a {length}-digit code."
+CODE_BY_VOICE_TO_ACCOUNT = (
+    "If the account has a verified phone, we are calling it with a {length}-digit code."
+)
 
 
 def code_on_its_way(channel: str, length: int, masked_phone: str) -> str:
-    """The code step's first line: how the code comes, and to which number."""
+    """The code step's first line: how the code comes, and to which number ("": the account's,
+    unnamed, for a password reset)."""
+    if not masked_phone:
+        template = CODE_BY_VOICE_TO_ACCOUNT if channel == "voice" else CODE_BY_SMS_TO_ACCOUNT
+        return translate(template).format(length=number(length))
     template = CODE_BY_VOICE if channel == "voice" else CODE_BY_SMS
     return translate(template).format(length=number(length), phone=masked_phone)
 
@@ -110,6 +124,7 @@ BROWSER_UNKNOWN = (
 )
 NOT_THIS_BROWSER = "This step was started in another browser or session. Please start again."
 LOGIN_EXPIRED = "Your login timed out. Please enter your password again."
+RESET_EXPIRED = "This password reset has expired or was already used. Please start again."
 BACKUP_CODE_REJECTED = "That backup code is not valid or was already used."
 BACKUP_CODE_START_OVER = (
     "That backup code is not valid or was already used. Please enter your password again."
@@ -279,6 +294,10 @@ BACKUP_CODE_FORMAT = "Enter a backup code like ABCD-EFGH-JKLM-NPQR."
 #: The SMS to the old number after a phone change; `phone` is the new number, masked.
 PHONE_CHANGED_NOTICE = (
     "The phone number of your account was changed to {phone}. If this was not you, contact support."
+)
+#: The SMS to the account's number after a password reset.
+PASSWORD_CHANGED_NOTICE = (
+    "Your password was changed and every session was signed out. If this was not you, contact support."
 )
 SIGNED_OUT_ONE = "Signed out {count} other session."
 SIGNED_OUT_MANY = "Signed out {count} other sessions."

@@ -84,12 +84,13 @@ def _without_inline_styles(app: rx.App) -> None:
 
 def _add_pages(app: rx.App, where: Routes, sandbox_mode: bool) -> None:
     from .i18n import t  # noqa: PLC0415
-    from .pages import account, index, login, not_found, sandbox, signup  # noqa: PLC0415
+    from .pages import account, index, login, not_found, reset_password, sandbox, signup  # noqa: PLC0415
     from .state import (  # noqa: PLC0415
         AccountState,
         AuthState,
         LoginState,
         NavState,
+        RecoveryState,
         SandboxState,
         SignupState,
         VerifyState,
@@ -104,6 +105,12 @@ def _add_pages(app: rx.App, where: Routes, sandbox_mode: bool) -> None:
         (signup, where.signup, t("Create an account"), [AuthState.know_browser, *reset, SignupState.load]),
         (login, where.login, t("Log in"), [AuthState.know_browser, *reset, LoginState.load]),
         (account, where.account, t("Your account"), [*reset, AccountState.load]),
+        (
+            reset_password,
+            where.reset_password,
+            t("Reset your password"),
+            [AuthState.know_browser, *reset, RecoveryState.load],
+        ),
     ]
     if sandbox_mode:
         pages.append((sandbox, where.sandbox, t("Sandbox outbox"), [SandboxState.refresh]))

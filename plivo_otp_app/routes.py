@@ -19,6 +19,7 @@ class Routes:
     login: str = "/login"
     account: str = "/account"
     sandbox: str = "/sandbox"
+    reset_password: str = "/reset-password"  # noqa: S105 - a path
 
     def __post_init__(self) -> None:
         for name, path in vars(self).items():

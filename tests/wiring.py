@@ -24,6 +24,7 @@ def use_services(monkeypatch: pytest.MonkeyPatch, services: Services, *modules: 
         "get_signup_service": services.signups,
         "get_login_service": services.logins,
         "get_account_changes": services.account_changes,
+        "get_recovery_service": services.recovery,
     }
     for module in modules:
         for name, service in getters.items():

@@ -87,6 +87,7 @@ def login_form() -> rx.Component:
             **error_props(LoginState.error, LoginState.error_field, "username"),
         ),
         password_field(**error_props(LoginState.error, LoginState.error_field, "password")),
+        rx.el.a(t("Forgot your password?"), href=get_routes().reset_password, id="forgot-password"),
         submit_button(t("Log in"), t("Checking…"), LoginState.loading, id="login-submit"),
         error_line(LoginState.error),
         on_submit=LoginState.submit,

@@ -12,6 +12,7 @@ from . import (
     disable_2fa,
     enable_2fa,
     login,
+    recovery,
     signup,
     verify,
     verify_phone,
@@ -28,5 +29,6 @@ for _module in (
     confirm_phone,
     backup_codes,
     verify_phone,
+    recovery,
 ):
     register(_module.FLOW)

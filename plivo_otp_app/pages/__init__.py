@@ -1,8 +1,8 @@
 """Thin pages composed from components."""
 
-from .auth import account, login, signup
+from .auth import account, login, reset_password, signup
 from .index import index
 from .not_found import not_found
 from .sandbox import sandbox
 
-__all__ = ["account", "index", "login", "not_found", "sandbox", "signup"]
+__all__ = ["account", "index", "login", "not_found", "reset_password", "sandbox", "signup"]

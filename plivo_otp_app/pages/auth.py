@@ -9,6 +9,7 @@ from ..components.account import account_view
 from ..components.auth import login_flow, signup_flow
 from ..components.fields import error_line
 from ..components.layout import checking_session
+from ..components.recovery import reset_password_flow
 from ..i18n import t
 from ..routes import get_routes
 from ..state import AccountState
@@ -35,6 +36,15 @@ def login() -> rx.Component:
         login_flow(),
         _footer(t("New here?"), t("Create an account"), get_routes().signup),
         current=get_routes().login,
+    )
+
+
+def reset_password() -> rx.Component:
+    """A forgotten password: the name, a code to the account's phone, the new password."""
+    return page_shell(
+        t("Reset your password"),
+        reset_password_flow(),
+        current=get_routes().reset_password,
     )
 
 

@@ -2,10 +2,10 @@
 
 One module per job: `verification` (codes to a number), `sessions` (sessions,
 tickets, remembered devices), `users` (the account rows), `lockout` (the SMS
-factor's failure counter), `backup_codes`, `signup`, `login` and
-`account_changes`. Each service gets the others it needs in its constructor;
-`compose` is the one place that wires them, and the getters below hand out the
-process's own.
+factor's failure counter), `backup_codes`, `signup`, `login`,
+`account_changes` and `recovery` (a forgotten password). Each service gets
+the others it needs in its constructor; `compose` is the one place that
+wires them, and the getters below hand out the process's own.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from .account_changes import AccountChanges, AccountView
 from .backup_codes import BackupCodeRejected, BackupCodes
 from .lockout import Lockout
 from .login import LoginResult, LoginService
+from .recovery import CodeChecked, RecoveryService
 from .sessions import Redeemed, SessionService
 from .signup import SignupResult, SignupService
 from .users import Users
@@ -36,9 +37,11 @@ __all__ = [
     "BackupCodeRejected",
     "BackupCodes",
     "Checked",
+    "CodeChecked",
     "Lockout",
     "LoginResult",
     "LoginService",
+    "RecoveryService",
     "Redeemed",
     "Services",
     "SessionService",
@@ -51,6 +54,7 @@ __all__ = [
     "get_account_changes",
     "get_backup_codes",
     "get_login_service",
+    "get_recovery_service",
     "get_services",
     "get_session_service",
     "get_signup_service",
@@ -73,6 +77,7 @@ class Services:
     signups: SignupService
     logins: LoginService
     account_changes: AccountChanges
+    recovery: RecoveryService
 
 
 def compose(
@@ -102,6 +107,9 @@ def compose(
             settings, verifications, sessions, limits, users, lockout, backup_codes, db_url, clock
         ),
         account_changes=AccountChanges(verifications, sessions, users, lockout, backup_codes, db_url, clock),
+        recovery=RecoveryService(
+            settings, verifications, sessions, limits, users, backup_codes, db_url, clock
+        ),
     )
 
 
@@ -168,6 +176,11 @@ def get_signup_service() -> SignupService:
 def get_login_service() -> LoginService:
     """The process's login service."""
     return get_services().logins
+
+
+def get_recovery_service() -> RecoveryService:
+    """The process's password-reset service."""
+    return get_services().recovery
 
 
 def get_account_changes() -> AccountChanges:

@@ -200,8 +200,9 @@ class SessionService:
                 )
                 db.commit()
 
-    def end_all(self, user_id: int, keep_token: str | None = None) -> int:
-        """End every session of a user (but `keep_token`'s); returns how many."""
+    def end_all(self, user_id: int, keep_token: str | None = None, db: Connection | None = None) -> int:
+        """End every session of a user (but `keep_token`'s), in `db`'s transaction when given;
+        returns how many."""
         statement = (
             update(AuthSession)
             .where(col(AuthSession.user_id) == user_id)
@@ -209,9 +210,8 @@ class SessionService:
         )
         if keep_token:
             statement = statement.where(col(AuthSession.token_hash) != hash_token(keep_token))
-        with self.db() as db:
-            ended = db.exec(statement.values(revoked_at=self._now())).rowcount
-            db.commit()
+        with self._unit(db) as unit:
+            ended = unit.execute(statement.values(revoked_at=self._now())).rowcount
         log.event("sessions_ended", user_id=user_id, count=ended)
         return ended
 

@@ -5,6 +5,7 @@ from .account import AccountState
 from .auth import AuthState
 from .login import LoginState, SignupState
 from .nav import NavState
+from .recovery import RecoveryState
 from .sandbox import SandboxState
 from .verify import VerifyState
 
@@ -13,6 +14,7 @@ __all__ = [
     "AuthState",
     "LoginState",
     "NavState",
+    "RecoveryState",
     "SandboxState",
     "SignupState",
     "VerifyState",

@@ -47,6 +47,8 @@ def test_every_purpose_has_its_flow_with_the_binding_and_factors_it_had():
         Purpose.CONFIRM_PHONE: (Binding.SESSION, True, "account"),
         Purpose.BACKUP_CODES: (Binding.SESSION, True, "account"),
         Purpose.VERIFY_PHONE: (Binding.SESSION, False, "account"),
+        # The backup code of a 2FA account comes with the new password, not instead of the code.
+        Purpose.RESET_PASSWORD: (Binding.BROWSER, False, "reset-password"),
     }
     assert set(table) == set(Purpose)
     for purpose, expected in table.items():

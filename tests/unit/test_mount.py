@@ -17,7 +17,12 @@ from plivo_otp_app.security_headers import security_headers
 from plivo_otp_app.socket_origins import allow_origin
 
 ROUTES = Routes(
-    verify="/auth/verify", signup="/auth/signup", login="/auth/login", account="/auth/account", sandbox="/x"
+    verify="/auth/verify",
+    signup="/auth/signup",
+    login="/auth/login",
+    account="/auth/account",
+    sandbox="/x",
+    reset_password="/auth/reset",
 )
 PLIVO = {"OTP_PROVIDER": "plivo", "PLIVO_AUTH_ID": "MA" + "0" * 18, "PLIVO_AUTH_TOKEN": "t" * 40}
 
@@ -51,10 +56,11 @@ def _routes(app: rx.App) -> set[str]:
 def test_the_pages_go_to_the_routes_given_and_the_sandbox_only_in_sandbox_mode():
     app = _app()
     mount(app, load_settings({"OTP_PROVIDER": "sandbox"}), ROUTES)
-    assert _routes(app) == {"auth/verify", "auth/signup", "auth/login", "auth/account", "x", "404"}
+    pages = {"auth/verify", "auth/signup", "auth/login", "auth/account", "auth/reset", "404"}
+    assert _routes(app) == pages | {"x"}
     plivo = _app()
     mount(plivo, load_settings(PLIVO), ROUTES)
-    assert _routes(plivo) == {"auth/verify", "auth/signup", "auth/login", "auth/account", "404"}
+    assert _routes(plivo) == pages
 
 
 def test_a_not_found_page_the_app_added_before_mount_stays_its_own():
