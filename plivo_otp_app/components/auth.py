@@ -21,7 +21,7 @@ def signup_form() -> rx.Component:
             "Username",
             "username",
             auto_complete="username",
-            max_length=32,
+            max_length=64,  # UTF-16 units in the browser; the server counts 3-32 characters in NFC
             required=True,
             default_value=SignupState.username,
             aria_invalid=rx.cond(SignupState.taken, "true", "false"),
