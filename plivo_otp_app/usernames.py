@@ -4,8 +4,9 @@ A username has two forms. The *canonical* one (the UsernameCaseMapped profile: f
 and halfwidth forms mapped to their ordinary ones, lower case, NFC) is what is stored in
 `otp_user.username` under its unique index, looked up at login and counted by the password
 limits, so "JOHN", "john" and a fullwidth "john" are one name: a look-alike can neither
-register beside an account nor get its own budget of guesses. The *display* one (UsernameCasePreserved:
-the same without the lower-casing) is what the account shows, as the user typed it.
+register beside an account nor get its own budget of guesses. The *display* one
+(UsernameCasePreserved: the same without the lower-casing) is what the account shows, as
+the user typed it.
 
 PRECIS refuses what makes names confusable or unreadable: spaces, symbols and emoji,
 compatibility forms ("ﬁ", "①", a non-breaking space), control and invisible characters,

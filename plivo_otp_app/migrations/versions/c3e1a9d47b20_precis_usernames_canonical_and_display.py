@@ -8,10 +8,9 @@ as they are.
 
 Rows written some other way may not convert: two names that become one ("John" and "john",
 a fullwidth "john" and "john"), which would let each log in as the other, or a name PRECIS
-refuses.
-No account is renamed silently: the upgrade stops, names the rows, and changes nothing
-(it is one transaction); the operator renames all but one of each group (or the refused
-name) and upgrades again. A downgrade drops `display_username`; names stay canonical.
+refuses. No account is renamed silently: the upgrade stops, names the rows, and changes
+nothing (it is one transaction); the operator renames all but one of each group (or the
+refused name) and upgrades again. A downgrade drops `display_username`; names stay canonical.
 
 Revision ID: c3e1a9d47b20
 Revises: 8d41c07e5a2b
