@@ -271,6 +271,7 @@ async def _me(request: Request, _body: dict[str, Any], services: Services) -> JS
     return ok(
         {
             "username": view.username,
+            "display_username": view.display_username,
             "phone": view.masked_phone,
             "is_phone_verified": view.is_phone_verified,
             "two_factor_enabled": view.two_factor_enabled,

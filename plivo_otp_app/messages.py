@@ -279,9 +279,38 @@ def password_too_long(maximum: int) -> str:
     return translate(PASSWORD_TOO_LONG).format(maximum=number(maximum))
 
 
-# Accounts (the account services).
+# Usernames (`usernames.py`).
 
 USERNAME_RULES = "Choose a username of 3-32 letters, digits, dots, dashes or underscores."
+#: Usernames the PRECIS rules (RFC 8265) refuse, by the reason `usernames.py` names.
+USERNAME_REFUSED = {
+    "spaces": "A username cannot contain spaces.",
+    "symbols": (
+        "A username cannot contain symbols or emoji. Use letters, digits, dots, dashes or underscores."
+    ),
+    "compatibility": (
+        "Type your username in plain letters and digits, without special forms"
+        " such as ligatures, circled or superscript characters."
+    ),
+    "direction": (
+        "A username in a right-to-left script such as Arabic or Hebrew must start with a letter"
+        " and cannot mix in letters of a left-to-right script."
+    ),
+    "invisible": "A username cannot contain invisible or control characters.",
+}
+OTHER_USERNAME_REFUSED = (
+    "Your username contains a character that cannot be used."
+    " Use letters, digits, dots, dashes or underscores."
+)
+
+
+def username_refused(reason: str) -> str:
+    """A username the PRECIS rules refuse (`USERNAME_REFUSED`'s keys; any other: a character)."""
+    return USERNAME_REFUSED.get(reason, OTHER_USERNAME_REFUSED)
+
+
+# Accounts (the account services).
+
 EMAIL_INVALID = "Enter a valid email address, or leave it empty."
 LOGIN_NAME_UNUSABLE = "Enter your username or email address as it was registered."
 PHONE_ALREADY_VERIFIED = "Your phone number is already verified."

@@ -24,12 +24,15 @@ def _table_name(name: str) -> Any:
 
 
 class User(SQLModel, table=True):
-    """An account. `username` and `email` are stored case-folded."""
+    """An account. `username` is the canonical form of the name (`usernames.py`), unique and
+    what is compared; `display_username` the name as the user typed it, for screens. `email`
+    is stored case-folded."""
 
     __tablename__ = _table_name("otp_user")
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(unique=True, index=True, max_length=64)
+    display_username: str = Field(max_length=64)
     email: str | None = Field(default=None, unique=True, index=True, max_length=254)
     password_hash: str = Field(max_length=255)
     phone_number: str | None = Field(default=None, index=True, max_length=16)

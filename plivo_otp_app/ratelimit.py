@@ -132,7 +132,8 @@ class RateLimits:
         self._hit(self._verify_ip, ip_bucket(client_ip), None)
 
     def check_login(self, client_ip: str, account: str) -> None:
-        """Count one password attempt from `client_ip` for the name `account`, as typed.
+        """Count one password attempt from `client_ip` for the name `account` (a username in
+        its canonical form, so its look-alikes share its budget, or an email address).
 
         Unknown names are counted like known ones, and an account's username and email
         are two names, so the limit reveals nothing: not whether a name exists, nor which

@@ -22,7 +22,7 @@ def signup_form() -> rx.Component:
             t("Username"),
             "username",
             auto_complete="username",
-            max_length=32,
+            max_length=64,  # UTF-16 units in the browser; the server counts 3-32 characters in NFC
             required=True,
             default_value=SignupState.username,
             **error_props(SignupState.error, SignupState.error_field, "username"),

@@ -37,6 +37,8 @@ class AccountView:
     """What the account page shows."""
 
     username: str
+    #: The username as its owner typed it (`username` is its canonical form).
+    display_username: str
     email: str | None
     masked_phone: str
     is_phone_verified: bool
@@ -72,6 +74,7 @@ class AccountChanges:
         user = self._users.get(user_id)
         return AccountView(
             username=user.username,
+            display_username=user.display_username,
             email=user.email,
             masked_phone=spaced_mask(user.phone_number) if user.phone_number else "",
             is_phone_verified=user.is_phone_verified,

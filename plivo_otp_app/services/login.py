@@ -30,7 +30,7 @@ from ..tokens import hash_token, new_token
 from .backup_codes import BackupCodes
 from .lockout import Lockout
 from .sessions import SessionService
-from .users import Users, has_factor, spaced_mask
+from .users import Users, has_factor, login_key, spaced_mask
 from .verification import Started, VerificationService, utcnow
 
 T = TypeVar("T")
@@ -76,14 +76,16 @@ class LoginService:
         self, identifier: object, password: object, client_ip: str, device_token: str | None
     ) -> LoginResult:
         """Check the password; then finish, or send a code and hold a pending login."""
-        name = identifier.strip().casefold()[:254] if isinstance(identifier, str) else ""
-        if not name or not isinstance(password, str) or not password or len(password) > 1024:
+        typed = identifier.strip()[:254] if isinstance(identifier, str) else ""
+        if not typed or not isinstance(password, str) or not password or len(password) > 1024:
             raise InvalidCredentials("missing credentials")
-        if not name.isprintable():  # no account has a NUL, a control character or a lone surrogate
+        if not typed.isprintable():  # no account has a NUL, a control character or a lone surrogate
             raise InvalidInput(messages.LOGIN_NAME_UNUSABLE, field="username")
+        name = login_key(typed)
         user = self._users.find(name)
-        # Counted by the name as typed, known or not: a bucket shared by an account's username
-        # and email would answer 429 for one after failures on the other, linking the two.
+        # Counted by the name, known or not: each look-alike of a username counts as that
+        # username. But a bucket shared by an account's username and email would answer 429
+        # for one after failures on the other, linking the two.
         self._limits.check_login(client_ip, name)
         if not verify_password(user.password_hash if user else None, password):
             log.event("login_failed", ip=client_ip)

@@ -17,7 +17,8 @@ from ..errors import InvalidInput
 from ..passwords import check_password, hash_password
 from ..phone import check_channel, check_country, normalise
 from ..ratelimit import RateLimits
-from .users import Users, check_email, check_username
+from ..usernames import check_username
+from .users import Users, check_email
 from .verification import Started, VerificationService
 
 
@@ -58,7 +59,7 @@ class SignupService:
         name = check_username(username)
         address = check_email(email)
         min_length = self._settings.accounts.password_min_length
-        secret = check_password(password, min_length=min_length, username=name, email=address or "")
+        secret = check_password(password, min_length=min_length, username=name.canonical, email=address or "")
         e164, country, channel = self._number(phone, country, channel)
         self._limits.check_signup(client_ip)
         # The number is stored with the account, so a sign-up whose code could not be

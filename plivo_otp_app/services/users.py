@@ -22,9 +22,9 @@ from ..models import User
 from ..passwords import hash_password, needs_rehash, verify_password
 from ..phone import mask
 from ..ratelimit import RateLimits
+from ..usernames import Username, canonical
 from .verification import utcnow
 
-_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,31}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 
 
@@ -51,17 +51,18 @@ class Users:
         return user
 
     def find(self, name: str) -> User | None:
-        """The user whose username or email address is `name` (already case-folded)."""
+        """The user whose username or email address is `name` (a `login_key`)."""
         with self.db() as db:
             return db.exec(
                 select(User).where(or_(col(User.username) == name, col(User.email) == name))
             ).first()
 
-    def create(self, name: str, email: str | None, password_hash: str, e164: str) -> int | None:
+    def create(self, name: Username, email: str | None, password_hash: str, e164: str) -> int | None:
         """A new account with an unverified phone; None when the name or address is taken."""
         now = self._now()
         user = User(
-            username=name,
+            username=name.canonical,
+            display_username=name.display,
             email=email,
             password_hash=password_hash,
             phone_number=e164,
@@ -108,12 +109,20 @@ def has_factor(user: User) -> bool:
     return bool(user.two_factor_enabled and user.is_phone_verified and user.phone_number)
 
 
-def check_username(value: object) -> str:
-    """The username, case-folded, if it follows the rules."""
-    name = value.strip().casefold() if isinstance(value, str) else ""
-    if not _USERNAME.fullmatch(name):
-        raise InvalidInput(messages.USERNAME_RULES, field="username")
-    return name
+def login_key(identifier: str) -> str:
+    """What a login's username or email is looked up and its password attempts counted as.
+
+    An email address (it has an `@`, which no username has) case-folded, as stored; a
+    username in its canonical form, so each look-alike of a name is that name. A name the
+    PRECIS rules refuse belongs to no account: case-folded as typed.
+    """
+    name = identifier.strip()
+    if "@" not in name:
+        try:
+            return canonical(name)
+        except InvalidInput:
+            pass
+    return name.casefold()
 
 
 def check_email(value: object) -> str | None:

@@ -99,7 +99,7 @@ class AccountState(AuthState):
             self._show(present(exc))
             return
         self.signed_in = True
-        self.username, self.email = view.username, view.email or ""
+        self.username, self.email = view.display_username, view.email or ""
         self.masked_phone, self.is_phone_verified = view.masked_phone, view.is_phone_verified
         self.two_factor_enabled, self.backup_codes_left = view.two_factor_enabled, view.backup_codes_left
         self.phone_change_needs_factor = view.phone_change_needs_factor

@@ -143,6 +143,7 @@ def test_json_login_without_2fa(client, accounts, sandbox):
     me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert me.json() == {
         "username": "alice",
+        "display_username": "alice",
         "phone": "+1 ******2671",
         "is_phone_verified": True,
         "two_factor_enabled": False,

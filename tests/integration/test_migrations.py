@@ -28,7 +28,7 @@ from sqlmodel import SQLModel
 from plivo_otp_app import migrations, models
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "8d41c07e5a2b"
+HEAD = "c3e1a9d47b20"
 OLD_HEAD = "5b7c1d2e9f30"  # the old history's last revision
 NEW_NAMES = {
     "user": "otp_user",

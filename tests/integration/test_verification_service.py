@@ -594,7 +594,9 @@ def test_a_code_is_bound_to_its_purpose_and_user(service, sandbox, db_url):
     with db_session(db_url) as db:
         now = datetime.now(UTC)
         for name in ("alice", "mallory"):
-            db.add(User(username=name, password_hash="x", created_at=now, updated_at=now))
+            db.add(
+                User(username=name, display_username=name, password_hash="x", created_at=now, updated_at=now)
+            )
         db.commit()
     started = service.start(TYPED, "US", "sms", IP, purpose="signup", user_id=1)
     code = sandbox.code_for(PHONE)
