@@ -192,6 +192,9 @@ def interrupted_message(purpose: str) -> str:
 
 CHANNEL_UNKNOWN = "Choose text message (sms) or voice call (voice)."
 COUNTRY_UNKNOWN = "Choose a country from the list."
+COUNTRY_SEARCH_NONE = "No country matches. The list shows every country."
+COUNTRY_SEARCH_ONE = "1 country matches: {name} is chosen."
+COUNTRY_SEARCH_MANY = "{count} countries match; {name} is chosen."
 PHONE_EMPTY = "Enter your phone number."
 PHONE_TOO_LONG = "That phone number is too long."
 PHONE_EXTENSION = "Enter the number without an extension."
@@ -213,6 +216,14 @@ KIND_NOT_SERVED = {
     "personal": "Codes cannot be sent to personal forwarding numbers. Use a mobile number.",
 }
 OTHER_KIND_NOT_SERVED = "Codes cannot be sent to this kind of number. Use a mobile number."
+
+
+def countries_found(count: int, name: str) -> str:
+    """The country search's result, read out politely: how many match, and the one chosen."""
+    if count == 0:
+        return COUNTRY_SEARCH_NONE
+    template = COUNTRY_SEARCH_ONE if count == 1 else COUNTRY_SEARCH_MANY
+    return template.format(count=count, name=name)
 
 
 def country_not_served(country: str) -> str:

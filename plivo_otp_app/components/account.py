@@ -11,7 +11,7 @@ from ..state import AccountState, VerifyState
 from .auth import backup_code_form, backup_toggle, code_step
 from .fields import error_line, message_line, password_field, submit_button
 from .layout import notices
-from .verify import channel_select, country_select
+from .verify import channel_select, phone_fields
 
 
 def _section(title: str, *children: rx.Component) -> rx.Component:
@@ -37,12 +37,7 @@ def _password_form(
 
 def _new_number_fields() -> tuple[rx.Component, ...]:
     return (
-        rx.el.label("New phone number", html_for="phone"),
-        rx.el.div(
-            country_select(),
-            rx.el.input(id="phone", name="phone", type="tel", max_length=40, required=True),
-            class_name="row",
-        ),
+        phone_fields("New phone number"),
         channel_select(),
     )
 

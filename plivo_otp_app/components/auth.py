@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import reflex as rx
 from reflex.event import EventType
+from reflex_components_core.el.elements.forms import CheckboxInput
 
 from ..config import get_settings
 from ..routes import get_routes
 from ..state import LoginState, SignupState, VerifyState
 from .fields import error_line, field, password_field, submit_button
 from .layout import notices
-from .verify import channel_select, country_select, otp_form, phone_form
+from .verify import channel_select, otp_form, phone_fields, phone_form
 
 
 def signup_form() -> rx.Component:
@@ -36,20 +37,7 @@ def signup_form() -> rx.Component:
         ),
         password_field(new=True),
         rx.el.p(f"At least {minimum} characters: a few unrelated words work well.", class_name="muted"),
-        rx.el.label("Phone number", html_for="phone"),
-        rx.el.div(
-            country_select(),
-            rx.el.input(
-                id="phone",
-                name="phone",
-                type="tel",
-                auto_complete="tel",
-                max_length=40,
-                required=True,
-                default_value=SignupState.phone,
-            ),
-            class_name="row",
-        ),
+        phone_fields("Phone number", auto_complete="tel"),
         rx.el.label("Send the code by", html_for="channel"),
         channel_select(),
         submit_button("Create account", "Creating…", SignupState.loading, id="signup-submit"),
@@ -81,7 +69,12 @@ def remember_device() -> rx.Component:
     """The "skip the code on this browser" choice."""
     days = get_settings().accounts.remember_device_days
     return rx.el.label(
-        rx.el.input(type="checkbox", id="remember-device", name="remember_device"),
+        CheckboxInput.create(  # rx.el.input's stub types on_change as a value, not `checked`
+            type="checkbox",
+            id="remember-device",
+            name="remember_device",
+            on_change=VerifyState.set_remember_device,
+        ),
         f" Remember this device for {days} days",
         class_name="check",
     )

@@ -28,7 +28,7 @@ from .login import LoginResult, LoginService
 from .sessions import Redeemed, SessionService
 from .signup import SignupResult, SignupService
 from .users import Users
-from .verification import Checked, Started, VerificationService, utcnow
+from .verification import Checked, Started, VerificationService, code_digits, utcnow
 
 __all__ = [
     "AccountChanges",
@@ -47,6 +47,7 @@ __all__ = [
     "Started",
     "Users",
     "VerificationService",
+    "code_digits",
     "compose",
     "get_account_changes",
     "get_backup_codes",
