@@ -67,7 +67,7 @@ def country_search() -> rx.Component:
     )
 
 
-def phone_fields(label: str, **input_props: Any) -> rx.Component:
+def phone_fields(label: rx.Var[str] | str, **input_props: Any) -> rx.Component:
     """The number's label, the country picker beside the number, and the country search.
 
     The number is formatted as its country writes it while it is typed, and a `+44` or
