@@ -14,6 +14,7 @@ from reflex.istate.data import RouterData
 
 from plivo_otp_app.phone import (
     as_you_type,
+    country_options,
     dialing_code,
     flag,
     international,
@@ -289,3 +290,9 @@ def test_edit_goes_back_to_the_phone_form_with_the_number_and_the_focus(state, s
     event = state.change_number()
     assert not state.code_sent and state.phone == "07400 123456" and state.country == "GB"
     assert event is not None and "phone" in str(event)
+
+
+def test_the_picker_lists_names_in_alphabetical_order_accents_ignored():
+    names = [label for _, label in country_options()]
+    assert names.index("Åland Islands (+358)") < names.index("Albania (+355)")  # not after Zimbabwe
+    assert names.index("Côte d'Ivoire (+225)") < names.index("Croatia (+385)")
