@@ -224,6 +224,9 @@ def interrupted_message(purpose: str) -> str:
 
 CHANNEL_UNKNOWN = "Choose text message (sms) or voice call (voice)."
 COUNTRY_UNKNOWN = "Choose a country from the list."
+COUNTRY_SEARCH_NONE = "No country matches. The list shows every country."
+COUNTRY_SEARCH_ONE = "{count} country matches: {name} is chosen."
+COUNTRY_SEARCH_MANY = "{count} countries match; {name} is chosen."
 PHONE_EMPTY = "Enter your phone number."
 PHONE_TOO_LONG = "That phone number is too long."
 PHONE_EXTENSION = "Enter the number without an extension."
@@ -245,6 +248,14 @@ KIND_NOT_SERVED = {
     "personal": "Codes cannot be sent to personal forwarding numbers. Use a mobile number.",
 }
 OTHER_KIND_NOT_SERVED = "Codes cannot be sent to this kind of number. Use a mobile number."
+
+
+def countries_found(count: int, name: str) -> str:
+    """The country search's result, read out politely: how many match, and the one chosen."""
+    if count == 0:
+        return translate(COUNTRY_SEARCH_NONE)
+    template = translate_plural(COUNTRY_SEARCH_ONE, COUNTRY_SEARCH_MANY, count)
+    return template.format(count=number(count), name=name)
 
 
 def country_not_served(country: str) -> str:
@@ -392,7 +403,11 @@ def landing_not_a_link(name: str) -> str:
 
 
 #: The sentences said in a form by count (gettext's msgid and msgid_plural; Arabic has six forms).
-_PLURALS = ((CODE_REJECTED_ONE, CODE_REJECTED_MANY), (SIGNED_OUT_ONE, SIGNED_OUT_MANY))
+_PLURALS = (
+    (CODE_REJECTED_ONE, CODE_REJECTED_MANY),
+    (SIGNED_OUT_ONE, SIGNED_OUT_MANY),
+    (COUNTRY_SEARCH_ONE, COUNTRY_SEARCH_MANY),
+)
 
 
 def plurals() -> tuple[tuple[str, str], ...]:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 
 import phonenumbers
-from phonenumbers import PhoneNumberFormat, PhoneNumberType
+from phonenumbers import AsYouTypeFormatter, PhoneNumberFormat, PhoneNumberType
 
 from . import messages
 from .errors import InvalidInput, InvalidPhone
@@ -146,7 +147,149 @@ def country_options(allowed: frozenset[str] = frozenset()) -> list[tuple[str, st
     """(code, "Name (+cc)") pairs for the country selector, sorted by name."""
     regions = allowed or phonenumbers.SUPPORTED_REGIONS
     options = [(r, f"{country_name(r)} (+{phonenumbers.country_code_for_region(r)})") for r in regions]
-    return sorted(options, key=lambda option: option[1])
+    return sorted(options, key=lambda option: _folded(option[1]))  # "Åland" among the A's
+
+
+def international(e164: str) -> str:
+    """`+442079460958` -> `+44 20 7946 0958`: a number shown in full, to the person who typed it."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164), PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+def flag(region: str) -> str:
+    """The region's flag emoji (its two regional-indicator letters); "" for anything else."""
+    if len(region) != 2 or not region.isascii() or not region.isalpha():
+        return ""
+    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in region.upper())
+
+
+def dialing_code(region: str) -> str:
+    """`GB` -> `+44`; "" for a region `phonenumbers` does not know."""
+    code = phonenumbers.country_code_for_region(region) if region in phonenumbers.SUPPORTED_REGIONS else 0
+    return f"+{code}" if code else ""
+
+
+def search_countries(query: object, allowed: frozenset[str] = frozenset()) -> list[str]:
+    """The regions matching what was typed in the country search, best first.
+
+    "spain" or "spa" (a name, or the start of one of its words; accents and case ignored),
+    "+34" or "34" (a dialing code; the code's main country first, e.g. US for +1), "ES"
+    (an ISO code). Empty or unusable: no regions.
+    """
+    text = _folded(query.strip()[:40]) if isinstance(query, str) else ""
+    if not text:
+        return []
+    regions = sorted(allowed or phonenumbers.SUPPORTED_REGIONS, key=lambda r: _folded(country_name(r)))
+    digits = text.removeprefix("+")
+    if digits.isdigit():
+        main = phonenumbers.region_code_for_country_code(int(digits[:3]))
+        exact = [r for r in regions if str(phonenumbers.country_code_for_region(r)) == digits]
+        starts = [r for r in regions if str(phonenumbers.country_code_for_region(r)).startswith(digits)]
+        return _ranked([r for r in exact if r == main], exact, starts)
+    iso = [r for r in regions if r.lower() == text]
+    names = [(r, _folded(country_name(r))) for r in regions]
+    prefix = [r for r, name in names if name.startswith(text)]
+    word = [r for r, name in names if any(w.startswith(text) for w in re.split(r"[\s(),.'-]+", name))]
+    inside = [r for r, name in names if text in name]
+    return _ranked(iso, prefix, word, inside)
+
+
+def region_from_languages(accept_language: object, allowed: frozenset[str], default: str) -> str:
+    """The first region named in a browser's `Accept-Language` (`en-GB` -> GB) that is
+    supported (and allowed), in the header's order of preference; else `default`."""
+    header = accept_language[:500] if isinstance(accept_language, str) else ""
+    ranked: list[tuple[float, int, str]] = []
+    for index, item in enumerate(header.split(",")):
+        tag, _, params = item.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                continue
+        ranked.append((-weight, index, tag.strip()))
+    for _, _, tag in sorted(ranked):
+        for subtag in tag.split("-")[1:]:
+            region = subtag.upper()
+            known = len(region) == 2 and region in phonenumbers.SUPPORTED_REGIONS
+            if known and (not allowed or region in allowed):
+                return region
+    return default
+
+
+def region_of_typed(text: object, allowed: frozenset[str] = frozenset()) -> str | None:
+    """The region of a number being typed in international form (`+44 20...`, `0044 20...`):
+    the number's own once it is complete (`+1 416...` -> CA), its dialing code's main
+    country before (`+1` -> US). None for a national number, or a region not allowed."""
+    if not isinstance(text, str) or len(text) > MAX_INPUT_LENGTH:
+        return None
+    typed = _ascii_digits(text.strip())
+    if typed.startswith("+"):
+        digits = re.sub(r"[^0-9]", "", typed[1:])
+    elif typed.startswith("00"):
+        digits = re.sub(r"[^0-9]", "", typed[2:])
+    else:
+        return None
+    region = None
+    try:
+        number = phonenumbers.parse("+" + digits)
+        if phonenumbers.is_valid_number(number):
+            region = phonenumbers.region_code_for_number(number)
+    except phonenumbers.NumberParseException:
+        pass
+    for size in range(1, 4):
+        if region is None and len(digits) >= size:
+            found = phonenumbers.region_code_for_country_code(int(digits[:size]))
+            region = found if found in phonenumbers.SUPPORTED_REGIONS else None
+    if region is None or (allowed and region not in allowed):
+        return None
+    return region
+
+
+def as_you_type(text: object, region: str) -> str:
+    """`text` formatted as a person of `region` writes numbers (phonenumbers' as-you-type
+    formatter): `4155552671` -> `(415) 555-2671`, `+442079460958` -> `+44 20 7946 0958`, and
+    a leading `00` written as `+`. Text with anything but digits and the usual separators
+    (an extension, letters) comes back as it was."""
+    if not isinstance(text, str) or len(text) > MAX_INPUT_LENGTH:
+        return text if isinstance(text, str) else ""
+    typed = _ascii_digits(text.strip())
+    if not typed or not re.fullmatch(r"\+?[0-9 ()./\-]*", typed):
+        return text
+    if typed.startswith("00"):
+        typed = "+" + typed[2:]
+    formatter = AsYouTypeFormatter(region if region in phonenumbers.SUPPORTED_REGIONS else "ZZ")
+    formatted = typed
+    for char in ("+" if typed.startswith("+") else "") + re.sub(r"[^0-9]", "", typed):
+        formatted = formatter.input_digit(char)
+    return formatted
+
+
+def typed_digits(text: object) -> str:
+    """What a number being typed is made of: its digits, with a leading `+` (or `00`, as `+`)."""
+    typed = _ascii_digits(text.strip()) if isinstance(text, str) else ""
+    digits = re.sub(r"[^0-9]", "", typed)
+    if typed.startswith("+"):
+        return "+" + digits
+    return "+" + digits[2:] if typed.startswith("00") else digits
+
+
+def _ascii_digits(text: str) -> str:
+    """Any Unicode decimal digit (full-width ones too) as its ASCII digit."""
+    return "".join(str(d) if (d := unicodedata.decimal(c, None)) is not None else c for c in text)
+
+
+def _folded(text: str) -> str:
+    """Lower case without accents, for matching country names ("Réunion" ~ "reunion")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("\u2019", "'")
+
+
+def _ranked(*groups: list[str]) -> list[str]:
+    """The groups one after the other, each region once, in its first place."""
+    return list(dict.fromkeys(r for group in groups for r in group))
 
 
 def _parse(text: str, country: str) -> phonenumbers.PhoneNumber:

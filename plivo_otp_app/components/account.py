@@ -13,7 +13,7 @@ from ..state import AccountState, VerifyState
 from .auth import backup_code_form, backup_toggle, code_step
 from .fields import Label, error_line, error_props, message_line, password_field, submit_button
 from .layout import notices
-from .verify import channel_select, country_select
+from .verify import channel_select, phone_fields
 
 
 def _section(title: Label, *children: rx.Component) -> rx.Component:
@@ -71,19 +71,8 @@ def _password_form(
 
 def _new_number_fields() -> tuple[rx.Component, ...]:
     return (
-        rx.el.label(t("New phone number"), html_for="phone"),
-        rx.el.div(
-            country_select(),
-            rx.el.input(
-                id="phone",
-                name="phone",
-                type="tel",
-                max_length=40,
-                required=True,
-                dir="ltr",
-                **error_props(AccountState.error, AccountState.error_field, "phone"),
-            ),
-            class_name="row",
+        phone_fields(
+            t("New phone number"), **error_props(AccountState.error, AccountState.error_field, "phone")
         ),
         rx.el.label(t("Send the code by"), html_for="channel"),
         channel_select(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 from reflex.event import EventType
+from reflex_components_core.el.elements.forms import CheckboxInput
 
 from ..config import get_settings
 from ..i18n import t, tn
@@ -11,7 +12,7 @@ from ..routes import get_routes
 from ..state import LoginState, SignupState, VerifyState
 from .fields import error_line, error_props, field, password_field, submit_button
 from .layout import notices
-from .verify import channel_select, country_select, otp_form, phone_form
+from .verify import channel_select, otp_form, phone_fields, phone_form
 
 
 def signup_form() -> rx.Component:
@@ -41,21 +42,10 @@ def signup_form() -> rx.Component:
             t("At least {minimum} characters: a few unrelated words work well.", minimum=minimum),
             class_name="muted",
         ),
-        rx.el.label(t("Phone number"), html_for="phone"),
-        rx.el.div(
-            country_select(),
-            rx.el.input(
-                id="phone",
-                name="phone",
-                type="tel",
-                dir="ltr",
-                auto_complete="tel",
-                max_length=40,
-                required=True,
-                default_value=SignupState.phone,
-                **error_props(SignupState.error, SignupState.error_field, "phone"),
-            ),
-            class_name="row",
+        phone_fields(
+            t("Phone number"),
+            auto_complete="tel",
+            **error_props(SignupState.error, SignupState.error_field, "phone"),
         ),
         rx.el.label(t("Send the code by"), html_for="channel"),
         channel_select(),
@@ -99,7 +89,12 @@ def remember_device() -> rx.Component:
     """The "skip the code on this browser" choice."""
     days = get_settings().accounts.remember_device_days
     return rx.el.label(
-        rx.el.input(type="checkbox", id="remember-device", name="remember_device"),
+        CheckboxInput.create(  # rx.el.input's stub types on_change as a value, not `checked`
+            type="checkbox",
+            id="remember-device",
+            name="remember_device",
+            on_change=VerifyState.set_remember_device,
+        ),
         " ",
         tn("Remember this device for {count} day", "Remember this device for {count} days", days),
         class_name="check",

@@ -9,21 +9,96 @@ from reflex.event import EventType
 
 from ..config import get_settings
 from ..i18n import t
-from ..phone import country_options
 from ..state import VerifyState
 from .fields import error_props, not_hydrated, submit_button
 from .layout import notices
 
+#: How long the number field waits after a key before it is formatted (and the search filters).
+TYPING_PAUSE_MS = 250
+
 
 def country_select() -> rx.Component:
-    """Native select of countries, default from config."""
-    settings = get_settings()
-    return rx.el.select(
-        *[rx.el.option(label, value=code) for code, label in country_options(settings.otp.allowed_countries)],
-        id="country",
-        name="country",
-        default_value=settings.otp.default_country,
-        aria_label=t("Country"),
+    """The country picker: a native `<select>` (keyboard, screen readers and phones' own
+    pickers for free) showing only the flag and dialing code while closed ("🇬🇧 +44").
+
+    The select lies transparent over that text (`.country-picker`, CSS): what it announces
+    is the option ("United Kingdom (+44)"), what it shows is the code, never cut off.
+    """
+    return rx.el.div(
+        rx.el.span(VerifyState.country_shown, class_name="country-shown", aria_hidden="true"),
+        rx.el.select(
+            rx.foreach(
+                VerifyState.country_choices,
+                lambda choice: rx.el.option(choice[1], value=choice[0], key=choice[0]),
+            ),
+            id="country",
+            name="country",
+            value=VerifyState.country,
+            on_change=VerifyState.pick_country,
+            aria_label=t("Country"),
+        ),
+        class_name="country-picker",
+    )
+
+
+def country_search() -> rx.Component:
+    """`#country-search`: a name, a dialing code or an ISO code ("spain", "+34", "ES") narrows
+    the picker to the matches and chooses the best; the result is read out politely.
+
+    The field belongs to no form (`form` names itself, not a form): Enter in it submits
+    nothing, it moves on to the number instead.
+    """
+    return rx.el.div(
+        rx.el.label(t("Search countries"), html_for="country-search"),
+        rx.el.input(
+            id="country-search",
+            type="search",
+            form="country-search",
+            auto_complete="off",
+            placeholder=t("Name, +code or ISO code"),
+            max_length=40,
+            aria_controls="country",
+            aria_describedby="country-search-status",
+            on_change=VerifyState.search_country.debounce(TYPING_PAUSE_MS),
+            on_key_down=VerifyState.search_key,
+        ),
+        rx.el.p(VerifyState.country_status, id="country-search-status", class_name="muted", role="status"),
+        class_name="country-search",
+    )
+
+
+def phone_fields(label: rx.Var[str] | str, **input_props: Any) -> rx.Component:
+    """The number's label, the country picker beside the number, and the country search.
+
+    The number is formatted as its country writes it while it is typed, and a `+44` or
+    `0044` at its start switches the picker (`VerifyState.phone_typed`). Every form that
+    takes a number (the verification, sign-up, the account's new number) uses these.
+
+    The field shows `VerifyState.phone` through Reflex's debounced input: it reports a
+    pause in typing, and takes the formatted number back only while no key has come
+    since (a key pressed during the round trip wins; nothing typed is lost).
+    """
+    return rx.fragment(
+        rx.el.label(label, html_for="phone"),
+        rx.el.div(
+            country_select(),
+            rx.debounce_input(
+                rx.el.input(
+                    id="phone",
+                    name="phone",
+                    type="tel",
+                    dir="ltr",  # a number reads left to right in an Arabic page too
+                    value=VerifyState.phone,
+                    max_length=40,
+                    required=True,
+                    on_change=VerifyState.phone_typed,
+                    **input_props,
+                ),
+                debounce_timeout=TYPING_PAUSE_MS,
+            ),
+            class_name="row phone-row",
+        ),
+        country_search(),
     )
 
 
@@ -45,22 +120,10 @@ def channel_select() -> rx.Component:
 def phone_form() -> rx.Component:
     """Country, number and channel, then "Send code"."""
     return rx.el.form(
-        rx.el.label(t("Phone number"), html_for="phone"),
-        rx.el.div(
-            country_select(),
-            rx.el.input(
-                id="phone",
-                name="phone",
-                type="tel",
-                dir="ltr",  # a number reads left to right in an Arabic page too
-                auto_complete="tel",
-                placeholder="(415) 555-2671",
-                default_value=VerifyState.phone,
-                max_length=40,
-                required=True,
-                **error_props(VerifyState.error, VerifyState.error_field, "phone"),
-            ),
-            class_name="row",
+        phone_fields(
+            t("Phone number"),
+            auto_complete="tel",
+            **error_props(VerifyState.error, VerifyState.error_field, "phone"),
         ),
         rx.el.label(t("Send the code by"), html_for="channel"),
         channel_select(),
@@ -110,14 +173,41 @@ def resend_controls(change_number: EventType[()] | None = None) -> rx.Component:
     )
 
 
+def entered_number(change_number: EventType[()] | None) -> rx.Component:
+    """The number the code went to, in full, with `#edit-phone` back to the phone form: only
+    where it was typed in this tab (`VerifyState.entered_phone`); an account's stays masked."""
+    if change_number is None:
+        return rx.fragment()
+    return rx.cond(
+        VerifyState.entered_phone != "",
+        rx.el.p(
+            rx.el.strong(VerifyState.entered_phone, id="entered-phone"),
+            " ",
+            rx.el.button(
+                t("edit"),
+                id="edit-phone",
+                type="button",
+                class_name="link",
+                aria_label=t("edit the phone number"),
+                disabled=VerifyState.loading,
+                on_click=change_number,
+            ),
+            class_name="entered-phone",
+        ),
+    )
+
+
 def otp_form(*extras: rx.Component, change_number: EventType[()] | None = None) -> rx.Component:
     """One code field made for autofill and paste, `extras` (e.g. "remember this device"), then "Verify".
 
     The field takes the code as an SMS shows it ("117 763", "117-763"): room for the
-    separators, which the service drops.
+    separators, which the service drops. It submits itself once a whole code is in it
+    (`VerifyState.code_typed`); "Verify" stays for those who press it, and a code already
+    refused is not sent twice.
     """
     length = get_settings().otp.code_length
     return rx.el.div(
+        entered_number(change_number),
         rx.el.form(
             rx.el.label(t("Enter the {length}-digit code", length=length), html_for="otp"),
             rx.el.input(
@@ -138,6 +228,7 @@ def otp_form(*extras: rx.Component, change_number: EventType[()] | None = None) 
                 class_name="otp",
                 dir="ltr",
                 **error_props(VerifyState.error, VerifyState.error_field, "code"),
+                on_change=VerifyState.code_typed,
             ),
             *extras,
             rx.el.button(

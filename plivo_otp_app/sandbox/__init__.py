@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from starlette.routing import Route
 
@@ -27,7 +28,16 @@ def get_store() -> SandboxStore:
     return SandboxStore(
         expiry_seconds=settings.otp.expiry_seconds,
         default_code_length=settings.otp.code_length,
+        webotp_host=frontend_host(),
     )
+
+
+def frontend_host() -> str:
+    """The host of the app's pages (`REFLEX_DEPLOY_URL`; localhost by default): the site a
+    code's WebOTP line names."""
+    from reflex.config import get_config  # noqa: PLC0415 - read where Reflex reads it
+
+    return urlsplit(get_config().deploy_url or "").hostname or "localhost"
 
 
 def sandbox_routes(settings: Settings) -> list[Route]:

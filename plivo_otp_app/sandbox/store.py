@@ -80,8 +80,11 @@ class SandboxStore:
         default_code_length: int = 6,
         clock: Callable[[], float] = time.time,
         default_app_uuid: str = "00000000-0000-4000-8000-000000000000",
+        webotp_host: str = "localhost",
     ) -> None:
         self.expiry_seconds = expiry_seconds
+        #: The site the texts' last line binds the code to (`@host #code`, WebOTP).
+        self.webotp_host = webotp_host
         self.default_code_length = default_code_length
         self.clock = clock
         self.default_app_uuid = default_app_uuid
@@ -133,7 +136,7 @@ class SandboxStore:
                     "time": _iso(now),
                 }
             )
-            self._outbox.appendleft(_message(session, now))
+            self._outbox.appendleft(_message(session, now, self.webotp_host))
             return session
 
     def validate(self, session_uuid: str, otp: str | None) -> Session:
@@ -267,13 +270,18 @@ def session_json(session: Session) -> dict[str, object]:
     }
 
 
-def _message(session: Session, now: float) -> Message:
+def _message(session: Session, now: float, webotp_host: str) -> Message:
+    """The text as the phone shows it. An SMS ends with its origin-bound line (`@host #code`):
+    a browser's WebOTP API and the phone's autofill offer the code to that site only."""
     brand = f"{session.brand_name} " if session.brand_name else ""
     if session.channel == "voice":
         spoken = " ".join(session.code)
         text = f"Your {brand}verification code is {spoken}. Again: {spoken}."
     else:
-        text = f"Your {brand}verification code is {session.code}. Do not share it with anyone."
+        text = (
+            f"Your {brand}verification code is {session.code}. Do not share it with anyone.\n\n"
+            f"@{webotp_host} #{session.code}"
+        )
     return Message(
         recipient="+" + session.recipient.lstrip("+"),
         channel=session.channel,

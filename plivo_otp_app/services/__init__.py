@@ -29,7 +29,7 @@ from .recovery import CodeChecked, RecoveryService
 from .sessions import Redeemed, SessionService
 from .signup import SignupResult, SignupService
 from .users import Users
-from .verification import Checked, Started, VerificationService, utcnow
+from .verification import Checked, Started, VerificationService, code_digits, utcnow
 
 __all__ = [
     "AccountChanges",
@@ -50,6 +50,7 @@ __all__ = [
     "Started",
     "Users",
     "VerificationService",
+    "code_digits",
     "compose",
     "get_account_changes",
     "get_backup_codes",

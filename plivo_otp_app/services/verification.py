@@ -52,6 +52,15 @@ from ..translations import PLIVO_LOCALES, current_language
 from . import verification_sql as sql
 
 _SEPARATORS = re.compile(r"[\s-]+")
+
+
+def code_digits(code: object, length: int) -> str | None:
+    """The `length` ASCII digits of a code as typed or pasted; spaces and dashes, as an SMS
+    shows a code ("117 763", "117-763"), are dropped. None when it is not such a code."""
+    digits = _SEPARATORS.sub("", code[: length * 4]) if isinstance(code, str) else ""
+    return digits if re.fullmatch(f"[0-9]{{{length}}}", digits) else None
+
+
 #: Codes to an account's own verified phone, asked for only after its password or in its
 #: session. They count against the account's own send limit, and with a second Verify
 #: application (`PLIVO_ACCOUNT_APP_UUID`) they are other codes than anyone else's to the
@@ -454,10 +463,10 @@ class VerificationService:
         return record
 
     def _check_code_format(self, code: object) -> str:
-        """The code's digits; spaces and dashes, as an SMS shows a code ("117 763"), are dropped."""
+        """The code's digits (`code_digits`), or a sentence saying how many there must be."""
         length = self.settings.otp.code_length
-        digits = _SEPARATORS.sub("", code[: length * 4]) if isinstance(code, str) else ""
-        if not re.fullmatch(f"[0-9]{{{length}}}", digits):
+        digits = code_digits(code, length)
+        if digits is None:
             raise InvalidInput(messages.enter_code_of_length(length), field="code")
         return digits
 

@@ -22,11 +22,32 @@ import reflex as rx
 from .. import flows
 from ..config import get_settings
 from ..enums import Channel
-from ..errors import NotSignedIn, NotThisBrowser
+from ..errors import CodeRejected, InvalidInput, NotSignedIn, NotThisBrowser
 from ..flows import Binding, Finish, Finished, Flow, Send, Step
-from ..messages import RESEND_READY, code_on_its_way, duration, interrupted_message, say, wait_message
-from ..phone import MAX_INPUT_LENGTH
-from ..services import Started, get_services, get_verification_service
+from ..messages import (
+    RESEND_READY,
+    code_on_its_way,
+    countries_found,
+    duration,
+    interrupted_message,
+    say,
+    wait_message,
+)
+from ..phone import (
+    MAX_INPUT_LENGTH,
+    as_you_type,
+    check_country,
+    country_name,
+    country_options,
+    dialing_code,
+    flag,
+    international,
+    region_from_languages,
+    region_of_typed,
+    search_countries,
+    typed_digits,
+)
+from ..services import Started, code_digits, get_services, get_verification_service
 from ..tokens import tokens_equal
 from .auth import AuthState
 from .presenter import Shown, attempt
@@ -39,8 +60,17 @@ class VerifyState(AuthState):
     """Phone, code, loading and verified flags, like the React original."""
 
     phone: str = ""
-    #: The settings' default country, once a page loads (`reset_flow`); then the form's.
+    #: The country picker's region: the browser's (`Accept-Language`) or the settings' default
+    #: once a page loads (`reset_flow`); then the one picked, searched or typed (`+44`).
     country: str = ""
+    #: What the country search holds ("spain", "+34", "ES"); the picker lists its matches.
+    country_query: str = ""
+    #: The search's result, read out politely (`#country-search-status`).
+    country_status: str = ""
+    #: The number in full (`+44 20 7946 0958`) on the code step of a number typed in this tab.
+    entered_phone: str = ""
+    #: The code step's "remember this device" box, for a code that submits itself.
+    remember_device: bool = False
     channel: str = "sms"
     code_sent: bool = False
     #: Codes sent in this flow (a resend adds one): the code field is remade, and focused, for each.
@@ -85,11 +115,93 @@ class VerifyState(AuthState):
     _wait_until: float = 0.0
     _flow_since: float = 0.0
     _ticking: bool = False
+    #: The phone field's digits when last seen: formatting follows typing at the end only.
+    _typed: str = ""
+    #: A code the provider refused: the same code again (Enter after the auto-submit) is not re-sent.
+    _refused_code: str = ""
 
     @rx.var
     def resend_wait(self) -> str:
         """The resend countdown in words ("4 min 29 s")."""
         return duration(self.resend_in)
+
+    @rx.var
+    def country_choices(self) -> list[tuple[str, str]]:
+        """The picker's options (code, "Name (+cc)"): the search's matches, else every country."""
+        allowed = get_settings().otp.allowed_countries
+        options = country_options(allowed)
+        matches = search_countries(self.country_query, allowed)
+        if not matches:
+            return options
+        labels = dict(options)
+        return [(code, labels[code]) for code in matches if code in labels]
+
+    @rx.var
+    def country_shown(self) -> str:
+        """The closed picker: the flag and the dialing code ("🇬🇧 +44"), always visible."""
+        return f"{flag(self.country)} {dialing_code(self.country)}".strip()
+
+    @rx.event
+    def pick_country(self, code: str) -> None:
+        """The picker's choice."""
+        try:
+            self.country = check_country(code, get_settings().otp.allowed_countries)
+        except InvalidInput:
+            return
+
+    @rx.event
+    def search_country(self, query: str) -> None:
+        """Filter the picker and choose the best match ("spain", "+34", "ES")."""
+        self.country_query = query[:40] if isinstance(query, str) else ""
+        matches = search_countries(self.country_query, get_settings().otp.allowed_countries)
+        if matches:
+            self.country = matches[0]
+        found = countries_found(len(matches), country_name(self.country))
+        self.country_status = found if self.country_query else ""
+
+    @rx.event
+    def search_key(self, key: str) -> Any:
+        """Enter in the search goes on to the number (the search is in no form: it submits nothing)."""
+        if key == "Enter":
+            return rx.set_focus("phone")
+        return None
+
+    @rx.event
+    def phone_typed(self, text: str) -> None:
+        """The number as typed (after a pause): `+44` or `0044` switches the picker to its
+        country, and the number is formatted as the picker's country writes it.
+
+        Only typing at the end is formatted (the digits before are the ones seen last time),
+        or a number put in place of the last (pasted, or typed into a cleared field): a delete
+        or an edit in the middle is left as the person made it, caret and all.
+        """
+        if not isinstance(text, str) or len(text) > MAX_INPUT_LENGTH:
+            return
+        region = region_of_typed(text, get_settings().otp.allowed_countries)
+        if region is not None:
+            self.country = region
+        digits, before = typed_digits(text), self._typed
+        self._typed = digits
+        appended = len(digits) > len(before) and digits.startswith(before)
+        new, old = digits.lstrip("+"), before.lstrip("+")
+        replaced = bool(new and old) and new[0] != old[0]
+        at_end = text.rstrip()[-1:].isdigit()
+        self.phone = as_you_type(text, self.country) if (appended or replaced) and at_end else text
+
+    @rx.event
+    def set_remember_device(self, checked: bool) -> None:
+        """The "remember this device" box, read by a code that submits itself."""
+        self.remember_device = checked is True
+
+    @rx.event
+    async def code_typed(self, text: str) -> AsyncIterator[Any]:
+        """The code field changed: once it holds a whole code (typed, pasted, autofilled;
+        spaces and dashes allowed), it is checked as if "Verify" had been pressed."""
+        digits = code_digits(text, self.code_length)
+        if digits is None or digits == self._refused_code:
+            return
+        async for update in self._verify(digits, self.remember_device):
+            yield update
 
     @rx.event
     def reset_flow(self) -> None:
@@ -105,21 +217,26 @@ class VerifyState(AuthState):
         restarted = not self.code_sent or self._flow_since < _PROCESS_STARTED
         lost = self.flow_in_progress if restarted else ""
         self._clear(keep_phone=False)
-        settings = get_settings()
-        self.country, self.code_length = settings.otp.default_country, settings.otp.code_length
+        otp = settings.otp
+        self.country = region_from_languages(
+            self.router.headers.accept_language, otp.allowed_countries, otp.default_country
+        )
+        self.country_query = self.country_status = ""
         if lost in flows.pages():
             self.notice = interrupted_message(lost)
 
     @rx.event
-    def change_number(self) -> None:
-        """Go back to the phone form, keeping what was typed.
+    def change_number(self) -> Any:
+        """Go back to the phone form, keeping what was typed (`#edit-phone`, `#change-number`),
+        with the focus in the number.
 
         A flow bound to nothing has nothing but the number: it starts over. Another (a
         sign-up) keeps its flow, and its account, and forgets the verification.
         """
         flow = self._flow()
         if flow.send is None:
-            return
+            return None
+        self._typed = typed_digits(self.phone)
         if flow.binding is Binding.NONE:
             self._clear(keep_phone=True)
         elif self.flow == flow.purpose and self.code_sent and not self.verified:
@@ -129,6 +246,8 @@ class VerifyState(AuthState):
             self._verification_id = ""
             self._resend_at = 0.0
             self.resend_in = 0
+            self.entered_phone = ""
+        return rx.set_focus("phone")
 
     @rx.event
     def toggle_backup_mode(self) -> None:
@@ -164,12 +283,21 @@ class VerifyState(AuthState):
     @rx.event
     async def verify_code(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
         """Check the code in the OTP form and finish the flow's purpose."""
+        if not isinstance(form_data, dict):
+            return
+        code = form_data.get("otp")
+        if isinstance(code, str) and code_digits(code, self.code_length) == self._refused_code != "":
+            return  # already answered: the code submitted itself and "Verify" came after
+        remember = form_data.get("remember_device") in ("on", "true", True)
+        async for update in self._verify(code, remember):
+            yield update
+
+    async def _verify(self, code: object, remember: bool) -> AsyncIterator[Any]:
+        """Check `code` and finish the flow's purpose (`verify_code`, `code_typed`)."""
         busy_or_done = self.loading or self.verified or self.code_dead
-        if busy_or_done or not self.code_sent or not isinstance(form_data, dict):
+        if busy_or_done or not self.code_sent:
             return
         flow = self._flow()
-        code = form_data.get("otp")
-        remember = form_data.get("remember_device") in ("on", "true", True)
         self._begin()
         yield
         follow_up = await self._finish(flow, flow.finish, code, remember)
@@ -279,10 +407,14 @@ class VerifyState(AuthState):
         self.backup_allowed = flow.takes_backup_codes
         self.notice = ""
         self.masked_phone = masked_phone
+        self.remember_device = False
+        self._refused_code = ""
         self.flow_in_progress = flow.page
         self._flow_since = time.time()
         if started is not None:
             self._verification_id = started.verification_id
+            # The number in full to the person who just typed it; masked where it is an account's.
+            self.entered_phone = international(started.e164) if flow.send is not None else ""
             self._on_sent(started)
 
     def _flow(self) -> Flow:
@@ -311,7 +443,7 @@ class VerifyState(AuthState):
         if finished is None:
             return None
         if finished.start_over:
-            self._clear(keep_phone=False)
+            self._clear(keep_phone=True)  # a form sent back (a sign-up's taken name) keeps the number
         else:
             self.masked_phone = finished.masked_phone or self.masked_phone
             self._succeeded(finished.message)
@@ -319,7 +451,11 @@ class VerifyState(AuthState):
 
     async def _finished(self, flow: Flow, finish: Finish, code: object, remember: bool) -> Finished:
         await self._check_bound(flow)
-        return await finish(self._step(remember), code)
+        try:
+            return await finish(self._step(remember), code)
+        except CodeRejected:
+            self._refused_code = code_digits(code, self.code_length) or ""
+            raise
 
     async def _check_bound(self, flow: Flow) -> None:
         """Refuse a step that does not come from the browser or session that started the flow.
@@ -374,7 +510,9 @@ class VerifyState(AuthState):
         self.codes_sent += 1
         self.code_length = get_settings().otp.code_length
         self.masked_phone = self.masked_phone or started.masked
-        self.message = code_on_its_way(started.channel, self.code_length, self.masked_phone)
+        self._refused_code = ""
+        shown = self.entered_phone or self.masked_phone
+        self.message = code_on_its_way(started.channel, self.code_length, shown)
         self._set_resend_after(started.resend_after)
 
     def _set_resend_after(self, seconds: float) -> None:
@@ -426,6 +564,9 @@ class VerifyState(AuthState):
         self.flow_in_progress = ""
         self.flow = "verify"
         self.masked_phone = ""
+        self.entered_phone = ""
+        self.remember_device = False
+        self._refused_code = ""
         self.message = ""
         self.error = ""
         self.error_counted = False

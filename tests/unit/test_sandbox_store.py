@@ -70,3 +70,26 @@ def test_live_sessions_are_capped_oldest_first(store):
     assert {s.recipient for s in sessions} == {number(i) for i in range(10, MAX_SESSIONS + 10)}
     # The recipient whose session was dropped gets a new one, not a stale re-delivery.
     assert store.create(number(0)).session_uuid not in {s.session_uuid for s in sessions}
+
+
+def test_an_sms_ends_with_the_webotp_line_of_the_apps_host(clock):
+    store = SandboxStore(expiry_seconds=EXPIRY, clock=clock, webotp_host="auth.example.com")
+    store.create(number(1), brand_name="Acme")
+    (sms,) = store.messages("+" + number(1))
+    first, *_, last = sms.text.splitlines()
+    assert first == f"Your Acme verification code is {sms.code}. Do not share it with anyone."
+    assert last == f"@auth.example.com #{sms.code}"  # WebOTP: the last line, alone
+    store.create(number(1), channel="voice")
+    call = store.messages("+" + number(1))[0]
+    assert call.channel == "voice" and "@" not in call.text  # nothing to read out on a call
+
+
+def test_the_webotp_host_is_the_host_of_the_apps_pages(monkeypatch):
+    from reflex.config import get_config
+
+    from plivo_otp_app.sandbox import frontend_host
+
+    monkeypatch.setattr(get_config(), "deploy_url", "https://auth.example.com:8443/app")
+    assert frontend_host() == "auth.example.com"
+    monkeypatch.setattr(get_config(), "deploy_url", None)
+    assert frontend_host() == "localhost"

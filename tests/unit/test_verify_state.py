@@ -229,8 +229,10 @@ def test_verify_with_hostile_text_is_explained_and_never_verifies(state, sandbox
     assert state.error and state.error not in GENERIC_ERRORS, state.error
 
 
-def _wrong(code: str) -> str:
-    return "000000" if code != "000000" else "111111"
+def _wrong(code: str, attempt: int = 0) -> str:
+    """A wrong code, a different one for each `attempt`."""
+    wrong = f"{attempt:06d}"
+    return wrong if wrong != code else f"{attempt + 100:06d}"
 
 
 def test_an_expired_code_offers_a_new_code_at_once(state, sandbox):
@@ -250,8 +252,8 @@ def test_an_expired_code_offers_a_new_code_at_once(state, sandbox):
 def test_too_many_wrong_codes_stop_verify_and_say_when_a_new_code_can_come(state, sandbox, clock):
     _send(state)
     code = sandbox.code_for(NUMBER)
-    for _ in range(5):
-        _drain(state.verify_code({"otp": _wrong(code)}))
+    for attempt in range(5):  # five different wrong codes: the same one twice is not sent again
+        _drain(state.verify_code({"otp": _wrong(code, attempt)}))
     assert state.code_dead
     assert re.fullmatch(
         r"Too many wrong codes\. You can request a new code in (4 min [0-9]+ s|5 min)\.", state.error
