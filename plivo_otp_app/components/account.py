@@ -7,10 +7,12 @@ from typing import Any
 import reflex as rx
 from reflex.event import EventType
 
+from ..i18n import t
 from ..state import AccountState, VerifyState
 from .auth import backup_code_form, backup_toggle, code_step
 from .fields import error_line, message_line, password_field, submit_button
-from .layout import notices
+from .layout import notices, sandbox_banner
+from .theme import themed
 from .verify import channel_select, country_select
 
 
@@ -18,7 +20,7 @@ def _section(title: str, *children: rx.Component) -> rx.Component:
     return rx.el.section(rx.el.h2(title, class_name="section-title"), *children, class_name="stack section")
 
 
-def _action(label: str, element_id: str, handler: EventType[()], **props: Any) -> rx.Component:
+def _action(label: str | rx.Var[str], element_id: str, handler: EventType[()], **props: Any) -> rx.Component:
     return rx.el.button(label, id=element_id, type="button", on_click=handler, **props)
 
 
@@ -130,6 +132,13 @@ def two_factor_section() -> rx.Component:
     )
 
 
+def _copy_codes() -> list[Any]:
+    """The codes on the page onto the clipboard, one a line: an event compiled into the page
+    (the same from the server would be a script to evaluate, which the CSP refuses)."""
+    codes = rx.Var.create(AccountState.new_backup_codes).to(list[str]).join("\n")
+    return [rx.set_clipboard(codes), AccountState.codes_were_copied]
+
+
 def backup_codes_section() -> rx.Component:
     """How many codes are left; a new set, shown once."""
     return _section(
@@ -163,7 +172,23 @@ def backup_codes_section() -> rx.Component:
                     rx.foreach(AccountState.new_backup_codes, lambda c: rx.el.li(rx.el.code(c))),
                     id="backup-codes",
                 ),
-                _action("I have saved them", "hide-backup-codes", AccountState.hide_backup_codes),
+                rx.el.div(
+                    _action(t("Copy"), "copy-codes", _copy_codes()),
+                    _action(t("Download"), "download-codes", AccountState.download_backup_codes),
+                    _action(
+                        "I have saved them",
+                        "hide-backup-codes",
+                        AccountState.hide_backup_codes,
+                        class_name="primary",
+                    ),
+                    class_name="row wrap",
+                ),
+                rx.el.p(
+                    rx.cond(AccountState.codes_copied, rx.el.span(t("Copied. Keep them somewhere safe."))),
+                    id="codes-copied",
+                    class_name="muted",
+                    role="status",
+                ),
                 class_name="stack codes",
             ),
         ),
@@ -196,18 +221,24 @@ def sessions_section() -> rx.Component:
     """Where the account is signed in; sign out elsewhere or everywhere."""
     return _section(
         "Active sessions",
-        rx.el.ul(
-            rx.foreach(
-                AccountState.sessions,
-                lambda s: rx.el.li(f"{s['since']}, {s['where']} ", rx.el.strong(s["current"])),
-            ),
-            id="sessions",
-        ),
+        rx.el.ul(rx.foreach(AccountState.sessions, _session_item), id="sessions"),
         rx.el.div(
             _action("Sign out other sessions", "sign-out-others", AccountState.sign_out_others),
             _action("Sign out everywhere", "sign-out-everywhere", AccountState.sign_out_everywhere),
             class_name="row wrap",
         ),
+    )
+
+
+def _session_item(session: Any) -> rx.Component:
+    """ "Chrome on Linux", since when and from where, and whether it is this browser."""
+    return rx.el.li(
+        rx.el.div(
+            rx.el.span(session["device"], class_name="device-name"),
+            rx.el.span(session["since"], " · ", session["where"], class_name="device-meta"),
+            class_name="stack device",
+        ),
+        rx.cond(session["current"] != "", rx.el.span(session["current"], class_name="device-current")),
     )
 
 
@@ -239,8 +270,8 @@ def account_code_step() -> rx.Component:
 
 
 def account_view() -> rx.Component:
-    """The whole account page body."""
-    return rx.el.div(
+    """The whole account page body; the sandbox hint with it."""
+    return themed(
         rx.el.div(
             rx.el.p("Signed in as ", rx.el.strong(AccountState.username, id="account-username")),
             _action("Log out", "logout", AccountState.logout),
@@ -256,5 +287,6 @@ def account_view() -> rx.Component:
         backup_codes_section(),
         devices_section(),
         sessions_section(),
-        class_name="stack",
+        sandbox_banner(),
+        class_name="stack potp-flow",
     )

@@ -9,8 +9,10 @@ from ..components.account import account_view
 from ..components.auth import login_flow, signup_flow
 from ..components.fields import error_line
 from ..components.layout import checking_session
+from ..i18n import t
 from ..routes import get_routes
-from ..state import AccountState
+from ..state import AccountState, VerifyState
+from ..state.account import SIGNED_OUT_PARAMETER
 
 
 def _footer(text: str, link: str, href: str) -> rx.Component:
@@ -27,10 +29,21 @@ def signup() -> rx.Component:
     )
 
 
+def _signed_out() -> rx.Component:
+    """ "You are signed out." where a sign-out landed (`?signed_out=1`)."""
+    asked = rx.State.router.url.query_parameters.get(SIGNED_OUT_PARAMETER, "") == "1"
+    asked = asked & ~(VerifyState.code_sent & (VerifyState.flow == "login"))  # until the next login's code
+    return rx.cond(
+        asked,
+        rx.el.p(t("You are signed out."), id="signed-out", class_name="notice success-notice", role="status"),
+    )
+
+
 def login() -> rx.Component:
     """Password, then the SMS code where two-factor login is on."""
     return page_shell(
         "Log in",
+        _signed_out(),
         login_flow(),
         _footer("New here? ", "Create an account", get_routes().signup),
         current=get_routes().login,

@@ -8,10 +8,11 @@ from reflex.vars.object import ObjectVar
 from ..components import page_shell
 from ..routes import get_routes
 from ..state import SandboxState
+from ..state.sandbox import REFRESH_SECONDS
 
 #: The outbox's columns: each heading and the message field under it.
 _COLUMNS = (
-    ("Time (UTC)", "time"),
+    ("Sent", "time"),
     ("Recipient", "recipient"),
     ("Channel", "channel"),
     ("Code", "code"),
@@ -26,8 +27,32 @@ def _cell(heading: str, value: rx.Var) -> rx.Component:
     return rx.el.td(value, custom_attrs={"data-label": heading})
 
 
+def _time_cell(heading: str, message: ObjectVar[dict[str, str]]) -> rx.Component:
+    """ "2 min ago", the exact UTC time in the `<time>` (and its tooltip)."""
+    when = message["time"]
+    return rx.el.td(
+        rx.el.time(message["ago"], date_time=when, title=when),
+        custom_attrs={"data-label": heading},
+    )
+
+
 def _message_row(message: ObjectVar[dict[str, str]]) -> rx.Component:
-    return rx.el.tr(*(_cell(heading, message[key]) for heading, key in _COLUMNS))
+    return rx.el.tr(
+        *(
+            _time_cell(heading, message) if key == "time" else _cell(heading, message[key])
+            for heading, key in _COLUMNS
+        )
+    )
+
+
+def _auto_refresh() -> rx.Component:
+    """Reloads the outbox every few seconds while the page is open (a hidden `rx.moment` ticking)."""
+    return rx.moment(
+        interval=REFRESH_SECONDS * 1000,
+        on_change=SandboxState.refresh,
+        class_name="potp-tick",
+        aria_hidden="true",
+    )
 
 
 def _outbox() -> rx.Component:
@@ -52,6 +77,7 @@ def sandbox() -> rx.Component:
                 ),
                 rx.el.button("Refresh", id="refresh-outbox", type="button", on_click=SandboxState.refresh),
                 _outbox(),
+                _auto_refresh(),
                 class_name="stack",
             ),
             rx.el.p("The sandbox is off: this deployment uses Plivo.", id="sandbox-off"),

@@ -6,6 +6,7 @@ from .auth import AuthState
 from .login import LoginState, SignupState
 from .nav import NavState
 from .sandbox import SandboxState
+from .theme import ThemeState
 from .verify import VerifyState
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "NavState",
     "SandboxState",
     "SignupState",
+    "ThemeState",
     "VerifyState",
 ]

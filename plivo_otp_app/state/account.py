@@ -19,7 +19,14 @@ from typing import Any, TypeVar
 
 import reflex as rx
 
-from ..messages import DONE, THIS_BROWSER, signed_out_others
+from ..devices import device_name
+from ..messages import (
+    BACKUP_CODES_FILE,
+    DONE,
+    SESSION_SINCE,
+    THIS_BROWSER,
+    signed_out_others,
+)
 from ..routes import get_routes
 from ..services import Services, Started, get_services
 from ..tokens import tokens_equal
@@ -51,6 +58,8 @@ class AccountState(AuthState):
     message: str = ""
     error: str = ""
     loading: bool = False
+    #: The new backup codes went to the clipboard (`#copy-codes`).
+    codes_copied: bool = False
 
     _backup_codes: list[str] = []
     _backup_codes_for: str = ""
@@ -97,8 +106,9 @@ class AccountState(AuthState):
         self.sessions = [
             {
                 "id": str(s.id),
-                "since": s.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-                "where": f"{s.ip} {s.user_agent[:60]}",
+                "device": device_name(s.user_agent),
+                "since": SESSION_SINCE.format(when=s.created_at.strftime("%Y-%m-%d %H:%M UTC")),
+                "where": s.ip,
                 "current": THIS_BROWSER if s.current else "",
             }
             for s in sessions
@@ -220,7 +230,22 @@ class AccountState(AuthState):
         self._forget_backup_codes()
         self.message = ""
 
+    @rx.event
+    def codes_were_copied(self) -> None:
+        """`#copy-codes` put the codes on the clipboard (in the browser): say so."""
+        self.codes_copied = bool(self.new_backup_codes)
+
+    @rx.event
+    def download_backup_codes(self) -> Any:
+        """The codes just shown as a text file (`#download-codes`)."""
+        codes = self.new_backup_codes
+        if codes:
+            text = "\n".join([BACKUP_CODES_FILE.format(username=self.username), "", *codes, ""])
+            return rx.download(data=text, filename="backup-codes.txt", mime_type="text/plain")
+        return None
+
     def _forget_backup_codes(self) -> None:
+        self.codes_copied = False
         self._backup_codes = []
         self._backup_codes_for = ""
         self._backup_codes_until = 0.0
@@ -250,7 +275,7 @@ class AccountState(AuthState):
     async def sign_out_everywhere(self) -> AsyncIterator[Any]:
         """End every session of this account, this one included."""
         if await self._act(lambda a, uid: a.sessions.end_all(uid)) is not None:
-            await attempt(self, self._sign_out)
+            await attempt(self, lambda: self._sign_out(signed_out_landing()))
             yield
 
     @rx.event
@@ -262,7 +287,7 @@ class AccountState(AuthState):
         yield
 
     async def _signed_out(self) -> bool:
-        await self._sign_out()
+        await self._sign_out(signed_out_landing())
         return True
 
     async def _start_code(
@@ -296,3 +321,12 @@ class AccountState(AuthState):
         if shown.signed_out:
             self.signed_in = False
         self.error = shown.error or shown.notice
+
+
+def signed_out_landing() -> str:
+    """The login page, saying "You are signed out." (`#signed-out`)."""
+    return f"{get_routes().login}?{SIGNED_OUT_PARAMETER}=1"
+
+
+#: The query parameter that makes the login page confirm a sign-out.
+SIGNED_OUT_PARAMETER = "signed_out"

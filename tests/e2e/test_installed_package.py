@@ -327,7 +327,7 @@ def test_verify_sign_up_and_sms_login_under_the_hosts_routes(host: Host, page: P
     expect(page.locator("#two-factor-status")).to_have_text("on")
     page.click("#code-done")
     page.click("#logout")
-    page.wait_for_url(re.compile(r".*/auth/login/?$"))
+    page.wait_for_url(re.compile(r".*/auth/login/?\?signed_out=1$"))
 
     # The protected page again: log in with the password and the SMS code, and land back on it.
     page.goto(f"{url}/notes")
