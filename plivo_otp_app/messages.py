@@ -343,9 +343,30 @@ SIGNED_OUT_ONE = "Signed out {count} other session."
 SIGNED_OUT_MANY = "Signed out {count} other sessions."
 #: The session list's mark on the session of the browser looking at it.
 THIS_BROWSER = "this browser"
+#: When a session in the account's list began.
+SESSION_SINCE = "since {when}"
+#: The first line of the downloaded backup codes file.
+BACKUP_CODES_FILE = "Backup codes for {username}. Each signs you in once."
 #: A remembered device's name, from its user agent (stored as it was worded then).
 DEVICE_LABEL = "{browser} on {system}"
 UNKNOWN_BROWSER = "Browser"
+
+
+#: How long ago the sandbox delivered a message (the outbox's time column).
+JUST_NOW = "just now"
+MINUTES_AGO = "{count} min ago"
+HOURS_AGO = "{count} h ago"
+
+
+def time_ago(seconds: float, when: str) -> str:
+    """ "just now", "4 min ago", "3 h ago"; `when` (the date and time) from a day on."""
+    if seconds < 45:
+        return translate(JUST_NOW)
+    if seconds < 90 * 60:
+        return translate(MINUTES_AGO).format(count=number(max(1, int(seconds // 60))))
+    if seconds < 24 * 3600:
+        return translate(HOURS_AGO).format(count=number(int(seconds // 3600)))
+    return when
 
 
 def phone_changed_notice(masked_phone: str) -> str:

@@ -89,15 +89,14 @@ def _add_pages(app: rx.App, where: Routes, sandbox_mode: bool) -> None:
         AccountState,
         AuthState,
         LoginState,
-        NavState,
         RecoveryState,
         SandboxState,
         SignupState,
         VerifyState,
     )
 
-    # Every page's on_load starts with AuthState.arrive (a full-page move already made is not repeated)
-    # and NavState.load (the header's links, from the session in the database).
+    # Every page's on_load starts with AuthState.arrive (a full-page move already made is not repeated);
+    # the header loads its own links when it mounts (NavState.load), on a host's page_shell page too.
     reset = [VerifyState.reset_flow]
     # The titles in the tab's language too (React hoists the page's <title> into the head).
     pages: list[tuple[Callable[[], rx.Component], str, rx.Var[str], list[Any]]] = [
@@ -114,7 +113,7 @@ def _add_pages(app: rx.App, where: Routes, sandbox_mode: bool) -> None:
     ]
     if sandbox_mode:
         pages.append((sandbox, where.sandbox, t("Sandbox outbox"), [SandboxState.refresh]))
-    first = [AuthState.arrive, NavState.load]
+    first = [AuthState.arrive]
     for page, route, title, on_load in pages:
         app.add_page(page, route=route, title=title, on_load=[*first, *on_load])
     # Reflex's 404 route, every path that is no page; a 404 page the app added before `mount` stays.

@@ -12,7 +12,8 @@ from ..i18n import t
 from ..state import AccountState, VerifyState
 from .auth import backup_code_form, backup_toggle, code_step
 from .fields import Label, error_line, error_props, message_line, password_field, submit_button
-from .layout import notices
+from .layout import notices, sandbox_banner
+from .theme import themed
 from .verify import channel_select, phone_fields
 
 
@@ -178,6 +179,13 @@ def two_factor_section() -> rx.Component:
     )
 
 
+def _copy_codes() -> list[Any]:
+    """The codes on the page onto the clipboard, one a line: an event compiled into the page
+    (the same from the server would be a script to evaluate, which the CSP refuses)."""
+    codes = rx.Var.create(AccountState.new_backup_codes).to(list[str]).join("\n")
+    return [rx.set_clipboard(codes), AccountState.codes_were_copied]
+
+
 def backup_codes_section() -> rx.Component:
     """How many codes are left; a new set, shown once."""
     return _section(
@@ -214,7 +222,23 @@ def backup_codes_section() -> rx.Component:
                     rx.foreach(AccountState.new_backup_codes, lambda c: rx.el.li(rx.el.code(c))),
                     id="backup-codes",
                 ),
-                _action(t("I have saved them"), "hide-backup-codes", AccountState.hide_backup_codes),
+                rx.el.div(
+                    _action(t("Copy"), "copy-codes", _copy_codes()),
+                    _action(t("Download"), "download-codes", AccountState.download_backup_codes),
+                    _action(
+                        t("I have saved them"),
+                        "hide-backup-codes",
+                        AccountState.hide_backup_codes,
+                        class_name="primary",
+                    ),
+                    class_name="row wrap",
+                ),
+                rx.el.p(
+                    rx.cond(AccountState.codes_copied, rx.el.span(t("Copied. Keep them somewhere safe."))),
+                    id="codes-copied",
+                    class_name="muted",
+                    role="status",
+                ),
                 class_name="stack codes",
             ),
         ),
@@ -248,13 +272,7 @@ def sessions_section() -> rx.Component:
     """Where the account is signed in; sign out elsewhere or everywhere."""
     return _section(
         t("Active sessions"),
-        rx.el.ul(
-            rx.foreach(
-                AccountState.sessions,
-                lambda s: rx.el.li(f"{s['since']}, {s['where']} ", rx.el.strong(s["current"])),
-            ),
-            id="sessions",
-        ),
+        rx.el.ul(rx.foreach(AccountState.sessions, _session_item), id="sessions"),
         rx.el.div(
             _action(t("Sign out other sessions"), "sign-out-others", AccountState.sign_out_others),
             _action(t("Sign out everywhere"), "sign-out-everywhere", AccountState.open_panel("sign-out-all")),
@@ -289,6 +307,18 @@ def _sign_out_all_panel() -> rx.Component:
     )
 
 
+def _session_item(session: Any) -> rx.Component:
+    """ "Chrome on Linux", since when and from where, and whether it is this browser."""
+    return rx.el.li(
+        rx.el.div(
+            rx.el.span(session["device"], class_name="device-name"),
+            rx.el.span(session["since"], " · ", session["where"], class_name="device-meta"),
+            class_name="stack device",
+        ),
+        rx.cond(session["current"] != "", rx.el.span(session["current"], class_name="device-current")),
+    )
+
+
 def account_code_step() -> rx.Component:
     """The code step of an account change, in place of the sections' notices.
 
@@ -317,8 +347,8 @@ def account_code_step() -> rx.Component:
 
 
 def account_view() -> rx.Component:
-    """The whole account page body."""
-    return rx.el.div(
+    """The whole account page body; the sandbox hint with it."""
+    return themed(
         rx.el.div(
             rx.el.p(t("Signed in as"), " ", rx.el.strong(AccountState.username, id="account-username")),
             _action(t("Log out"), "logout", AccountState.logout),
@@ -334,5 +364,6 @@ def account_view() -> rx.Component:
         backup_codes_section(),
         devices_section(),
         sessions_section(),
-        class_name="stack",
+        sandbox_banner(),
+        class_name="stack potp-flow",
     )

@@ -11,7 +11,8 @@ from ..i18n import t, tn
 from ..routes import get_routes
 from ..state import LoginState, SignupState, VerifyState
 from .fields import error_line, error_props, field, password_field, submit_button
-from .layout import notices
+from .layout import notices, sandbox_banner
+from .theme import themed
 from .verify import channel_select, otp_form, phone_fields, phone_form
 
 
@@ -176,22 +177,30 @@ def signup_number_step() -> rx.Component:
 
 
 def login_flow() -> rx.Component:
-    """Password first, then the second factor where it is on."""
-    return rx.cond(
-        VerifyState.code_sent & (VerifyState.flow == "login"),
-        login_code_step(),
-        login_form(),
+    """Password first, then the second factor where it is on; the sandbox hint with it."""
+    return themed(
+        rx.cond(
+            VerifyState.code_sent & (VerifyState.flow == "login"),
+            login_code_step(),
+            login_form(),
+        ),
+        sandbox_banner(),
+        class_name="stack potp-flow",
     )
 
 
 def signup_flow() -> rx.Component:
-    """The account form, then the phone's code."""
-    return rx.cond(
-        VerifyState.flow == "signup",
+    """The account form, then the phone's code; the sandbox hint with it."""
+    return themed(
         rx.cond(
-            VerifyState.code_sent,
-            code_step(change_number=VerifyState.change_number),
-            signup_number_step(),
+            VerifyState.flow == "signup",
+            rx.cond(
+                VerifyState.code_sent,
+                code_step(change_number=VerifyState.change_number),
+                signup_number_step(),
+            ),
+            signup_form(),
         ),
-        signup_form(),
+        sandbox_banner(),
+        class_name="stack potp-flow",
     )

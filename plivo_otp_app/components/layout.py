@@ -10,21 +10,30 @@ from ..routes import get_routes
 from ..state import AccountState, AuthState, NavState, VerifyState
 from .fields import error_line, live_region, message_line
 from .language import language_switch
+from .theme import theme_switch, themed
 
 
 def sandbox_banner() -> rx.Component:
-    """Says plainly that no real SMS leaves the machine in sandbox mode."""
+    """Says plainly that no real SMS leaves the machine in sandbox mode.
+
+    Part of every flow component (not of the page shell), so a host page that mounts a flow
+    shows it too.
+    """
     before, after = t_around("Sandbox: no real SMS is sent. Codes appear in the {link}.")
-    return rx.cond(
-        VerifyState.sandbox,
-        rx.el.div(
-            before,
-            rx.el.a(t("sandbox outbox"), href=get_routes().sandbox, id="sandbox-link"),
-            after,
-            class_name="banner",
-            id="sandbox-banner",
-            role="status",
+    return rx.el.div(
+        rx.cond(
+            VerifyState.sandbox,
+            rx.el.div(
+                before,
+                rx.el.a(t("sandbox outbox"), href=get_routes().sandbox, id="sandbox-link"),
+                after,
+                class_name="banner",
+                id="sandbox-banner",
+                role="status",
+            ),
         ),
+        class_name="potp-sandbox-hint",
+        on_mount=AuthState.know_sandbox,
     )
 
 
@@ -67,11 +76,12 @@ def _nav_link(label: rx.Var[str], href: str, current: str, element_id: str) -> r
 
 
 def site_header(current: str = "") -> rx.Component:
-    """The product name (a link home) and `#site-nav`, the pages that fit the visitor.
+    """The product name (a link home), `#site-nav` (the pages that fit the visitor), the theme switch.
 
-    `NavState.signed_in` (the session, checked in the database on each page load) only
-    chooses the links: the pages behind them check the session again themselves. Log out
-    is the account page's own handler, a full-page move through the cookie route.
+    `NavState.signed_in` (the session, checked in the database when the header mounts, so on
+    a host's page too) only chooses the links: the pages behind them check the session again
+    themselves. Log out is the account page's own handler, a full-page move through the
+    cookie route; the account page has its own button, so the header leaves its one out there.
 
     Args:
         current: The route of the page showing the header; its link gets `aria-current="page"`.
@@ -84,13 +94,7 @@ def site_header(current: str = "") -> rx.Component:
                 NavState.signed_in,
                 rx.fragment(
                     _nav_link(t("Account"), routes.account, current, "nav-account"),
-                    rx.el.button(
-                        t("Log out"),
-                        id="nav-logout",
-                        type="button",
-                        class_name="site-nav-button",
-                        on_click=AccountState.logout,
-                    ),
+                    *([] if current == routes.account else [_nav_logout()]),
                 ),
                 rx.fragment(
                     _nav_link(t("Verify"), routes.verify, current, "nav-verify"),
@@ -102,24 +106,32 @@ def site_header(current: str = "") -> rx.Component:
             aria_label=t("Site"),
             class_name="site-nav",
         ),
+        theme_switch(),
         language_switch(),
         class_name="site-header",
+        on_mount=NavState.load,
+    )
+
+
+def _nav_logout() -> rx.Component:
+    return rx.el.button(
+        "Log out", id="nav-logout", type="button", class_name="site-nav-button", on_click=AccountState.logout
     )
 
 
 def page_shell(title: rx.Var[str] | str, *children: rx.Component, current: str = "") -> rx.Component:
-    """The site header, then a centred card with a heading, the sandbox banner, and why a flow
-    started over (`#notice`). `current` is the page's route (marked in the header's links)."""
-    return rx.fragment(
+    """The site header, then a centred card with a heading and why a flow started over
+    (`#notice`). `current` is the page's route (marked in the header's links)."""
+    return themed(
         site_header(current),
         rx.el.main(
             leave_page(),
-            sandbox_banner(),
             rx.el.section(
                 rx.el.h1(title), message_line(VerifyState.notice, "notice"), *children, class_name="card"
             ),
             class_name="page",
         ),
+        class_name="potp-shell",
     )
 
 

@@ -11,7 +11,8 @@ from ..config import get_settings
 from ..i18n import t
 from ..state import VerifyState
 from .fields import error_props, not_hydrated, submit_button
-from .layout import notices
+from .layout import notices, sandbox_banner
+from .theme import themed
 
 #: How long the number field waits after a key before it is formatted (and the search filters).
 TYPING_PAUSE_MS = 250
@@ -266,13 +267,14 @@ def verified_panel() -> rx.Component:
 
 
 def verification_flow() -> rx.Component:
-    """The whole flow: phone form, then code form, then success."""
-    return rx.el.div(
+    """The whole flow: phone form, then code form, then success; the sandbox hint with it."""
+    return themed(
         rx.cond(
             VerifyState.verified,
             verified_panel(),
             rx.cond(VerifyState.code_sent, otp_form(change_number=VerifyState.change_number), phone_form()),
         ),
         notices(),
-        class_name="stack",
+        sandbox_banner(),
+        class_name="stack potp-flow",
     )

@@ -12,7 +12,8 @@ from ..components.layout import checking_session
 from ..components.recovery import reset_password_flow
 from ..i18n import t
 from ..routes import get_routes
-from ..state import AccountState
+from ..state import AccountState, VerifyState
+from ..state.account import SIGNED_OUT_PARAMETER
 
 
 def _footer(text: rx.Var[str], link: rx.Var[str], href: str) -> rx.Component:
@@ -29,10 +30,21 @@ def signup() -> rx.Component:
     )
 
 
+def _signed_out() -> rx.Component:
+    """ "You are signed out." where a sign-out landed (`?signed_out=1`)."""
+    asked = rx.State.router.url.query_parameters.get(SIGNED_OUT_PARAMETER, "") == "1"
+    asked = asked & ~(VerifyState.code_sent & (VerifyState.flow == "login"))  # until the next login's code
+    return rx.cond(
+        asked,
+        rx.el.p(t("You are signed out."), id="signed-out", class_name="notice success-notice", role="status"),
+    )
+
+
 def login() -> rx.Component:
     """Password, then the SMS code where two-factor login is on."""
     return page_shell(
         t("Log in"),
+        _signed_out(),
         login_flow(),
         _footer(t("New here?"), t("Create an account"), get_routes().signup),
         current=get_routes().login,

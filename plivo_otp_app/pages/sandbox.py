@@ -9,12 +9,13 @@ from ..components import page_shell
 from ..i18n import t
 from ..routes import get_routes
 from ..state import SandboxState
+from ..state.sandbox import REFRESH_SECONDS
 
 
 #: The outbox's columns: each heading and the message field under it.
 def _columns() -> tuple[tuple[rx.Var[str], str], ...]:
     return (
-        (t("Time (UTC)"), "time"),
+        (t("Sent"), "time"),
         (t("Recipient"), "recipient"),
         (t("Channel"), "channel"),
         (t("Language"), "locale"),
@@ -30,8 +31,32 @@ def _cell(heading: rx.Var[str], key: str, value: rx.Var) -> rx.Component:
     return rx.el.td(value, class_name=key, custom_attrs={"data-label": heading})
 
 
+def _time_cell(heading: rx.Var[str], message: ObjectVar[dict[str, str]]) -> rx.Component:
+    """ "2 min ago", the exact UTC time in the `<time>` (and its tooltip)."""
+    when = message["time"]
+    return rx.el.td(
+        rx.el.time(message["ago"], date_time=when, title=when),
+        custom_attrs={"data-label": heading},
+    )
+
+
 def _message_row(message: ObjectVar[dict[str, str]]) -> rx.Component:
-    return rx.el.tr(*(_cell(heading, key, message[key]) for heading, key in _columns()))
+    return rx.el.tr(
+        *(
+            _time_cell(heading, message) if key == "time" else _cell(heading, key, message[key])
+            for heading, key in _columns()
+        )
+    )
+
+
+def _auto_refresh() -> rx.Component:
+    """Reloads the outbox every few seconds while the page is open (a hidden `rx.moment` ticking)."""
+    return rx.moment(
+        interval=REFRESH_SECONDS * 1000,
+        on_change=SandboxState.refresh,
+        class_name="potp-tick",
+        aria_hidden="true",
+    )
 
 
 def _outbox() -> rx.Component:
@@ -58,6 +83,7 @@ def sandbox() -> rx.Component:
                 ),
                 rx.el.button(t("Refresh"), id="refresh-outbox", type="button", on_click=SandboxState.refresh),
                 _outbox(),
+                _auto_refresh(),
                 class_name="stack",
             ),
             rx.el.p(t("The sandbox is off: this deployment uses Plivo."), id="sandbox-off"),

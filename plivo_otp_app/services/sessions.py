@@ -18,10 +18,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Connection, insert, update
 from sqlmodel import Session, col, select
 
-from .. import log, messages
+from .. import log
 from ..config import Settings
 from ..db import session as db_session
 from ..db import transaction
+from ..devices import device_name
 from ..models import AuthSession, LoginTicket, TrustedDevice, User
 from ..tokens import hash_token, new_token
 from .verification import utcnow
@@ -305,19 +306,10 @@ class SessionService:
                 TrustedDevice(
                     user_id=user_id,
                     token_hash=hash_token(token),
-                    label=_device_label(user_agent),
+                    label=device_name(user_agent),
                     created_at=now,
                     expires_at=now + timedelta(days=self.settings.accounts.remember_device_days),
                 )
             )
             db.commit()
         return token
-
-
-def _device_label(user_agent: str) -> str:
-    """A short human name for a browser, from its user agent."""
-    browsers = ("Edg", "Firefox", "Chrome", "Safari")
-    systems = ("Windows", "Android", "iPhone", "iPad", "Mac OS X", "Linux")
-    browser = next((b for b in browsers if b in user_agent), messages.UNKNOWN_BROWSER)
-    system = next((s for s in systems if s in user_agent), "")
-    return messages.device_label("Edge" if browser == "Edg" else browser, system)

@@ -7,6 +7,7 @@ from .login import LoginState, SignupState
 from .nav import NavState
 from .recovery import RecoveryState
 from .sandbox import SandboxState
+from .theme import ThemeState
 from .verify import VerifyState
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "RecoveryState",
     "SandboxState",
     "SignupState",
+    "ThemeState",
     "VerifyState",
 ]

@@ -19,7 +19,15 @@ from typing import Any, TypeVar
 
 import reflex as rx
 
-from ..messages import DONE, THIS_BROWSER, say, signed_out_others
+from ..devices import device_name
+from ..messages import (
+    BACKUP_CODES_FILE,
+    DONE,
+    SESSION_SINCE,
+    THIS_BROWSER,
+    say,
+    signed_out_others,
+)
 from ..routes import get_routes
 from ..services import Services, Started, get_services
 from ..tokens import tokens_equal
@@ -63,6 +71,8 @@ class AccountState(AuthState):
     #: The field `error` is about (`OtpError.field`), marked invalid on the page.
     error_field: str = ""
     loading: bool = False
+    #: The new backup codes went to the clipboard (`#copy-codes`).
+    codes_copied: bool = False
 
     _backup_codes: list[str] = []
     _backup_codes_for: str = ""
@@ -107,8 +117,9 @@ class AccountState(AuthState):
         self.sessions = [
             {
                 "id": str(s.id),
-                "since": date_time(s.created_at),
-                "where": f"{s.ip} {s.user_agent[:60]}",
+                "device": device_name(s.user_agent),
+                "since": say(SESSION_SINCE).format(when=date_time(s.created_at)),
+                "where": s.ip,
                 "current": say(THIS_BROWSER) if s.current else "",
             }
             for s in sessions
@@ -244,7 +255,22 @@ class AccountState(AuthState):
         self._forget_backup_codes()
         self.message = ""
 
+    @rx.event
+    def codes_were_copied(self) -> None:
+        """`#copy-codes` put the codes on the clipboard (in the browser): say so."""
+        self.codes_copied = bool(self.new_backup_codes)
+
+    @rx.event
+    def download_backup_codes(self) -> Any:
+        """The codes just shown as a text file (`#download-codes`)."""
+        codes = self.new_backup_codes
+        if codes:
+            text = "\n".join([say(BACKUP_CODES_FILE).format(username=self.username), "", *codes, ""])
+            return rx.download(data=text, filename="backup-codes.txt", mime_type="text/plain")
+        return None
+
     def _forget_backup_codes(self) -> None:
+        self.codes_copied = False
         self._backup_codes = []
         self._backup_codes_for = ""
         self._backup_codes_until = 0.0
@@ -277,7 +303,7 @@ class AccountState(AuthState):
             return
         self.panel = ""
         if await self._act(lambda a, uid: a.sessions.end_all(uid)) is not None:
-            await attempt(self, self._sign_out)
+            await attempt(self, lambda: self._sign_out(signed_out_landing()))
             yield
 
     @rx.event
@@ -289,7 +315,7 @@ class AccountState(AuthState):
         yield
 
     async def _signed_out(self) -> bool:
-        await self._sign_out()
+        await self._sign_out(signed_out_landing())
         return True
 
     async def _start_code(
@@ -323,3 +349,12 @@ class AccountState(AuthState):
         if shown.signed_out:
             self.signed_in = False
         self.error, self.error_field = shown.error or shown.notice, shown.field
+
+
+def signed_out_landing() -> str:
+    """The login page, saying "You are signed out." (`#signed-out`)."""
+    return f"{get_routes().login}?{SIGNED_OUT_PARAMETER}=1"
+
+
+#: The query parameter that makes the login page confirm a sign-out.
+SIGNED_OUT_PARAMETER = "signed_out"

@@ -48,6 +48,12 @@ class AuthState(rx.State):
         self.sandbox = get_settings().provider.is_sandbox
 
     @rx.event
+    def know_sandbox(self) -> None:
+        """When a flow component mounts (on a host's page too, which has no `arrive`): whether
+        codes go to the sandbox, for its hint."""
+        self.sandbox = get_settings().provider.is_sandbox
+
+    @rx.event
     def know_browser(self) -> None:
         """On a sign-in page: a socket that came without the browser cookie (the page was served
         elsewhere) moves the page once through the backend route that sets it, and back."""

@@ -18,7 +18,8 @@ from playwright.sync_api import Browser, Page, expect
 
 PASSWORD = "correct horse battery staple quietly"
 ACCOUNT = re.compile(r".*/account/?$")
-LOGIN = re.compile(r".*/login/?$")
+#: The login page, also as a sign-out lands on it ("You are signed out.").
+LOGIN = re.compile(r".*/login/?(\?signed_out=1)?$")
 _numbers = itertools.count(2700)
 
 

@@ -293,7 +293,7 @@ def test_verify_sign_up_and_sms_login_under_the_hosts_routes(host: Host, page: P
     # Verify a phone on the library's page, styled by the stylesheet the package brought.
     page.goto(f"{url}/auth/verify")
     _ready(page, "send-otp")
-    assert page.evaluate("getComputedStyle(document.querySelector('.card')).maxWidth") == "448px"
+    assert page.evaluate("getComputedStyle(document.querySelector('.card')).maxWidth") == "432px"
     page.fill("#phone", "(415) 555-2811")
     page.click("#send-otp")
     expect(page.locator("#otp")).to_be_visible()
@@ -324,7 +324,7 @@ def test_verify_sign_up_and_sms_login_under_the_hosts_routes(host: Host, page: P
     expect(page.locator("#two-factor-status")).to_have_text("on")
     page.click("#code-done")
     page.click("#logout")
-    page.wait_for_url(re.compile(r".*/auth/login/?$"))
+    page.wait_for_url(re.compile(r".*/auth/login/?\?signed_out=1$"))
 
     # The protected page again: log in with the password and the SMS code, and land back on it.
     page.goto(f"{url}/notes")

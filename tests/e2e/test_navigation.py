@@ -38,6 +38,9 @@ def test_signed_in_header_offers_account_and_log_out(app: Page, app_url: str):
     app.click("#nav-account")
     app.wait_for_url(ACCOUNT)
     expect(app.locator("#account-username")).to_have_text(username)
+    # The account page has its own log-out button; the header leaves its one out there.
+    assert _nav_ids(app) == ["nav-account"]
+    app.goto(app_url)
     app.click("#nav-logout")
     app.wait_for_url(LOGIN)
     assert "otp_session" not in {c["name"] for c in app.context.cookies()}
