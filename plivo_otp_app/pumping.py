@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import Connection, and_, bindparam, func, or_, select
+from sqlalchemy import Connection, and_, bindparam, case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -79,13 +79,21 @@ def _add(insert: Callable[[Any], Any]) -> Any:
 
 
 def _spend(insert: Callable[[Any], Any]) -> Any:
-    """Add a price to a budget row only while it stays within the cap; a row back means it did."""
+    """Add a price to each budget row of a send only while the row stays within its cap: the
+    rows returned are the budgets it went into (a row created at the price is within its cap,
+    which `_budget` checks first). One statement for all of a send's budgets."""
     statement = insert(_t).values(_VALUES)
+    cap = case(
+        (and_(_c.scope == "spend-hour", _c.key == "*"), bindparam("cap_hour")),
+        (_c.scope == "spend-hour", bindparam("cap_country_hour")),
+        (_c.key == "*", bindparam("cap_day")),
+        else_=bindparam("cap_country_day"),
+    )
     return statement.on_conflict_do_update(
         index_elements=[_c.scope, _c.key, _c.bucket],
         set_={"spent": _c.spent + statement.excluded.spent},
-        where=_c.spent + statement.excluded.spent <= bindparam("cap"),
-    ).returning(_c.spent)
+        where=_c.spent + statement.excluded.spent <= cap,
+    ).returning(_c.scope, _c.key)
 
 
 _ADD = {"postgresql": _add(postgresql.insert), "sqlite": _add(sqlite.insert)}
@@ -103,6 +111,15 @@ _COUNTS = (
     .where(_c.scope == bindparam("scope"), _c.bucket >= bindparam("since"))
     .group_by(_c.key)
 )
+
+
+#: Each budget's reason and the parameter of its cap in `_SPEND`.
+_CAPS = {
+    "budget-country-hour": "cap_country_hour",
+    "budget-country-day": "cap_country_day",
+    "budget-hour": "cap_hour",
+    "budget-day": "cap_day",
+}
 
 
 class Action(enum.StrEnum):
@@ -153,10 +170,22 @@ class Pumping:
             "block": settings.block_unverified,
             "country": settings.country_unverified,
         }
+        #: With every count at 0 the watch is off, and counts nothing either.
+        self._watching = any(self._thresholds.values())
 
-    def admit(self, phone: Phone, now: datetime, *, new_flow: bool, owner: bool) -> Admission:
+    def admit(
+        self,
+        phone: Phone,
+        now: datetime,
+        *,
+        new_flow: bool,
+        owner: bool,
+        then: Callable[[Connection], None] | None = None,
+    ) -> Admission:
         """Decide and count one send to `phone`: a first code of a flow (`new_flow`) or a resend;
-        `owner` for a code to an account's own verified phone.
+        `owner` for a code to an account's own verified phone. `then` is the caller's write that
+        goes with an admitted send (recording it): in the same transaction, so both commit or
+        neither does.
 
         Raises:
             SendRefused: A rule refused it (counted and logged; nothing of it was counted).
@@ -168,17 +197,24 @@ class Pumping:
         cost = round(self.settings.price(region) * MICROS)
         admission = Admission(
             region=region,
-            groups=groups(phone.e164, region) if new_flow else (),
+            groups=groups(phone.e164, region) if new_flow and self._watching else (),
             bucket=self._bucket(now),
             cost=cost,
             hour=now.replace(minute=0, second=0, microsecond=0),
             day=now.replace(hour=0, minute=0, second=0, microsecond=0),
         )
+        if not self._watching and not self._budgets(admission):  # every rule that counts is off
+            if then is not None:
+                with self._autocommit() as db:
+                    then(db)
+            return admission
         try:
             with self._transaction() as db:
-                decision = self._decide(db, phone, admission, now, enforce_watch=not owner)
+                decision = self._decide(db, phone, admission, now, enforce_watch=not owner and self._watching)
                 if decision.action is not Action.SEND:
                     raise _Refusal(decision)
+                if then is not None:
+                    then(db)
         except _Refusal as refusal:
             self._refused(refusal.decision, phone, now)
         return admission
@@ -198,6 +234,8 @@ class Pumping:
 
     def verified(self, e164: str, sent_at: datetime) -> None:
         """Count a flow's code as verified, in the bucket its send was counted in (best effort)."""
+        if not self._watching:
+            return
         try:
             region = phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or ""
             with self._autocommit() as db:
@@ -248,13 +286,22 @@ class Pumping:
         return SEND
 
     def _budget(self, db: Connection, admission: Admission) -> Decision:
-        """Spend the send's price in every budget, or refuse at the first that it would overrun."""
-        spend = _SPEND[db.dialect.name]
-        for reason, scope, key, bucket, limit in self._budgets(admission):
+        """Spend the send's price in every budget in one statement, or refuse naming the first
+        budget it would overrun (the caller's rollback then takes back what went in)."""
+        budgets = self._budgets(admission)
+        for reason, _scope, _key, _bucket, limit in budgets:
             if admission.cost > limit:
                 return Decision(Action.REFUSE, reason)
-            row = self._row(scope, key, bucket, spent=admission.cost)
-            if db.execute(spend, {**row, "cap": limit}).first() is None:
+        if not budgets:
+            return SEND
+        caps = dict.fromkeys(_CAPS.values(), 0) | {_CAPS[reason]: limit for reason, *_, limit in budgets}
+        rows = [
+            {**self._row(scope, key, bucket, spent=admission.cost), **caps}
+            for _, scope, key, bucket, _ in budgets
+        ]
+        went = {(row.scope, row.key) for row in db.execute(_SPEND[db.dialect.name], rows)}
+        for reason, scope, key, _bucket, _limit in budgets:
+            if (scope, key) not in went:
                 return Decision(Action.REFUSE, reason)
         return SEND
 

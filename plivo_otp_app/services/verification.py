@@ -132,8 +132,6 @@ class VerificationService:
         owner = _owner(purpose, user_id)
         self._ensure_not_locked(phone.e164, now, owner is not None)
         self.limits.check_send(phone, client_ip, owner)
-        admission = self.pumping.admit(phone, now, new_flow=True, owner=owner is not None)
-        log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip)
         record = {
             "id": str(uuid.uuid4()),
             "purpose": purpose,
@@ -148,14 +146,12 @@ class VerificationService:
             "next_send_at": now + timedelta(seconds=self._cooldown(1)),
             "verified_at": None,
         }
-        # Recorded before the paid send: a database that cannot take the row stops
-        # here, with no code sent.
-        try:
-            with self._autocommit() as db:
-                sql.reserve(db, record)
-        except Exception:
-            self.pumping.give_back(admission)
-            raise
+        # Recorded before the paid send, in the transaction that admits and counts it: a
+        # database that cannot take the row stops here, with no code sent and nothing counted.
+        admission = self.pumping.admit(
+            phone, now, new_flow=True, owner=owner is not None, then=lambda db: sql.reserve(db, record)
+        )
+        log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip)
         try:
             session_id = self._send(phone.e164, channel, owner is not None)
         except Exception as exc:

@@ -14,6 +14,7 @@ import pytest
 
 from plivo_otp_app import messages
 from plivo_otp_app.config import ConfigError, PumpingSettings, Settings, load_settings
+from plivo_otp_app.db import engine_for
 from plivo_otp_app.errors import SendRefused
 from plivo_otp_app.phone import Phone, normalise
 from plivo_otp_app.pumping import Admission, Pumping
@@ -241,3 +242,14 @@ def test_every_refusal_reads_the_same_and_answers_the_same():
 def test_bad_settings_name_their_variable(variable: str, value: str):
     with pytest.raises(ConfigError, match=variable):
         load_settings({variable: value})
+
+
+def test_rules_switched_off_refuse_nothing_and_count_nothing(db_url: str):
+    off = {"range_unverified": 0, "block_unverified": 0, "country_unverified": 0}
+    budgets = {"hourly_budget": 0, "daily_budget": 0, "country_hourly_budget": 0, "country_daily_budget": 0}
+    pumping = policy(db_url, **off, **budgets)
+    for number in range(50):
+        pumping.verified(in_range(0, number).e164, T0)
+        admit(pumping, in_range(0, number))
+    with engine_for(db_url).connect() as db:
+        assert db.exec_driver_sql("SELECT count(*) FROM otp_send_tally").scalar() == 0
