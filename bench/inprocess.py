@@ -27,6 +27,8 @@ from sqlmodel import SQLModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pumping import OFF as PUMPING_OFF  # the baseline: bench/pumping.py prices the defences
+
 from plivo_otp_app.config import load_settings
 from plivo_otp_app.db import engine_for
 from plivo_otp_app.phone import normalise
@@ -94,7 +96,7 @@ def _service(windows: str) -> VerificationService:
     """The real service on a fresh SQLite file, every rate limit set to `windows`."""
     url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
     SQLModel.metadata.create_all(engine_for(url))
-    settings = load_settings(dict.fromkeys(UNLIMITED, windows))
+    settings = load_settings({**dict.fromkeys(UNLIMITED, windows), **PUMPING_OFF})
     return VerificationService(settings, InstantProvider(), RateLimits(settings), db_url=url)
 
 

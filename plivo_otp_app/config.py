@@ -1,6 +1,6 @@
-"""The settings, in five groups, each field with its one default; read from the environment or built in code.
+"""The settings, in six groups, each field with its one default; read from the environment or built in code.
 
-`Settings(provider, otp, limits, accounts, infra)`: every group is a frozen
+`Settings(provider, otp, limits, accounts, infra, pumping)`: every group is a frozen
 dataclass whose fields carry their default and the environment variable they are
 read from (see `environ`), so `Settings()` is the demo's defaults and a host app
 writes `Settings(otp=OtpPolicy(default_country="GB"))`. `load_settings` reads the
@@ -20,6 +20,7 @@ import dataclasses
 import functools
 import importlib.util
 import ipaddress
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ __all__ = [
     "OtpPolicy",
     "PlivoSettings",
     "ProviderSettings",
+    "PumpingSettings",
     "SandboxSettings",
     "Settings",
     "configure",
@@ -121,6 +123,64 @@ def _networks(name: str, raw: str) -> tuple[Network, ...]:
     except ValueError:
         message = f"{name} must be addresses or networks such as '10.0.0.0/8,::1', got {raw!r}"
         raise ConfigError(message) from None
+
+
+#: Destinations off unless `PUMPING_ALLOW_HIGH_RISK` names them: the countries Twilio lists as
+#: "known for having high risk of fraudulent activity" for messaging (its error 30649 page:
+#: Bangladesh, Israel, Nigeria, Pakistan, Palestinian Territories, Sri Lanka, Azerbaijan,
+#: Tajikistan, Oman, Tunisia, Algeria).
+HIGH_RISK_COUNTRIES = frozenset({"BD", "IL", "NG", "PK", "PS", "LK", "AZ", "TJ", "OM", "TN", "DZ"})
+
+
+def _price_list(name: str, raw: str) -> tuple[tuple[str, float], ...]:
+    """`US=0.0079,GB=0.04`: a price per country, in the budget's currency."""
+    pairs: list[tuple[str, float]] = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        code, _, value = part.partition("=")
+        try:
+            pairs.append((code.strip().upper(), float(value)))
+        except ValueError:
+            raise ConfigError(
+                f"{name} must be COUNTRY=price pairs such as 'US=0.0079,GB=0.04', got {raw!r}"
+            ) from None
+    return tuple(sorted(pairs))
+
+
+def _caps_list(name: str, raw: str) -> tuple[tuple[str, float, float], ...]:
+    """`US=10/50,GB=2/10`: a country's own hourly/daily spend caps."""
+    caps: list[tuple[str, float, float]] = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        code, _, value = part.partition("=")
+        hourly, _, daily = value.partition("/")
+        try:
+            caps.append((code.strip().upper(), float(hourly), float(daily)))
+        except ValueError:
+            raise ConfigError(
+                f"{name} must be COUNTRY=hourly/daily caps such as 'US=10/50', got {raw!r}"
+            ) from None
+    return tuple(sorted(caps))
+
+
+def _amount(name: str, value: float) -> None:
+    if math.isnan(value) or not 0 <= value <= 1_000_000:
+        raise ConfigError(f"{name} must be amounts between 0 and 1000000, got {value!r}")
+
+
+def _prices(name: str, pairs: tuple[tuple[str, float], ...]) -> None:
+    for code, price in pairs:
+        _country(name, code)
+        _amount(name, price)
+
+
+def _caps(name: str, caps: tuple[tuple[str, float, float], ...]) -> None:
+    for code, hourly, daily in caps:
+        _country(name, code)
+        _amount(name, hourly)
+        _amount(name, daily)
 
 
 def _log_level(name: str, level: str) -> None:
@@ -252,6 +312,52 @@ class InfraSettings(Checked):
 
 
 @dataclass(frozen=True)
+class PumpingSettings(Checked):
+    """The SMS-pumping and cost policy (`pumping.py`): the conversion watch, the spend budget
+    and the high-risk countries. A count or cap of 0 turns its rule off."""
+
+    #: The conversion watch's sliding window.
+    window_minutes: int = _int("PUMPING_WINDOW_MINUTES", 60, 12, 1440)
+    #: Verified share of a group's sends below which its unverified sends count against it.
+    min_conversion: float = _float("PUMPING_MIN_CONVERSION", 0.2, 0, 1)
+    #: Unverified sends in the window at which a range (E.164 minus 4 digits) with low
+    #: conversion gets no more codes; likewise a block (minus 6 digits) and a country.
+    range_unverified: int = _int("PUMPING_RANGE_UNVERIFIED", 5, 0, 1_000_000)
+    block_unverified: int = _int("PUMPING_BLOCK_UNVERIFIED", 10, 0, 1_000_000)
+    country_unverified: int = _int("PUMPING_COUNTRY_UNVERIFIED", 50, 0, 1_000_000)
+    #: Estimated price of one send by country (`US=0.0079,GB=0.04`), else the default price.
+    prices: tuple[tuple[str, float], ...] = var("PUMPING_PRICES", (), _price_list, _prices)
+    default_price: float = var("PUMPING_DEFAULT_PRICE", 0.05, as_float, _amount)
+    #: Estimated spend per clock hour and day (UTC), over all countries and per country.
+    hourly_budget: float = var("PUMPING_HOURLY_BUDGET", 25.0, as_float, _amount)
+    daily_budget: float = var("PUMPING_DAILY_BUDGET", 150.0, as_float, _amount)
+    country_hourly_budget: float = var("PUMPING_COUNTRY_HOURLY_BUDGET", 5.0, as_float, _amount)
+    country_daily_budget: float = var("PUMPING_COUNTRY_DAILY_BUDGET", 25.0, as_float, _amount)
+    #: A country's own hourly/daily caps in place of the two above (`US=10/50`).
+    country_budgets: tuple[tuple[str, float, float], ...] = var(
+        "PUMPING_COUNTRY_BUDGETS", (), _caps_list, _caps
+    )
+    #: Destinations that get no code unless allowed below.
+    high_risk_countries: frozenset[str] = var(
+        "PUMPING_HIGH_RISK_COUNTRIES", HIGH_RISK_COUNTRIES, _country_list, _countries
+    )
+    allow_high_risk: frozenset[str] = var(
+        "PUMPING_ALLOW_HIGH_RISK", frozenset[str](), _country_list, _countries
+    )
+
+    def price(self, region: str) -> float:
+        """The estimated price of one send to `region`."""
+        return dict(self.prices).get(region, self.default_price)
+
+    def country_caps(self, region: str) -> tuple[float, float]:
+        """`region`'s hourly and daily spend caps."""
+        for code, hourly, daily in self.country_budgets:
+            if code == region:
+                return hourly, daily
+        return self.country_hourly_budget, self.country_daily_budget
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the library reads, in groups; `Settings()` is the demo's defaults."""
 
@@ -260,6 +366,7 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     accounts: AccountSettings = field(default_factory=AccountSettings)
     infra: InfraSettings = field(default_factory=InfraSettings)
+    pumping: PumpingSettings = field(default_factory=PumpingSettings)
 
 
 def _refuse_real_credentials(plivo: PlivoSettings, sandbox: SandboxSettings) -> None:
@@ -314,6 +421,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         limits=load_group(LimitSettings, env),
         accounts=load_group(AccountSettings, env),
         infra=load_group(InfraSettings, env),
+        pumping=load_group(PumpingSettings, env),
     )
 
 

@@ -74,6 +74,25 @@ class RateLimited(OtpError):
         return messages.wait_message(self.scope, self.retry_after)
 
 
+class SendRefused(OtpError):
+    """The pumping and cost policy (`pumping.py`) refused a send: a high-risk country, a group
+    whose codes go unverified, or a spend budget used up.
+
+    One status, code and sentence for every `reason`, so a refusal does not tell an attacker
+    which rule to tune against; the reason goes to the log and the refusal counts.
+    """
+
+    status = 429
+    code = "send_refused"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"send refused ({reason})")
+        self.reason = reason
+
+    def user_message(self) -> str:
+        return messages.say(messages.SEND_REFUSED)
+
+
 class CodeRejected(OtpError):
     """The code was wrong; `attempts_left` more tries remain."""
 

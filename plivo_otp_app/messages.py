@@ -112,6 +112,9 @@ OUTAGE = "The service is temporarily unavailable. Please try again in a minute."
 GENERIC = "Something went wrong. Please try again."
 PROVIDER_UNAVAILABLE = "We could not reach the SMS service. Please try again in a minute."
 PROVIDER_REJECTED = "We cannot send a code to this number. Please use another number."
+#: Every refusal of the pumping and cost policy (a high-risk country, a group whose codes go
+#: unverified, a spend budget used up): one sentence that does not say which rule tripped.
+SEND_REFUSED = "We cannot send a code to this number at the moment. Please try again later."
 CODE_REJECTED_ONE = "That code is not correct. {count} attempt left."
 CODE_REJECTED_MANY = "That code is not correct. {count} attempts left."
 CODE_EXPIRED = "This code has expired. Send a new code to continue."

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, String, Table, text
+from sqlalchemy import BigInteger, Column, Index, String, Table, text
 from sqlmodel import Field, SQLModel
 
 
@@ -196,6 +196,27 @@ class ProviderCode(SQLModel, table=True):
     expires_at: datetime
 
     __table_args__ = (Index("ix_otp_provider_code_phone_expires_at", "phone", "expires_at"),)
+
+
+class SendTally(SQLModel, table=True):
+    """Counts per group and time bucket for the pumping and cost policy (`pumping.py`).
+
+    One row per (scope, key, bucket start): the conversion watch's sends and verified
+    sends per number range, block and country (`scope` "range", "block", "country"; short
+    buckets summed over a sliding window), the estimated spend per clock hour and day,
+    globally (`key` "*") and per country (`scope` "spend-hour", "spend-day"), and the
+    refusals by reason ("refused") and by flagged group ("flagged"). Money is in
+    millionths of the price table's currency, so sums are exact.
+    """
+
+    __tablename__ = _table_name("otp_send_tally")
+
+    scope: str = Field(primary_key=True, max_length=12)
+    key: str = Field(primary_key=True, max_length=24)
+    bucket: datetime = Field(primary_key=True)
+    sends: int = 0
+    verified: int = 0
+    spent: int = Field(default=0, sa_type=BigInteger)
 
 
 #: The migrations' own version table (`plivo_otp_app.migrations`), declared here too: a host app's

@@ -26,7 +26,7 @@ for name in ("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN", "PLIVO_API_BASE_URL", "OTP_PRO
 os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
 
 import uvicorn  # noqa: E402
-from harness import free_port  # noqa: E402
+from harness import PUMPING_OFF, free_port  # noqa: E402
 from sqlalchemy import create_engine, make_url, text  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
@@ -173,18 +173,19 @@ def one_verify_application(settings: Settings) -> Settings:
 
 @pytest.fixture
 def make_settings() -> Callable[..., Settings]:
-    """Settings from env-style overrides, e.g. `make_settings(OTP_MAX_ATTEMPTS="3")`."""
+    """Settings from env-style overrides, e.g. `make_settings(OTP_MAX_ATTEMPTS="3")`, with the
+    pumping defences off unless a test names them."""
 
     def make(**env: str) -> Settings:
         defaults = {"RATE_LIMIT_STORAGE_URL": TEST_REDIS_URL} if TEST_REDIS_URL else {}
-        return load_settings({**defaults, **env})
+        return load_settings({**defaults, **PUMPING_OFF, **env})
 
     return make
 
 
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings]) -> Settings:
-    """The defaults, as a fresh deployment has them."""
+    """The defaults, as a fresh deployment has them (but for the pumping defences)."""
     return make_settings()
 
 

@@ -17,6 +17,19 @@ from pathlib import Path
 
 import httpx
 
+#: The pumping defences switched off (a count or cap of 0 is off): the suite sends many codes
+#: to one block that are never verified. `tests/integration/test_pumping.py` tests them, from
+#: the real defaults.
+PUMPING_OFF = {
+    "PUMPING_RANGE_UNVERIFIED": "0",
+    "PUMPING_BLOCK_UNVERIFIED": "0",
+    "PUMPING_COUNTRY_UNVERIFIED": "0",
+    "PUMPING_HOURLY_BUDGET": "0",
+    "PUMPING_DAILY_BUDGET": "0",
+    "PUMPING_COUNTRY_HOURLY_BUDGET": "0",
+    "PUMPING_COUNTRY_DAILY_BUDGET": "0",
+}
+
 
 def migrate(project: Path, env: dict[str, str]) -> None:
     """Create or upgrade the tables as a deployer does: the package's migrate command, run in

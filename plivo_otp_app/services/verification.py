@@ -47,6 +47,7 @@ from ..errors import (
 from ..models import User
 from ..phone import check_channel, check_country, mask, normalise
 from ..providers import Outcome, VerifyProvider
+from ..pumping import Admission, Pumping
 from ..ratelimit import RateLimits
 from ..translations import PLIVO_LOCALES, current_language
 from . import verification_sql as sql
@@ -111,10 +112,12 @@ class VerificationService:
         limits: RateLimits,
         db_url: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        pumping: Pumping | None = None,
     ) -> None:
         self.settings = settings
         self.provider = provider
         self.limits = limits
+        self.pumping = pumping or Pumping(settings.pumping, db_url)
         self._db_url = db_url
         self._now = clock
 
@@ -139,7 +142,6 @@ class VerificationService:
         owner = _owner(purpose, user_id)
         self._ensure_not_locked(phone.e164, now, owner is not None)
         self.limits.check_send(phone, client_ip, owner)
-        log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip)
         record = {
             "id": str(uuid.uuid4()),
             "purpose": purpose,
@@ -154,14 +156,17 @@ class VerificationService:
             "next_send_at": now + timedelta(seconds=self._cooldown(1)),
             "verified_at": None,
         }
-        # Recorded before the paid send: a database that cannot take the row stops
-        # here, with no code sent.
-        with self._autocommit() as db:
-            sql.reserve(db, record)
+        # Recorded before the paid send, in the transaction that admits and counts it: a
+        # database that cannot take the row stops here, with no code sent and nothing counted.
+        admission = self.pumping.admit(
+            phone, now, new_flow=True, owner=owner is not None, then=lambda db: sql.reserve(db, record)
+        )
+        log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip)
         try:
             session_id = self._send(phone.e164, channel, owner is not None)
-        except Exception:
+        except Exception as exc:
             self._discard(record["id"])
+            self._give_back_spend(admission, exc)
             raise
         self._settle_send(record, session_id)
         log.event("sent", phone=phone.masked, channel=channel, sends=1)
@@ -203,14 +208,18 @@ class VerificationService:
         if not claimed:
             raise RateLimited(self.settings.otp.resend_cooldown_seconds, "resend-cooldown")
         owner = _owner(record.purpose, record.user_id)
+        admission: Admission | None = None
         try:
             self.limits.check_send(phone, client_ip, owner)
+            admission = self.pumping.admit(phone, now, new_flow=False, owner=owner is not None)
             log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip, resend=True)
             session_id = self._send(record.phone, channel, owner is not None)
         except ProviderUnavailable:
-            raise  # a timeout may have delivered: the slot stays spent
-        except OtpError:
+            raise  # a timeout may have delivered: the slot and the spend stay spent
+        except OtpError as exc:
             self._give_back_resend(record)  # refused before anything was sent
+            if admission is not None:
+                self._give_back_spend(admission, exc)
             raise
         with self._autocommit() as db:
             record = sql.set_provider_session(db, record.id, session_id) or record
@@ -336,6 +345,7 @@ class VerificationService:
                 self._discard_used(record.id)
                 raise
             if verified:
+                self.pumping.verified(record.phone, record.created_at)
                 log.event("validate_ok", phone=masked, attempts=attempts)
                 return Checked(record.id, record.phone, masked, record.purpose, record.user_id)
             log.event("validate_failed", phone=masked, reason="already-used")
@@ -395,6 +405,14 @@ class VerificationService:
                 "send_failed", logging.WARNING, phone=mask(e164), channel=channel, error=type(exc).__name__
             )
             raise
+
+    def _give_back_spend(self, admission: Admission, exc: Exception) -> None:
+        """Give an admitted send back to the pumping policy when the provider surely sent nothing.
+
+        A provider that timed out may have delivered: that send stays counted and spent.
+        """
+        if not isinstance(exc, ProviderUnavailable):
+            self.pumping.give_back(admission)
 
     def _give_back_resend(self, record: Row[Any]) -> None:
         """Undo a claimed resend slot (its count, cooldown and channel) when nothing was sent."""

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import free_port, migrate, stop, wait_until_up
+from harness import PUMPING_OFF, free_port, migrate, stop, wait_until_up
 from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +50,8 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         "RATE_LIMIT_SEND_PER_NUMBER": "50/hour",
         "RATE_LIMIT_SEND_PER_ACCOUNT": "50/hour",  # login and 2FA codes, per account
         "OTP_LOCKOUT_AFTER": "3",
+        # Nor may the pumping defences refuse the suite's many unverified codes to one block.
+        **PUMPING_OFF,
         # The production build runs the sandbox only when told to.
         "OTP_PROVIDER": "sandbox",
     }

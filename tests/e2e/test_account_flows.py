@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import ROOT, START_TIMEOUT
-from harness import free_port, migrate, stop, wait_until_up
+from harness import PUMPING_OFF, free_port, migrate, stop, wait_until_up
 from playwright.sync_api import Browser, Page, expect
 
 PASSWORD = "correct horse battery staple quietly"
@@ -489,6 +489,7 @@ def test_a_restart_of_the_server_is_explained_and_a_code_from_before_harms_nothi
         "REFLEX_CORS_ALLOWED_ORIGINS": url,
         "RATE_LIMIT_SEND_PER_IP": "1000/hour",
         "RATE_LIMIT_SEND_PER_PREFIX": "1000/hour",
+        **PUMPING_OFF,
     }
     for name in ("PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN", "PLIVO_API_BASE_URL"):
         env.pop(name, None)

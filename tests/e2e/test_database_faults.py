@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from harness import free_port, migrate, stop, wait_until_up
+from harness import PUMPING_OFF, free_port, migrate, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 REFLEX = str(ROOT / ".venv" / "bin" / "reflex")
@@ -71,6 +71,7 @@ class Server:
             "OTP_PROVIDER": "sandbox",
             "RATE_LIMIT_SEND_PER_IP": "1000/hour",
             "RATE_LIMIT_SEND_PER_PREFIX": "1000/hour",
+            **PUMPING_OFF,
             "RATE_LIMIT_SEND_PER_NUMBER": "1000/hour",
         }
         migrate(project, self.env)

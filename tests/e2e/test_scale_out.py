@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
-from harness import free_port, migrate, stop, wait_until_up
+from harness import PUMPING_OFF, free_port, migrate, stop, wait_until_up
 from playwright.sync_api import Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +62,7 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         "PLIVO_API_BASE_URL": sandbox_url,
         "RATE_LIMIT_SEND_PER_IP": "1000/hour",
         "RATE_LIMIT_SEND_PER_PREFIX": "1000/hour",
+        **PUMPING_OFF,
         "RATE_LIMIT_SEND_PER_NUMBER": "5/hour",
     }
     reflex = str(ROOT / ".venv" / "bin" / "reflex")

@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from harness import free_port, migrate, stop, wait_until_up
+from harness import PUMPING_OFF, free_port, migrate, stop, wait_until_up
 from playwright.sync_api import Page, expect
 from test_account_flows import ACCOUNT, PASSWORD, _code
 
@@ -71,6 +71,7 @@ def split(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, 
         "REFLEX_CORS_ALLOWED_ORIGINS": site,
         "RATE_LIMIT_SEND_PER_IP": "1000/hour",
         "RATE_LIMIT_SEND_PER_PREFIX": "1000/hour",
+        **PUMPING_OFF,
         # The production build (export included) runs the sandbox only when told to.
         "OTP_PROVIDER": "sandbox",
     }

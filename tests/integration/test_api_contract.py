@@ -122,6 +122,7 @@ def test_every_error_path_has_a_code_and_a_message_and_the_codes_are_the_documen
     seen.check(post("/api/otp/send", {"recipient": "12345"}), "invalid_phone")
     seen.check(post("/api/otp/send", {"recipient": "+12025550100"}), "provider_rejected")
     seen.check(post("/api/otp/send", {"recipient": "+12025550103"}), "provider_unavailable")
+    seen.check(post("/api/otp/send", {"recipient": "+994501234567"}), "send_refused")  # high-risk: AZ
     first = post("/api/otp/send", {"recipient": "+14155550123"})
     assert first.status_code == 200, first.text
     session_uuid = first.json()["session_uuid"]

@@ -1,0 +1,381 @@
+"""The SMS-pumping and cost policy: whether a send may go, decided once, before the provider is paid.
+
+Three rules, all on by default, each configurable in `PumpingSettings` (`PUMPING_*`):
+
+- **country policy**: the high-risk destinations get no code unless the operator allows them;
+- **conversion watch**: per number range (E.164 without its last 4 digits), block (without
+  its last 6) and country, the sends and the verified sends of a sliding window. A group
+  with at least N unverified sends whose verified share is below the threshold gets no new
+  codes until the window forgets them. Codes already sent can still be checked (a check
+  never asks here). Codes to an account's own verified phone are counted but never refused
+  by the watch: strangers pumping the owner's range must not stop the owner's login;
+- **spend budget**: each send's estimated price (per country, else a default) held against
+  hourly and daily caps (UTC clock hours and days), over all countries and per country.
+
+`admit` makes the decision and its counting one transaction. The watch's rows of the send's
+groups are written first, so concurrent sends to one group wait for each other and each
+reads the counts of those before it (row locks on PostgreSQL; SQLite has one writer). Each
+budget is a conditional upsert (`spent + price <= cap`) whose returned row decides, so
+parallel sends overshoot no cap, however many workers share the database. A refusal rolls
+all of it back and is then counted by reason (and by group, for the watch) and logged.
+
+A decision is an `Action` with its reason: `refuse` today; a `challenge` (proof of work
+before the send) can take the same reasons later without changing the callers' seam.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import phonenumbers
+from sqlalchemy import Connection, and_, bindparam, case, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import log
+from .config import PumpingSettings
+from .db import autocommit, transaction
+from .errors import SendRefused
+from .models import SendTally
+from .phone import Phone, mask
+
+#: Money is counted in millionths of the price table's currency, so sums and caps are exact.
+MICROS = 1_000_000
+#: The watch's window is summed from this many buckets (the newest one still filling).
+BUCKETS_PER_WINDOW = 12
+#: The watched groups of a number, narrowest first: the reason names the first that trips.
+WIDTHS = ("range", "block", "country")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_t = SendTally.__table__  # type: ignore[attr-defined]
+_c = _t.c
+_VALUES = {
+    "scope": bindparam("scope"),
+    "key": bindparam("key"),
+    "bucket": bindparam("bucket"),
+    "sends": bindparam("sends"),
+    "verified": bindparam("verified"),
+    "spent": bindparam("spent"),
+}
+
+
+def _add(insert: Callable[[Any], Any]) -> Any:
+    """Add to a row's counts, creating it at those counts."""
+    statement = insert(_t).values(_VALUES)
+    return statement.on_conflict_do_update(
+        index_elements=[_c.scope, _c.key, _c.bucket],
+        set_={
+            "sends": _c.sends + statement.excluded.sends,
+            "verified": _c.verified + statement.excluded.verified,
+            "spent": _c.spent + statement.excluded.spent,
+        },
+    )
+
+
+def _spend(insert: Callable[[Any], Any]) -> Any:
+    """Add a price to each budget row of a send only while the row stays within its cap: the
+    rows returned are the budgets it went into (a row created at the price is within its cap,
+    which `_budget` checks first). One statement for all of a send's budgets."""
+    statement = insert(_t).values(_VALUES)
+    cap = case(
+        (and_(_c.scope == "spend-hour", _c.key == "*"), bindparam("cap_hour")),
+        (_c.scope == "spend-hour", bindparam("cap_country_hour")),
+        (_c.key == "*", bindparam("cap_day")),
+        else_=bindparam("cap_country_day"),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[_c.scope, _c.key, _c.bucket],
+        set_={"spent": _c.spent + statement.excluded.spent},
+        where=_c.spent + statement.excluded.spent <= cap,
+    ).returning(_c.scope, _c.key)
+
+
+_ADD = {"postgresql": _add(postgresql.insert), "sqlite": _add(sqlite.insert)}
+_SPEND = {"postgresql": _spend(postgresql.insert), "sqlite": _spend(sqlite.insert)}
+_WINDOW = (
+    select(_c.scope, func.sum(_c.sends).label("sends"), func.sum(_c.verified).label("verified"))
+    .where(
+        or_(*(and_(_c.scope == width, _c.key == bindparam(f"k_{width}")) for width in WIDTHS)),
+        _c.bucket >= bindparam("since"),
+    )
+    .group_by(_c.scope)
+)
+_COUNTS = (
+    select(_c.key, func.sum(_c.sends).label("sends"))
+    .where(_c.scope == bindparam("scope"), _c.bucket >= bindparam("since"))
+    .group_by(_c.key)
+)
+
+
+#: Each budget's reason and the parameter of its cap in `_SPEND`.
+_CAPS = {
+    "budget-country-hour": "cap_country_hour",
+    "budget-country-day": "cap_country_day",
+    "budget-hour": "cap_hour",
+    "budget-day": "cap_day",
+}
+
+
+class Action(enum.StrEnum):
+    """What the policy decides for one send."""
+
+    SEND = "send"
+    REFUSE = "refuse"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An action and the rule behind it (empty for a send)."""
+
+    action: Action
+    reason: str = ""
+
+
+SEND = Decision(Action.SEND)
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What one admitted send was counted as: given back whole when nothing was sent."""
+
+    region: str
+    #: The watch's groups the send counted in (none for a resend: the watch counts flows).
+    groups: tuple[tuple[str, str], ...]
+    bucket: datetime
+    cost: int
+    hour: datetime
+    day: datetime
+
+
+def groups(e164: str, region: str) -> tuple[tuple[str, str], ...]:
+    """The watched groups of a number: its range, block and country."""
+    return (("range", e164[:-4]), ("block", e164[:-6]), ("country", region))
+
+
+class Pumping:
+    """The pumping and cost policy of one deployment, counting in its database."""
+
+    def __init__(self, settings: PumpingSettings, db_url: str | None = None) -> None:
+        self.settings = settings
+        self._db_url = db_url
+        self._bucket_seconds = settings.window_minutes * 60 // BUCKETS_PER_WINDOW
+        self._thresholds = {
+            "range": settings.range_unverified,
+            "block": settings.block_unverified,
+            "country": settings.country_unverified,
+        }
+        #: With every count at 0 the watch is off, and counts nothing either.
+        self._watching = any(self._thresholds.values())
+
+    def admit(
+        self,
+        phone: Phone,
+        now: datetime,
+        *,
+        new_flow: bool,
+        owner: bool,
+        then: Callable[[Connection], None] | None = None,
+    ) -> Admission:
+        """Decide and count one send to `phone`: a first code of a flow (`new_flow`) or a resend;
+        `owner` for a code to an account's own verified phone. `then` is the caller's write that
+        goes with an admitted send (recording it): in the same transaction, so both commit or
+        neither does.
+
+        Raises:
+            SendRefused: A rule refused it (counted and logged; nothing of it was counted).
+            SQLAlchemyError: The database failed (the caller answers 503).
+        """
+        region = phone.region
+        if region in self.settings.high_risk_countries and region not in self.settings.allow_high_risk:
+            self._refused(Decision(Action.REFUSE, "country-high-risk"), phone, now)
+        cost = round(self.settings.price(region) * MICROS)
+        admission = Admission(
+            region=region,
+            groups=groups(phone.e164, region) if new_flow and self._watching else (),
+            bucket=self._bucket(now),
+            cost=cost,
+            hour=now.replace(minute=0, second=0, microsecond=0),
+            day=now.replace(hour=0, minute=0, second=0, microsecond=0),
+        )
+        if not self._watching and not self._budgets(admission):  # every rule that counts is off
+            if then is not None:
+                with self._autocommit() as db:
+                    then(db)
+            return admission
+        try:
+            with self._transaction() as db:
+                decision = self._decide(db, phone, admission, now, enforce_watch=not owner and self._watching)
+                if decision.action is not Action.SEND:
+                    raise _Refusal(decision)
+                if then is not None:
+                    then(db)
+        except _Refusal as refusal:
+            self._refused(refusal.decision, phone, now)
+        return admission
+
+    def give_back(self, admission: Admission) -> None:
+        """Undo an admitted send that the provider did not make (best effort: logged if it fails)."""
+        try:
+            with self._autocommit() as db:
+                add = _ADD[db.dialect.name]
+                rows = [self._row(scope, key, admission.bucket, sends=-1) for scope, key in admission.groups]
+                for _reason, scope, key, bucket, _limit in self._budgets(admission):
+                    rows.append(self._row(scope, key, bucket, spent=-admission.cost))
+                if rows:
+                    db.execute(add, rows)
+        except SQLAlchemyError as exc:
+            log.event("give_back_failed", logging.WARNING, error=type(exc).__name__)
+
+    def verified(self, e164: str, sent_at: datetime) -> None:
+        """Count a flow's code as verified, in the bucket its send was counted in (best effort)."""
+        if not self._watching:
+            return
+        try:
+            region = phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or ""
+            with self._autocommit() as db:
+                bucket = self._bucket(sent_at)
+                rows = [self._row(scope, key, bucket, verified=1) for scope, key in groups(e164, region)]
+                db.execute(_ADD[db.dialect.name], rows)
+        except (SQLAlchemyError, phonenumbers.NumberParseException) as exc:
+            log.event("tally_failed", logging.WARNING, error=type(exc).__name__)
+
+    def refusals(self, since: datetime) -> dict[str, int]:
+        """Refused sends by reason since `since` (to the hour)."""
+        return self._counts("refused", since)
+
+    def flagged(self, since: datetime) -> dict[str, int]:
+        """Refused sends by flagged group (`block:+14155`, ...) since `since` (to the hour)."""
+        return self._counts("flagged", since)
+
+    def _decide(
+        self, db: Connection, phone: Phone, admission: Admission, now: datetime, *, enforce_watch: bool
+    ) -> Decision:
+        dialect = db.dialect.name
+        if admission.groups:
+            rows = [self._row(scope, key, admission.bucket, sends=1) for scope, key in admission.groups]
+            db.execute(_ADD[dialect], rows)
+        if enforce_watch:
+            decision = self._watch(db, phone, now, counted=bool(admission.groups))
+            if decision.action is not Action.SEND:
+                return decision
+        return self._budget(db, admission)
+
+    def _watch(self, db: Connection, phone: Phone, now: datetime, *, counted: bool) -> Decision:
+        """Refuse a send to a group with too many unverified sends and too low a conversion."""
+        keys = {f"k_{scope}": key for scope, key in groups(phone.e164, phone.region)}
+        since = self._bucket(now) - timedelta(seconds=self._bucket_seconds * (BUCKETS_PER_WINDOW - 1))
+        found = db.execute(_WINDOW, {**keys, "since": since})
+        totals = {row.scope: (row.sends, row.verified) for row in found}
+        for width in WIDTHS:
+            threshold = self._thresholds[width]
+            sends, verified = totals.get(width, (0, 0))
+            before = int(sends or 0) - (1 if counted else 0)  # the sends before this one
+            verified = int(verified or 0)
+            if (
+                threshold
+                and before - verified >= threshold
+                and verified < self.settings.min_conversion * before
+            ):
+                return Decision(Action.REFUSE, f"watch-{width}")
+        return SEND
+
+    def _budget(self, db: Connection, admission: Admission) -> Decision:
+        """Spend the send's price in every budget in one statement, or refuse naming the first
+        budget it would overrun (the caller's rollback then takes back what went in)."""
+        budgets = self._budgets(admission)
+        for reason, _scope, _key, _bucket, limit in budgets:
+            if admission.cost > limit:
+                return Decision(Action.REFUSE, reason)
+        if not budgets:
+            return SEND
+        caps = dict.fromkeys(_CAPS.values(), 0) | {_CAPS[reason]: limit for reason, *_, limit in budgets}
+        rows = [
+            {**self._row(scope, key, bucket, spent=admission.cost), **caps}
+            for _, scope, key, bucket, _ in budgets
+        ]
+        went = {(row.scope, row.key) for row in db.execute(_SPEND[db.dialect.name], rows)}
+        for reason, scope, key, _bucket, _limit in budgets:
+            if (scope, key) not in went:
+                return Decision(Action.REFUSE, reason)
+        return SEND
+
+    def _budgets(self, admission: Admission) -> list[tuple[str, str, str, datetime, int]]:
+        """The caps a send spends in, as (reason, scope, key, bucket, cap in micros); a cap of 0 is off.
+
+        A country's before the global ones, so every lock a send takes comes in the same order.
+        """
+        country_hourly, country_daily = self.settings.country_caps(admission.region)
+        budgets = (
+            ("budget-country-hour", "spend-hour", admission.region, admission.hour, country_hourly),
+            ("budget-country-day", "spend-day", admission.region, admission.day, country_daily),
+            ("budget-hour", "spend-hour", "*", admission.hour, self.settings.hourly_budget),
+            ("budget-day", "spend-day", "*", admission.day, self.settings.daily_budget),
+        )
+        return [(r, scope, key, bucket, round(cap * MICROS)) for r, scope, key, bucket, cap in budgets if cap]
+
+    def _refused(self, decision: Decision, phone: Phone, now: datetime) -> None:
+        """Count and log a refusal, then raise it."""
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        width = decision.reason.removeprefix("watch-")
+        rows = [self._row("refused", decision.reason, hour, sends=1)]
+        if width in WIDTHS:
+            key = dict(groups(phone.e164, phone.region))[width]
+            rows.append(self._row("flagged", f"{width}:{key}", hour, sends=1))
+        try:
+            with self._autocommit() as db:
+                db.execute(_ADD[db.dialect.name], rows)
+        except SQLAlchemyError as exc:
+            log.event("tally_failed", logging.WARNING, error=type(exc).__name__)
+        # The range would complete the masked number; the log names the block and country only.
+        log.event(
+            "send_refused",
+            logging.WARNING,
+            reason=decision.reason,
+            phone=mask(phone.e164),
+            country=phone.region,
+            block=phone.e164[:-6] if width == "block" else None,
+        )
+        raise SendRefused(decision.reason)
+
+    def _counts(self, scope: str, since: datetime) -> dict[str, int]:
+        hour = since.replace(minute=0, second=0, microsecond=0)
+        with self._autocommit() as db:
+            return {row.key: int(row.sends) for row in db.execute(_COUNTS, {"scope": scope, "since": hour})}
+
+    def _bucket(self, moment: datetime) -> datetime:
+        """The start of the watch bucket `moment` falls in."""
+        seconds = int((moment - _EPOCH).total_seconds())
+        return _EPOCH + timedelta(seconds=seconds - seconds % self._bucket_seconds)
+
+    @staticmethod
+    def _row(
+        scope: str, key: str, bucket: datetime, sends: int = 0, verified: int = 0, spent: int = 0
+    ) -> dict:
+        return {
+            "scope": scope,
+            "key": key,
+            "bucket": bucket,
+            "sends": sends,
+            "verified": verified,
+            "spent": spent,
+        }
+
+    def _transaction(self) -> AbstractContextManager[Connection]:
+        return transaction(self._db_url)
+
+    def _autocommit(self) -> AbstractContextManager[Connection]:
+        return autocommit(self._db_url)
+
+
+class _Refusal(Exception):
+    """Rolls the admission's transaction back, carrying the decision out of it."""
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(decision.reason)
+        self.decision = decision
