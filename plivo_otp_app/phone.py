@@ -19,6 +19,7 @@ from phonenumbers import AsYouTypeFormatter, PhoneNumberFormat, PhoneNumberType
 
 from . import messages
 from .errors import InvalidInput, InvalidPhone
+from .translations import DEFAULT, current_language, direction, territory_names
 
 #: Longest input accepted before any parsing (formatting characters included).
 MAX_INPUT_LENGTH = 40
@@ -129,9 +130,16 @@ def mask(e164: str) -> str:
     return f"+{number.country_code}" + "*" * max(0, len(national) - 4) + national[-4:]
 
 
-def country_name(region: str) -> str:
-    """English name of a region, or the code itself."""
-    return _country_names().get(region, region)
+def country_name(region: str, language: str | None = None) -> str:
+    """A region's name in `language` (default: the current one; Babel's for other languages
+    than English), else its English name, else the code itself."""
+    english = _country_names().get(region, region)
+    if english == region:  # the geocoder has no name for a few (AC, TA, XK, ...): CLDR's
+        english = territory_names(DEFAULT).get(region, region)
+    language = language or current_language()
+    if language == DEFAULT:
+        return english
+    return territory_names(language).get(region, english)
 
 
 @functools.cache
@@ -142,11 +150,23 @@ def _country_names() -> dict[str, str]:
     return json.loads(text)
 
 
+def country_options(
+    allowed: frozenset[str] = frozenset(), language: str | None = None
+) -> list[tuple[str, str]]:
+    """(code, "Name (+cc)") pairs for the country selector in `language` (default: the
+    current one), sorted by name."""
+    return _country_options(allowed, language or current_language())
+
+
 @functools.cache
-def country_options(allowed: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
-    """(code, "Name (+cc)") pairs for the country selector, sorted by name."""
+def _country_options(allowed: frozenset[str], language: str) -> list[tuple[str, str]]:
     regions = allowed or phonenumbers.SUPPORTED_REGIONS
-    options = [(r, f"{country_name(r)} (+{phonenumbers.country_code_for_region(r)})") for r in regions]
+    # The dialing code reads left to right inside a right-to-left name (an LTR isolate).
+    code = "\u2066+{}\u2069" if direction(language) == "rtl" else "+{}"
+    options = [
+        (r, f"{country_name(r, language)} ({code.format(phonenumbers.country_code_for_region(r))})")
+        for r in regions
+    ]
     return sorted(options, key=lambda option: _folded(option[1]))  # "Åland" among the A's
 
 
@@ -189,7 +209,8 @@ def search_countries(query: object, allowed: frozenset[str] = frozenset()) -> li
         starts = [r for r in regions if str(phonenumbers.country_code_for_region(r)).startswith(digits)]
         return _ranked([r for r in exact if r == main], exact, starts)
     iso = [r for r in regions if r.lower() == text]
-    names = [(r, _folded(country_name(r))) for r in regions]
+    # By its name in the current language, and by its English name ("spain" in a Spanish page).
+    names = [(r, _folded(name)) for r in regions for name in {country_name(r), country_name(r, DEFAULT)}]
     prefix = [r for r, name in names if name.startswith(text)]
     word = [r for r, name in names if any(w.startswith(text) for w in re.split(r"[\s(),.'-]+", name))]
     inside = [r for r, name in names if text in name]

@@ -80,6 +80,12 @@ def negotiate(accept_language: str) -> str:
     return min(ranked)[2] if ranked else DEFAULT
 
 
+@functools.cache
+def territory_names(language: str) -> dict[str, str]:
+    """Region names in `language` (CLDR's, through Babel), by ISO code."""
+    return dict(Locale.parse(language).territories)
+
+
 def direction(language: str) -> str:
     """`rtl` or `ltr`, as `<html dir>` takes it."""
     return "rtl" if Locale.parse(language).character_order == "right-to-left" else "ltr"

@@ -6,6 +6,7 @@ import reflex as rx
 from reflex.vars import Var, VarData
 
 from ..i18n import t
+from ..state import VerifyState
 from ..state.language import LanguageState
 from ..translations import LANGUAGES, NATIVE_NAMES, direction
 
@@ -47,7 +48,8 @@ def language_switch() -> rx.Component:
             id="language",
             name="language",
             value=LanguageState.language,
-            on_change=LanguageState.choose,
+            # The words switch in the page; the country names come from the server.
+            on_change=lambda language: [LanguageState.choose(language), VerifyState.rename_countries()],
         ),
         document_language(),
         class_name="language-switch",

@@ -49,6 +49,7 @@ from ..phone import (
 )
 from ..services import Started, code_digits, get_services, get_verification_service
 from ..tokens import tokens_equal
+from ..translations import current_language
 from .auth import AuthState
 from .presenter import Shown, attempt
 
@@ -65,6 +66,8 @@ class VerifyState(AuthState):
     country: str = ""
     #: What the country search holds ("spain", "+34", "ES"); the picker lists its matches.
     country_query: str = ""
+    #: The language the picker's country names are in (the tab's, set on load and by the switch).
+    country_language: str = ""
     #: The search's result, read out politely (`#country-search-status`).
     country_status: str = ""
     #: The number in full (`+44 20 7946 0958`) on the code step of a number typed in this tab.
@@ -129,7 +132,7 @@ class VerifyState(AuthState):
     def country_choices(self) -> list[tuple[str, str]]:
         """The picker's options (code, "Name (+cc)"): the search's matches, else every country."""
         allowed = get_settings().otp.allowed_countries
-        options = country_options(allowed)
+        options = country_options(allowed, self.country_language or None)
         matches = search_countries(self.country_query, allowed)
         if not matches:
             return options
@@ -222,8 +225,14 @@ class VerifyState(AuthState):
             self.router.headers.accept_language, otp.allowed_countries, otp.default_country
         )
         self.country_query = self.country_status = ""
+        self.country_language = current_language()
         if lost in flows.pages():
             self.notice = interrupted_message(lost)
+
+    @rx.event
+    def rename_countries(self) -> None:
+        """After the language switch: the picker's country names in the new language."""
+        self.country_language = current_language()
 
     @rx.event
     def change_number(self) -> Any:
