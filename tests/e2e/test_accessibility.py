@@ -33,8 +33,10 @@ def _code(app_url: str, e164: str) -> str:
     return next(m["code"] for m in response.json()["messages"] if m["code"])
 
 
-def _wrong(code: str) -> str:
-    return "000000" if code != "000000" else "111111"
+def _wrong(code: str, attempt: int = 0) -> str:
+    """A wrong code, a different one for each `attempt` (a code refused once is not sent again)."""
+    wrong = f"{attempt:06d}"
+    return wrong if wrong != code else f"{attempt + 100:06d}"
 
 
 def _ready(page: Page, button: str) -> None:
@@ -54,8 +56,7 @@ def _sign_up(page: Page, app_url: str, username: str, typed: str, e164: str) -> 
     page.fill("#phone", typed)
     page.click("#signup-submit")
     expect(page.locator("#otp")).to_be_visible()
-    page.fill("#otp", _code(app_url, e164))
-    page.click("#verify-otp")
+    page.fill("#otp", _code(app_url, e164))  # the whole code submits itself
     page.wait_for_url(ACCOUNT)
     expect(page.locator("#account-username")).to_have_text(username)
 
@@ -78,7 +79,6 @@ def _enable_2fa(page: Page, app_url: str, e164: str) -> None:
     page.click("#enable-2fa")
     expect(page.locator("#otp")).to_be_visible()
     page.fill("#otp", _code(app_url, e164))
-    page.click("#verify-otp")
     expect(page.locator("#two-factor-status")).to_have_text("on")
     page.click("#code-done")
 
@@ -116,11 +116,9 @@ def test_axe_finds_no_wcag_22_aa_violation_on_any_page_or_state(
     sweep.check("verify: code step")
     code = _code(app_url, e164)
     page.fill("#otp", _wrong(code))
-    page.click("#verify-otp")
     expect(page.locator("#error")).to_be_visible()
     sweep.check("verify: wrong code")
     page.fill("#otp", code)
-    page.click("#verify-otp")
     expect(page.locator("#verified")).to_be_visible()
     sweep.check("verify: verified")
 
@@ -139,8 +137,7 @@ def test_axe_finds_no_wcag_22_aa_violation_on_any_page_or_state(
     page.click("#signup-submit")
     expect(page.locator("#otp")).to_be_visible()
     sweep.check("signup: code step")
-    page.fill("#otp", _code(app_url, e164))
-    page.click("#verify-otp")
+    page.fill("#otp", _code(app_url, e164))  # the whole code submits itself
     page.wait_for_url(ACCOUNT)
     expect(page.locator("#account-username")).to_have_text(username)
     sweep.check("account")
@@ -160,7 +157,6 @@ def test_axe_finds_no_wcag_22_aa_violation_on_any_page_or_state(
     expect(page.locator("#otp")).to_be_visible()
     sweep.check("account: code step")
     page.fill("#otp", _code(app_url, e164))
-    page.click("#verify-otp")
     expect(page.locator("#two-factor-status")).to_have_text("on")
     sweep.check("account: code step done")
     page.click("#code-done")
@@ -170,9 +166,9 @@ def test_axe_finds_no_wcag_22_aa_violation_on_any_page_or_state(
     expect(page.locator("#current-factor #otp")).to_be_visible()
     sweep.check("account: current factor")
     page.fill("#otp", _code(app_url, e164))
-    page.click("#verify-otp")
     expect(page.locator("#backup-codes li")).to_have_count(10)
     sweep.check("account: new backup codes")
+    backup_code = page.locator("#backup-codes li").first.inner_text().strip()
     page.click("#code-done")
     page.click("#hide-backup-codes")
     page.click("#disable-2fa")
@@ -200,6 +196,31 @@ def test_axe_finds_no_wcag_22_aa_violation_on_any_page_or_state(
     page.click("#verify-otp")
     expect(page.locator("#error")).to_be_visible()
     sweep.check("login: backup code error")
+
+    # Reset: the name, the code step, a wrong code, the new password with a backup code (2FA is
+    # on), an error, done.
+    _goto(page, f"{app_url}/reset-password", "reset-start")
+    sweep.check("reset: name step")
+    page.fill("#username", username)
+    page.click("#reset-start")
+    expect(page.locator("#otp")).to_be_visible()
+    sweep.check("reset: code step")
+    code = _code(app_url, e164)
+    page.fill("#otp", _wrong(code))
+    expect(page.locator("#error")).to_be_visible()
+    sweep.check("reset: wrong code")
+    page.fill("#otp", code)
+    expect(page.locator("#backup-code")).to_be_visible()
+    sweep.check("reset: new password")
+    page.fill("#new-password", "short")
+    page.fill("#backup-code", backup_code)
+    page.click("#reset-submit")
+    expect(page.locator("#error")).to_be_visible()
+    sweep.check("reset: error")
+    page.fill("#new-password", PASSWORD + " again")
+    page.click("#reset-submit")
+    expect(page.locator("#reset-done")).to_be_visible()
+    sweep.check("reset: done")
 
     page.goto(f"{app_url}/sandbox")
     expect(page.locator("#outbox")).to_contain_text(e164)
@@ -230,8 +251,7 @@ def test_errors_are_tied_to_their_fields(app: Page, app_url: str):
     app.click("#send-otp")
     otp = app.locator("#otp")
     expect(otp).to_have_attribute("aria-invalid", "false")
-    otp.fill(_wrong(_code(app_url, e164)))
-    app.click("#verify-otp")
+    otp.fill(_wrong(_code(app_url, e164)))  # it submits itself
     expect(app.locator("#error")).to_have_text("That code is not correct. 4 attempts left.")
     expect(otp).to_have_attribute("aria-invalid", "true")
     expect(otp).to_have_accessible_description("That code is not correct. 4 attempts left.")
@@ -264,8 +284,7 @@ def test_focus_goes_to_the_result_after_success_and_to_the_code_after_a_resend(a
     app.click("#resend-otp")
     expect(app.locator("#message")).to_contain_text("texting")
     expect(app.locator("#otp")).to_be_focused()
-    app.fill("#otp", _code(app_url, e164))
-    app.click("#verify-otp")
+    app.fill("#otp", _code(app_url, e164))  # the whole code submits itself
     expect(app.locator("#verified")).to_be_focused()
 
     # An account change: the code step's result takes the focus.
@@ -274,7 +293,6 @@ def test_focus_goes_to_the_result_after_success_and_to_the_code_after_a_resend(a
     _sign_up(app, app_url, username, typed, e164)
     app.click("#enable-2fa")
     app.fill("#otp", _code(app_url, e164))
-    app.click("#verify-otp")
     expect(app.locator("#message")).to_have_text("Two-factor login is on.")
     expect(app.locator("#message")).to_be_focused()
 
@@ -307,14 +325,12 @@ def test_a_counted_wait_is_said_once_not_every_second(app: Page, app_url: str):
     typed, e164 = _number()
     app.fill("#phone", typed)
     app.click("#send-otp")
-    wrong = _wrong(_code(app_url, e164))
+    code = _code(app_url, e164)
     for left in (4, 3, 2, 1):
-        app.fill("#otp", wrong)
-        app.click("#verify-otp")
+        app.fill("#otp", _wrong(code, left))  # each submits itself
         expect(app.locator("#error")).to_contain_text(f"{left} attempt")
         expect(app.locator("#error")).to_have_attribute("role", "alert")  # a one-off error is an alert
-    app.fill("#otp", wrong)
-    app.click("#verify-otp")
+    app.fill("#otp", _wrong(code, 0))
     error = app.locator("#error")
     expect(error).to_contain_text("Too many wrong codes")
     expect(error).not_to_have_attribute("role", re.compile(".*"))
