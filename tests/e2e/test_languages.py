@@ -154,3 +154,21 @@ def test_a_browser_with_no_language_of_ours_gets_english(browser_in, app_url: st
     expect(page.locator("main h1")).to_have_text("Verify your phone")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("html")).to_have_attribute("dir", "ltr")
+
+
+def test_the_picker_names_countries_in_the_pages_language_and_finds_them_by_either_name(
+    browser_in, app_url: str
+):
+    page = browser_in(app_url, "es-ES")
+    picker = page.locator("#country")
+    expect(picker.locator("option[value='DE']")).to_have_text("Alemania (+49)")
+    page.fill("#country-search", "alemania")
+    expect(picker).to_have_value("DE")
+    page.fill("#country-search", "germany")  # the English name finds it too
+    expect(picker).to_have_value("DE")
+    expect(page.locator("#country-search-status")).to_contain_text("Alemania")
+
+    page.select_option("#language", "en")  # the switch renames them at once
+    expect(picker.locator("option[value='DE']")).to_have_text("Germany (+49)")
+    page.select_option("#language", "ar")
+    expect(picker.locator("option[value='DE']")).to_have_text("ألمانيا (\u2066+49\u2069)")
