@@ -42,15 +42,16 @@ def document_language() -> rx.Component:
 def language_switch() -> rx.Component:
     """A labelled select of the product's languages, each named in itself; the choice is a cookie."""
     return rx.el.div(
-        rx.el.label(t("Language"), html_for="language", class_name="language-label"),
+        rx.el.label(t("Language"), html_for="language", class_name="language-label potp-theme-label"),
         rx.el.select(
             *[rx.el.option(NATIVE_NAMES[language], value=language, lang=language) for language in LANGUAGES],
             id="language",
             name="language",
+            class_name="potp-theme-select",  # the header's two switches look alike
             value=LanguageState.language,
             # The words switch in the page; the country names come from the server.
             on_change=lambda language: [LanguageState.choose(language), VerifyState.rename_countries()],
         ),
         document_language(),
-        class_name="language-switch",
+        class_name="language-switch potp-theme",
     )

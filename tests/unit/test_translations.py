@@ -229,3 +229,14 @@ def test_every_typed_error_speaks_the_current_language():
             if spanish == english:
                 untranslated.append((cls.__name__, english))
     assert untranslated == []
+
+
+def test_a_phone_number_reads_left_to_right_inside_an_arabic_sentence():
+    """A left-to-right isolate (U+2066): a first-strong one finds no letter in "+1 415-555-0104"
+    and takes the sentence's right-to-left direction, showing "1+ ... 0104-415-555"."""
+    from plivo_otp_app.messages import code_on_its_way, phone_changed_notice
+    from plivo_otp_app.translations import use_language
+
+    with use_language("ar"):
+        assert "\u2066+1 415-555-0104\u2069" in code_on_its_way("sms", 6, "+1 415-555-0104")
+        assert "\u2066+1 ******0104\u2069" in phone_changed_notice("+1 ******0104")
