@@ -227,6 +227,8 @@ def test_env_example_sets_every_demo_limit_and_is_the_readme_snippet():
         ("limits", "login_per_ip"),
         ("limits", "login_per_account"),
         ("otp", "resend_cooldown_seconds"),
+        ("pumping", "range_unverified"),
+        ("pumping", "block_unverified"),
     ):
         assert getattr(getattr(relaxed, group), field) != getattr(getattr(defaults, group), field), field
     lines = [line for line in example.read_text().splitlines() if line and not line.startswith("#")]
