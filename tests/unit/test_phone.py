@@ -15,6 +15,7 @@ from plivo_otp_app.errors import InvalidInput, InvalidPhone
 from plivo_otp_app.phone import (
     MAX_INPUT_LENGTH,
     Phone,
+    _country_names,
     check_channel,
     check_country,
     country_name,
@@ -392,7 +393,8 @@ def test_saved_country_names_match_the_installed_phonenumbers():
     for region in REGIONS:
         example = phonenumbers.example_number(region)
         expected = (geocoder.country_name_for_number(example, "en") if example else "") or region
-        assert country_name(region) == expected, f"{region}: run python scripts/country_names.py"
+        saved = _country_names().get(region, region)  # CLDR's names fill the geocoder's gaps later
+        assert saved == expected, f"{region}: run python scripts/country_names.py"
 
 
 def test_the_app_does_not_load_the_geocoder():
