@@ -46,11 +46,15 @@ class LanguageState(rx.State):
         """The switch's choice (this tab's, else the cookie the socket came with), else the browser's."""
         if self.chosen in LANGUAGES:
             return self.chosen
-        headers = self.router.headers
-        from_cookie = read_cookie(headers.cookie, LANGUAGE_COOKIE)
-        if from_cookie in LANGUAGES:
-            return str(from_cookie)
-        return negotiate(headers.accept_language)
+        return _from_headers(self.router.headers.cookie, self.router.headers.accept_language)
+
+
+def _from_headers(cookie: str, accept_language: str) -> str:
+    """The switch's cookie the socket came with, else the browser's `Accept-Language`."""
+    from_cookie = read_cookie(cookie, LANGUAGE_COOKIE)
+    if from_cookie in LANGUAGES:
+        return str(from_cookie)
+    return negotiate(accept_language)
 
 
 class LanguageMiddleware(Middleware):
@@ -58,7 +62,12 @@ class LanguageMiddleware(Middleware):
 
     async def preprocess(self, app: App, state: BaseState, event: Event) -> StateUpdate | None:
         """Set the event's language, and the tab's where it changed; never stops the event."""
-        languages = await state.get_state(LanguageState)
+        try:
+            languages = await state.get_state(LanguageState)
+        except RuntimeError:  # not in this event's state tree (seen on a host app's pages)
+            headers = state.router.headers
+            set_language(_from_headers(headers.cookie, headers.accept_language))
+            return None
         wanted = languages._wanted()
         if languages.language != wanted:
             languages.language = wanted

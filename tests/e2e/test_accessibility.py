@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 PASSWORD = "correct horse battery staple quietly"
 ACCOUNT = re.compile(r".*/account/?$")
-LOGIN = re.compile(r".*/login/?$")
+LOGIN = re.compile(r".*/login/?(\?signed_out=1)?$")
 _numbers = itertools.count(4400)
 
 

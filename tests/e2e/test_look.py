@@ -276,6 +276,7 @@ def test_a_host_page_in_the_shell_shows_the_visitors_header_links(host: AppHarne
     from plivo_otp_app.cookies import SESSION_COOKIE
     from plivo_otp_app.passwords import hash_password
     from plivo_otp_app.services import get_services
+    from plivo_otp_app.usernames import check_username
 
     assert host.frontend_url is not None
     # The page on the socket's host (the backend's address), as one site: the cookie goes with the socket.
@@ -287,7 +288,8 @@ def test_a_host_page_in_the_shell_shows_the_visitors_header_links(host: AppHarne
     expect(page.locator("#site-nav #nav-login")).to_have_attribute("href", "/auth/login")
     # A live session, as the login route makes it, and its cookie in this browser.
     services = get_services()
-    user_id = services.users.create("lookhost", None, hash_password(PASSWORD), "+14155554599")
+    name = check_username("lookhost")
+    user_id = services.users.create(name, None, hash_password(PASSWORD), "+14155554599")
     assert user_id is not None
     token = services.sessions.create_session(user_id, "127.0.0.1", "test")
     page.context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": shell}])
