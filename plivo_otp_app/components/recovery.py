@@ -8,7 +8,7 @@ from ..config import get_settings
 from ..i18n import t
 from ..routes import get_routes
 from ..state import RecoveryState, VerifyState
-from .fields import error_line, message_line, not_hydrated
+from .fields import error_line, message_line, not_hydrated, password_field
 from .layout import notices
 from .verify import otp_form
 
@@ -44,16 +44,7 @@ def reset_password_form() -> rx.Component:
     """The new password, and a backup code when two-factor login is on."""
     minimum = get_settings().accounts.password_min_length
     return rx.el.form(
-        rx.el.label(t("New password"), html_for="new-password"),
-        rx.el.input(
-            id="new-password",
-            name="new_password",
-            type="password",
-            auto_complete="new-password",
-            max_length=128,
-            required=True,
-            auto_focus=True,
-        ),
+        password_field("new-password", t("New password"), new=True, auto_focus=True),
         rx.el.p(
             t("At least {minimum} characters: a few unrelated words work well.", minimum=minimum),
             class_name="muted",
