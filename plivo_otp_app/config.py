@@ -358,6 +358,16 @@ class PumpingSettings(Checked):
 
 
 @dataclass(frozen=True)
+class AuditSettings(Checked):
+    """The audit trail (`audit.py`): how long its rows are kept and the key of its number hashes."""
+
+    retention_days: int = _int("AUDIT_RETENTION_DAYS", 90, 1, 3650)
+    #: Key of the keyed hash that groups a number's events; when unset, the installation's
+    #: own random key, made once in the database. Changing it splits the old groups from the new.
+    hash_key: str = var("AUDIT_HASH_KEY", "", repr=False)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the library reads, in groups; `Settings()` is the demo's defaults."""
 
@@ -367,6 +377,7 @@ class Settings:
     accounts: AccountSettings = field(default_factory=AccountSettings)
     infra: InfraSettings = field(default_factory=InfraSettings)
     pumping: PumpingSettings = field(default_factory=PumpingSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
 
 def _refuse_real_credentials(plivo: PlivoSettings, sandbox: SandboxSettings) -> None:
@@ -422,6 +433,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         accounts=load_group(AccountSettings, env),
         infra=load_group(InfraSettings, env),
         pumping=load_group(PumpingSettings, env),
+        audit=load_group(AuditSettings, env),
     )
 
 

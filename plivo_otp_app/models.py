@@ -219,6 +219,52 @@ class SendTally(SQLModel, table=True):
     spent: int = Field(default=0, sa_type=BigInteger)
 
 
+class AuditEvent(SQLModel, table=True):
+    """One security-relevant event (`audit.py`), written in the transaction of what it records.
+
+    A number is kept only masked (`+1******2671`) and as a keyed hash of its E.164
+    (`phone_hash`), which groups a number's events without storing it in clear twice;
+    `range_key` is the E.164 without its last 4 digits. Money is in millionths, like the
+    send tally. Rows older than `AUDIT_RETENTION_DAYS` are purged (`audit purge`).
+    """
+
+    __tablename__ = _table_name("otp_audit_event")
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    kind: str = Field(max_length=32)
+    user_id: int | None = Field(default=None)
+    phone_masked: str = Field(default="", max_length=24)
+    phone_hash: str = Field(default="", max_length=64)
+    country: str = Field(default="", max_length=2)
+    range_key: str = Field(default="", max_length=16)
+    channel: str = Field(default="", max_length=8)
+    address: str = Field(default="", max_length=64)
+    provider_session_id: str = Field(default="", max_length=64)
+    outcome: str = Field(default="", max_length=32)
+    error_code: str = Field(default="", max_length=48)
+    cost: int = Field(default=0, sa_type=BigInteger)
+    detail: str = Field(default="", max_length=255)
+
+    __table_args__ = (
+        Index("ix_otp_audit_event_kind_at", "kind", "at"),
+        Index("ix_otp_audit_event_user_id_at", "user_id", "at"),
+        Index("ix_otp_audit_event_phone_hash_at", "phone_hash", "at"),
+        Index("ix_otp_audit_event_country_at", "country", "at"),
+        Index("ix_otp_audit_event_provider_session_id", "provider_session_id"),
+    )
+
+
+class AuditKey(SQLModel, table=True):
+    """The installation's key for `AuditEvent.phone_hash` when `AUDIT_HASH_KEY` is not set:
+    made once, at random, by the first writer (one row, `id` 1)."""
+
+    __tablename__ = _table_name("otp_audit_key")
+
+    id: int = Field(primary_key=True)
+    key: str = Field(max_length=64)
+
+
 #: The migrations' own version table (`plivo_otp_app.migrations`), declared here too: a host app's
 #: `reflex db makemigrations` compares SQLModel's metadata with the database, with no filter, and
 #: would otherwise write a `drop_table` of it into the host's history.
