@@ -3,6 +3,7 @@
 from ..flows import builtin  # noqa: F401 - registers the flows, which use the states below
 from .account import AccountState
 from .auth import AuthState
+from .language import LanguageState
 from .login import LoginState, SignupState
 from .nav import NavState
 from .recovery import RecoveryState
@@ -13,6 +14,7 @@ from .verify import VerifyState
 __all__ = [
     "AccountState",
     "AuthState",
+    "LanguageState",
     "LoginState",
     "NavState",
     "RecoveryState",

@@ -16,6 +16,11 @@ import pytest
 from harness import PUMPING_OFF, free_port, migrate, stop, wait_until_up
 from playwright.sync_api import Page
 
+# Every state of the library registers now, in Reflex's base registration context: each in-process
+# AppHarness app works in a fork of that context, so a state first imported by one harness's app
+# would be missing from every later app's state tree (its page then fails to render).
+import plivo_otp_app.state  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 START_TIMEOUT = 600
