@@ -33,6 +33,7 @@ from ..services import Services, Started, get_services
 from ..tokens import tokens_equal
 from ..translations import date, date_time
 from .auth import AuthState
+from .nav import NavState
 from .presenter import Shown, attempt, present
 from .verify import VerifyState
 
@@ -303,7 +304,7 @@ class AccountState(AuthState):
             return
         self.panel = ""
         if await self._act(lambda a, uid: a.sessions.end_all(uid)) is not None:
-            await attempt(self, lambda: self._sign_out(signed_out_landing()))
+            await attempt(self, self._signed_out)
             yield
 
     @rx.event
@@ -316,6 +317,9 @@ class AccountState(AuthState):
 
     async def _signed_out(self) -> bool:
         await self._sign_out(signed_out_landing())
+        # The landing is a full page load on this same state: the header would show
+        # "Log out" there until the landing's own session check answered.
+        (await self.get_state(NavState)).signed_in = False
         return True
 
     async def _start_code(

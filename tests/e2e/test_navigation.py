@@ -41,11 +41,23 @@ def test_signed_in_header_offers_account_and_log_out(app: Page, app_url: str):
     # The account page has its own log-out button; the header leaves its one out there.
     assert _nav_ids(app) == ["nav-account"]
     app.goto(app_url)
+    app.add_init_script(_WATCH_LOGOUT_BUTTON)  # on every document from now on: the landing's too
     app.click("#nav-logout")
     app.wait_for_url(LOGIN)
     assert "otp_session" not in {c["name"] for c in app.context.cookies()}
     expect(app.locator("#site-nav #nav-login")).to_be_visible()
+    app.wait_for_function("() => document.querySelector('#site-nav #nav-signup') !== null")
     assert _nav_ids(app) == ["nav-verify", "nav-login", "nav-signup"]
+    # At no moment of the landing did its header offer "Log out" (not even before its session check).
+    assert app.evaluate("() => window.sawLogout") is False
+
+
+#: Notes whether `#nav-logout` is ever in the document, from its first node on.
+_WATCH_LOGOUT_BUTTON = """
+window.sawLogout = false;
+new MutationObserver(() => { window.sawLogout ||= document.getElementById('nav-logout') !== null; })
+  .observe(document, {childList: true, subtree: true});
+"""
 
 
 def test_unknown_path_shows_the_not_found_page_with_a_way_home(app: Page, app_url: str, problems: list[str]):
