@@ -144,7 +144,7 @@ def _prefix_list(_name: str, raw: str) -> tuple[str, ...]:
 
 def _prefixes(name: str, prefixes: tuple[str, ...]) -> None:
     for prefix in prefixes:
-        if not (prefix.startswith("+") and prefix[1:].isdigit() and 2 <= len(prefix) <= 8):
+        if not (prefix.startswith("+") and prefix[1:].isdigit() and 2 <= len(prefix) <= 15):
             raise ConfigError(f"{name} must be E.164 prefixes such as '+881,+4470', got {prefix!r}")
 
 

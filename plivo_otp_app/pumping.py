@@ -267,6 +267,25 @@ class Pumping:
             self._refused(refusal.decision, phone, now)
         return admission
 
+    def hold_if_risky(self, phone: Phone, now: datetime, *, owner: bool, address: str = "") -> None:
+        """Raise `ChallengeRequired` now if `admit` would want a challenge, read without locks or
+        counting: the caller asks before its rate limits, so a held send uses none of them up.
+        `admit` still decides (a send racing this one may tip it).
+
+        Raises:
+            ChallengeRequired: A rule wants a solved challenge first (counted, logged, audited).
+        """
+        if owner:
+            return
+        if phone.e164.startswith(self.settings.challenge_prefixes):
+            self._challenged(Decision(Action.CHALLENGE, "prefix"), phone, now, address)
+        if not (self._watching or self._risk_counting):
+            return
+        with self._autocommit() as db:
+            decision = self._watch(db, phone, now, address, counted=False)
+        if decision.action is Action.CHALLENGE:
+            self._challenged(decision, phone, now, address)
+
     def give_back(self, admission: Admission) -> None:
         """Undo an admitted send that the provider did not make (best effort: logged if it fails)."""
         try:

@@ -46,7 +46,7 @@ from ..errors import (
     VerificationExpired,
 )
 from ..models import User
-from ..phone import check_channel, check_country, mask, normalise
+from ..phone import Phone, check_channel, check_country, mask, normalise
 from ..providers import Outcome, VerifyProvider
 from ..pumping import Admission, Pumping
 from ..ratelimit import RateLimits
@@ -149,8 +149,8 @@ class VerificationService:
         now = self._now()
         owner = _owner(purpose, user_id)
         self._ensure_not_locked(phone.e164, now, owner is not None)
+        solved = self._solved(phone, now, owner is not None, client_ip, challenge)
         self.limits.check_send(phone, client_ip, owner)
-        solved = self.challenges.redeem(challenge, now) if challenge else False
         record = {
             "id": str(uuid.uuid4()),
             "purpose": purpose,
@@ -226,8 +226,8 @@ class VerificationService:
         owner = _owner(record.purpose, record.user_id)
         admission: Admission | None = None
         try:
+            solved = self._solved(phone, now, owner is not None, client_ip, challenge)
             self.limits.check_send(phone, client_ip, owner)
-            solved = self.challenges.redeem(challenge, now) if challenge else False
             admission = self.pumping.admit(
                 phone, now, new_flow=False, owner=owner is not None, address=client_ip, solved=solved
             )
@@ -399,6 +399,18 @@ class VerificationService:
                 continue
         with self._transaction() as db:
             sql.settle_send(db, record, session_id)
+
+    def _solved(self, phone: Phone, now: datetime, owner: bool, client_ip: str, challenge: object) -> bool:
+        """Whether the client presented a right answer to a challenge (taken now); without one,
+        a send the pumping policy finds risky is held before the rate limits count it.
+
+        Raises:
+            ChallengeRequired: No right answer, and the send needs one.
+        """
+        if challenge and self.challenges.redeem(challenge, now):
+            return True
+        self.pumping.hold_if_risky(phone, now, owner=owner, address=client_ip)
+        return False
 
     def _ensure_not_locked(self, e164: str, now: datetime, owner: bool) -> None:
         """Refuse, without a paid send, while a code that used up its attempts is still live.

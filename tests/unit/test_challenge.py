@@ -3,17 +3,23 @@ by ALTCHA's own solver as the browser's web component does, redeemed once."""
 
 from __future__ import annotations
 
+import ast
 import base64
 import dataclasses
+import hashlib
 import json
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import altcha
 import pytest
 
 from plivo_otp_app.challenge import Challenges, build_challenge, challenge_names, register_challenge
+from plivo_otp_app.components.challenge import ALTCHA_PACKAGE
 from plivo_otp_app.config import ChallengeSettings, ConfigError, Settings, load_settings
+from plivo_otp_app.security_headers import ALTCHA_STYLE_HASH, policy_for
 
 NOW = datetime.now(UTC)
 
@@ -137,3 +143,25 @@ def test_a_registered_provider_replaces_the_proof_of_work(db_url: str):
 def test_bad_settings_name_their_variable(variable: str, value: str):
     with pytest.raises(ConfigError, match=variable):
         load_settings({variable: value})
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_lockfile_pins_the_widget_whose_stylesheet_the_policy_allows():
+    lock = json.loads((ROOT / "reflex.lock" / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/altcha"]["version"] == ALTCHA_PACKAGE.split("@")[1] == "3.2.2"
+
+
+def test_the_page_policy_allows_the_widgets_own_stylesheet_and_blob_workers_and_nothing_inline():
+    bundle = ROOT / ".web" / "node_modules" / "altcha" / "dist" / "main" / "altcha.js"
+    if not bundle.exists():
+        pytest.skip("the frontend is not built (the browser tests build it)")
+    literal = re.search(r"\nconst css = ('(?:[^'\\\n]|\\.)*');\n", bundle.read_text())
+    assert literal is not None, "the widget's stylesheet is no longer where this test reads it"
+    digest = base64.b64encode(hashlib.sha256(ast.literal_eval(literal.group(1)).encode()).digest()).decode()
+    assert f"'sha256-{digest}'" == ALTCHA_STYLE_HASH
+    policy = policy_for([], [])
+    assert f"style-src 'self' {ALTCHA_STYLE_HASH};" in policy
+    assert "worker-src 'self' blob:;" in policy
+    assert "unsafe" not in policy and "script-src 'self';" in policy
