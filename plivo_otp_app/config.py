@@ -365,8 +365,8 @@ class PumpingSettings(Checked):
     refuse_factor: float = _float("PUMPING_REFUSE_FACTOR", 2.0, 1, 100)
     #: First codes asked for from one address in the window after which its next are challenged.
     address_sends: int = _int("PUMPING_ADDRESS_SENDS", 3, 0, 1_000_000)
-    #: First codes in the window, over all numbers, that make a burst: an address with none
-    #: of them is then challenged.
+    #: First codes nobody entered in the window, over all numbers, that make a burst: an
+    #: address with none of the window's first codes is then challenged.
     burst_sends: int = _int("PUMPING_BURST_SENDS", 100, 0, 10_000_000)
     #: E.164 prefixes whose every send is challenged (`+881,+882,+883`: satellite and
     #: international networks, billed at premium rates).
@@ -404,9 +404,9 @@ class ChallengeSettings(Checked):
     #: The challenge provider (`register_challenge`): `pow`, the built-in proof of work.
     provider: str = var("CHALLENGE_PROVIDER", "pow")
     #: PBKDF2-SHA-256 iterations of one try, and how many tries the answer hides among (a
-    #: browser makes half of them on average: about 0.5 s at the defaults, bench/challenge.py).
+    #: client makes half of them on average: a browser about 0.4 s at the defaults, bench/challenge.py).
     cost: int = _int("CHALLENGE_COST", 1000, 1, 1_000_000)
-    max_number: int = _int("CHALLENGE_MAX_NUMBER", 1000, 1, 10_000_000)
+    max_number: int = _int("CHALLENGE_MAX_NUMBER", 2000, 1, 10_000_000)
     #: Seconds a challenge can be solved and presented in; each solution is taken once.
     ttl_seconds: int = _int("CHALLENGE_TTL_SECONDS", 300, 10, 3600)
     #: Key of the challenges' signatures, shared by every worker; when unset, the

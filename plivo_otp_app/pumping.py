@@ -24,7 +24,7 @@ A decision is an `Action` with its reason. Before refusing, the policy challenge
 certain: a watched group past its threshold (refused only at `PUMPING_REFUSE_FACTOR` times
 it), an address that asked for many first codes in the window (`PUMPING_ADDRESS_SENDS`), an
 address new to the window while the whole deployment is in a burst (`PUMPING_BURST_SENDS`
-first codes), and a number whose prefix always needs it (`PUMPING_CHALLENGE_PREFIXES`).
+first codes nobody entered), and a number whose prefix always needs it (`PUMPING_CHALLENGE_PREFIXES`).
 A send whose client presented a solved challenge (`solved`) goes on; one without is rolled
 back like a refusal and counted by reason in scope "challenged". Codes to an account's own
 verified phone are never challenged (the password came first).
@@ -301,13 +301,16 @@ class Pumping:
 
     def verified(self, e164: str, sent_at: datetime) -> None:
         """Count a flow's code as verified, in the bucket its send was counted in (best effort)."""
-        if not self._watching:
+        if not (self._watching or self._risk_counting):
             return
         try:
             region = phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or ""
+            counted = (groups(e164, region) if self._watching else ()) + (
+                (("all", "*"),) if self._risk_counting else ()
+            )
             with self._autocommit() as db:
                 bucket = self._bucket(sent_at)
-                rows = [self._row(scope, key, bucket, verified=1) for scope, key in groups(e164, region)]
+                rows = [self._row(scope, key, bucket, verified=1) for scope, key in counted]
                 db.execute(_ADD[db.dialect.name], rows)
         except (SQLAlchemyError, phonenumbers.NumberParseException) as exc:
             log.event("tally_failed", logging.WARNING, error=type(exc).__name__)
@@ -376,14 +379,16 @@ class Pumping:
         return self._risk(totals, address, counted=counted)
 
     def _risk(self, totals: dict[str, tuple[int, int]], address: str, *, counted: bool) -> Decision:
-        """Challenge an address that asked for many first codes, or a new one during a burst."""
+        """Challenge an address that asked for many first codes, or a new one during a burst
+        (many first codes nobody entered, over all numbers)."""
         if not address:
             return SEND
         mine = int(totals.get("address", (0, 0))[0] or 0) - (1 if counted else 0)
-        everyone = int(totals.get("all", (0, 0))[0] or 0) - (1 if counted else 0)
+        sends, verified = totals.get("all", (0, 0))
+        unverified = int(sends or 0) - (1 if counted else 0) - int(verified or 0)
         if self.settings.address_sends and mine >= self.settings.address_sends:
             return Decision(Action.CHALLENGE, "address")
-        if self.settings.burst_sends and everyone >= self.settings.burst_sends and mine == 0:
+        if self.settings.burst_sends and unverified >= self.settings.burst_sends and mine == 0:
             return Decision(Action.CHALLENGE, "burst")
         return SEND
 

@@ -48,7 +48,7 @@ def test_the_defaults_are_the_built_in_proof_of_work():
     assert (defaults.provider, defaults.cost, defaults.max_number, defaults.ttl_seconds) == (
         "pow",
         1000,
-        1000,
+        2000,
         300,
     )
     assert "pow" in challenge_names()

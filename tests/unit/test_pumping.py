@@ -323,12 +323,24 @@ def test_many_first_codes_from_one_address_challenge_its_next(db_url: str):
 
 def test_during_a_burst_only_a_new_address_is_challenged(db_url: str):
     pumping = two_stage(db_url, burst_sends=4, address_sends=0)
-    phones = other_blocks(7)
-    for index, phone in enumerate(phones[:4]):
+    phones = other_blocks(9)
+    for index, phone in enumerate(phones[:6]):
         admit(pumping, phone, address=f"192.0.2.{index}")
-    assert challenged(pumping, phones[4], address="198.51.100.9") == "burst"
-    admit(pumping, phones[5], address="192.0.2.1")  # an address already seen in the window is not
-    admit(pumping, phones[6], T0 + timedelta(minutes=61), address="198.51.100.9")  # the burst is over
+        if index < 2:  # entered codes are no burst: 4 of the 6 are not
+            pumping.verified(phone.e164, T0)
+    assert challenged(pumping, phones[6], address="198.51.100.9") == "burst"
+    admit(pumping, phones[7], address="192.0.2.1")  # an address already seen in the window is not
+    admit(pumping, phones[8], T0 + timedelta(minutes=61), address="198.51.100.9")  # the burst is over
+
+
+def test_ordinary_traffic_that_enters_its_codes_is_no_burst(db_url: str):
+    pumping = two_stage(db_url, burst_sends=5, address_sends=0)
+    phones = other_blocks(21)
+    for index, phone in enumerate(phones[:20]):
+        admit(pumping, phone, address=f"192.0.2.{index}")  # every one a new address
+        if index % 5:  # 80 % entered: 4 of 20 not, one short of a burst
+            pumping.verified(phone.e164, T0)
+    admit(pumping, phones[20], address="198.51.100.9")
 
 
 def test_a_challenge_prefix_always_needs_a_solved_challenge_but_an_owner_never_does(db_url: str):
