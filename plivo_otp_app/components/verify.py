@@ -125,8 +125,8 @@ def channel_select() -> rx.Component:
 
 
 def phone_form() -> rx.Component:
-    """Country, number and channel, then "Send code"."""
-    return rx.el.form(
+    """Country, number and channel, then "Send code"; the challenge's solver beside the form."""
+    form = rx.el.form(
         phone_fields(
             t("Phone number"),
             auto_complete="tel",
@@ -138,6 +138,7 @@ def phone_form() -> rx.Component:
         on_submit=VerifyState.send_code,
         class_name="stack",
     )
+    return rx.fragment(form, challenge_solver())
 
 
 def _secondary(
@@ -249,6 +250,7 @@ def otp_form(*extras: rx.Component, change_number: EventType[()] | None = None) 
             class_name="stack",
         ),
         resend_controls(change_number),
+        challenge_solver(),
         class_name="stack",
     )
 
@@ -280,7 +282,6 @@ def verification_flow() -> rx.Component:
             verified_panel(),
             rx.cond(VerifyState.code_sent, otp_form(change_number=VerifyState.change_number), phone_form()),
         ),
-        challenge_solver(),
         notices(),
         sandbox_banner(),
         class_name="stack potp-flow",

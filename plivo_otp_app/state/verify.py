@@ -553,6 +553,17 @@ class VerifyState(AuthState):
         await self._ask_challenge()
         yield VerifyState.tick
 
+    async def _challenge_first(self, country: object, channel: object) -> None:
+        """A flow taken over whose first send was held for a challenge (a sign-up): its phone
+        form, filled in, waits for the page to solve one, then sends (`challenge_solved`)."""
+        self.code_sent = False
+        if isinstance(country, str) and len(country) == 2:
+            self.country = country.upper()
+        if channel in (Channel.SMS, Channel.VOICE):
+            self.channel = str(channel)
+        self._challenge_then, self._challenge_wanted, self._challenge_rounds = "send", True, 0
+        await self._ask_challenge()
+
     async def _ask_challenge(self) -> None:
         """After a send held for a challenge (`_show`): a fresh challenge for the page's widget
         to solve, up to `MAX_CHALLENGE_ROUNDS` in a row (then the held send's sentence stays)."""

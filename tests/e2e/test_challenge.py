@@ -7,6 +7,8 @@ page's CSP as it is sent.
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from playwright.sync_api import Page, expect
 
@@ -42,3 +44,20 @@ def test_a_challenged_resend_is_solved_too(app: Page, app_url: str):
     resend.click()
     expect(app.locator("#message")).to_contain_text("texting a 6-digit code", timeout=20_000)
     assert len(_outbox(app_url, "+13125550179")) == 2
+
+
+def test_a_signup_held_for_a_challenge_sends_its_code_with_no_user_action(page: Page, app_url: str, problems):
+    page.goto(f"{app_url}/signup")
+    page.wait_for_function("() => !document.querySelector('#signup-submit')?.disabled")
+    page.fill("#username", "challenged1")
+    page.fill("#email", "challenged1@example.com")
+    page.fill("#password", "correct horse battery staple quietly")
+    page.select_option("#country", "US")
+    page.fill("#phone", "312 555 0180")
+    page.click("#signup-submit")
+    expect(page.locator("#otp")).to_be_visible(
+        timeout=20_000
+    )  # the account saved, the work done, the code sent
+    (message,) = _outbox(app_url, "+13125550180")
+    page.fill("#otp", message["code"])
+    page.wait_for_url(re.compile(r".*/account/?$"))
