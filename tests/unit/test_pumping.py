@@ -373,3 +373,16 @@ def test_a_challenge_reads_the_same_for_every_reason():
     assert {(e.status, e.code, e.user_message()) for e in errors} == {
         (428, "challenge_required", messages.CHALLENGE_REQUIRED)
     }
+
+
+def test_the_unlocked_check_before_the_rate_limits_holds_what_admit_would_challenge(db_url: str):
+    pumping = two_stage(db_url, address_sends=3)
+    for number in range(5):
+        pumping.hold_if_risky(in_range(0, number), T0, owner=False, address=f"192.0.2.{number}")
+        admit(pumping, in_range(0, number), address=f"192.0.2.{number}")
+    with pytest.raises(ChallengeRequired):
+        pumping.hold_if_risky(in_range(0, 5), T0, owner=False, address="192.0.2.9")
+    pumping.hold_if_risky(in_range(0, 5), T0, owner=True)  # never an owner's code
+    pumping.hold_if_risky(in_range(1, 0), T0, owner=False, address="192.0.2.9")  # another range
+    assert pumping.challenges(T0) == {"watch-range": 1}
+    admit(pumping, in_range(1, 0), address="192.0.2.9")  # nothing of the held one was counted
