@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from plivo_otp_app import migrations
 from plivo_otp_app.config import load_settings
 from plivo_otp_app.db import engine_for
-from plivo_otp_app.errors import InvalidPhone, SendRefused
+from plivo_otp_app.errors import ChallengeRequired, InvalidPhone, SendRefused
 from plivo_otp_app.providers import Outcome
 from plivo_otp_app.ratelimit import RateLimits
 from plivo_otp_app.services import VerificationService
@@ -51,6 +51,8 @@ OFF = {
     "PUMPING_DAILY_BUDGET": "0",
     "PUMPING_COUNTRY_HOURLY_BUDGET": "0",
     "PUMPING_COUNTRY_DAILY_BUDGET": "0",
+    "PUMPING_ADDRESS_SENDS": "0",
+    "PUMPING_BURST_SENDS": "0",
 }
 #: The defaults, with caps no run reaches (the conversion watch as it is: every send verifies).
 ON = {
@@ -119,7 +121,9 @@ PER_BATCH = 150
 class InstantProvider:
     """Answers at once: isolates the app's own cost."""
 
-    def send(self, recipient: str, channel: str, app_uuid: str | None = None) -> str:
+    def send(
+        self, recipient: str, channel: str, app_uuid: str | None = None, locale: str | None = None
+    ) -> str:
         return str(uuid.uuid4())
 
     def validate(self, session_id: str, code: str) -> Outcome:
@@ -229,6 +233,8 @@ def _burst(service: VerificationService, sends: list[tuple[str, str, str]]) -> d
             key = "sent"
         except SendRefused as refused:
             key = refused.reason
+        except ChallengeRequired as held:  # a bot that solves no challenge
+            key = f"challenged-{held.reason}"
         except InvalidPhone:
             key = "invalid-number"
         outcomes[key] = outcomes.get(key, 0) + 1

@@ -1,7 +1,9 @@
 """The JSON API beside the UI: the same service calls, answered as HTTP.
 
-`POST /api/otp/send`, `POST /api/otp/resend`, `POST /api/otp/verify` and
-`GET /api/health`, plus the sandbox's routes in sandbox mode. Mount with
+`POST /api/otp/send`, `POST /api/otp/resend`, `POST /api/otp/verify`,
+`GET /api/otp/challenge` and `GET /api/health`, plus the sandbox's routes in sandbox mode.
+A send the pumping policy finds risky answers 428 `challenge_required` with a fresh
+challenge; the client sends again with its answer in `"challenge"`. Mount with
 `rx.App(api_transformer=build_api())`, or add `api_routes()` to your own app.
 """
 
@@ -20,7 +22,8 @@ from . import log, messages
 from .auth_api import auth_routes
 from .blocking import run_blocking
 from .config import get_settings
-from .errors import InvalidInput
+from .enums import Purpose
+from .errors import ChallengeRequired, InvalidInput
 from .jsonhttp import error, json_route, ok, request_ip, string_field
 from .sandbox import sandbox_routes
 from .services import Checked, Services, Started, VerificationService, get_services, get_verification_service
@@ -40,19 +43,53 @@ def _started(result: Started) -> JSONResponse:
     )
 
 
+async def _challenged(service: VerificationService, exc: ChallengeRequired) -> JSONResponse:
+    """428 `challenge_required`, with a fresh challenge to solve (`GET /api/otp/challenge`'s body)."""
+    issued = await run_blocking(service.issue_challenge)
+    return error(exc.status, messages.CHALLENGE_REQUIRED, code=exc.code, **issued)
+
+
 async def _send(request: Request, body: dict[str, Any], service: VerificationService) -> JSONResponse:
     recipient = string_field(body, "recipient")
     channel = string_field(body, "channel", "sms")
     country = string_field(body, "country", service.settings.otp.default_country)
-    result = await run_blocking(service.start, recipient, country, channel, request_ip(request))
+    args = (
+        recipient,
+        country,
+        channel,
+        request_ip(request),
+        Purpose.VERIFY,
+        None,
+        string_field(body, "challenge", ""),
+    )
+    try:
+        result = await run_blocking(service.start, *args)
+    except ChallengeRequired as exc:
+        return await _challenged(service, exc)
     return _started(result)
 
 
 async def _resend(request: Request, body: dict[str, Any], service: VerificationService) -> JSONResponse:
     session_uuid = string_field(body, "session_uuid")
     channel = string_field(body, "channel", "sms")
-    result = await run_blocking(service.resend, session_uuid, channel, request_ip(request))
+    args = (
+        session_uuid,
+        channel,
+        request_ip(request),
+        Purpose.VERIFY,
+        None,
+        string_field(body, "challenge", ""),
+    )
+    try:
+        result = await run_blocking(service.resend, *args)
+    except ChallengeRequired as exc:
+        return await _challenged(service, exc)
     return _started(result)
+
+
+async def _challenge(_request: Request, _body: dict[str, Any], service: VerificationService) -> JSONResponse:
+    """A challenge to solve before a send (`{"provider", "challenge"}`); a send that needs none ignores it."""
+    return ok(await run_blocking(service.issue_challenge))
 
 
 async def _verify(request: Request, body: dict[str, Any], service: VerificationService) -> JSONResponse:
@@ -90,6 +127,7 @@ def api_routes(
         json_route("/api/otp/send", "POST", _send, service),
         json_route("/api/otp/resend", "POST", _resend, service),
         json_route("/api/otp/verify", "POST", _verify, service),
+        json_route("/api/otp/challenge", "GET", _challenge, service),
         json_route("/api/health", "GET", _health, service),
         *auth_routes(accounts),
         *sandbox_routes(get_settings()),

@@ -132,6 +132,22 @@ def _networks(name: str, raw: str) -> tuple[Network, ...]:
 HIGH_RISK_COUNTRIES = frozenset({"BD", "IL", "NG", "PK", "PS", "LK", "AZ", "TJ", "OM", "TN", "DZ"})
 
 
+#: Numbers that always need the challenge: the satellite phones and the shared international
+#: networks of ITU-T E.164 (+881, +882, +883), whose calls and texts are billed at premium
+#: rates and which an ordinary sign-up almost never uses.
+CHALLENGE_PREFIXES = ("+881", "+882", "+883")
+
+
+def _prefix_list(_name: str, raw: str) -> tuple[str, ...]:
+    return tuple(sorted({part.strip() for part in raw.split(",") if part.strip()}))
+
+
+def _prefixes(name: str, prefixes: tuple[str, ...]) -> None:
+    for prefix in prefixes:
+        if not (prefix.startswith("+") and prefix[1:].isdigit() and 2 <= len(prefix) <= 15):
+            raise ConfigError(f"{name} must be E.164 prefixes such as '+881,+4470', got {prefix!r}")
+
+
 def _price_list(name: str, raw: str) -> tuple[tuple[str, float], ...]:
     """`US=0.0079,GB=0.04`: a price per country, in the budget's currency."""
     pairs: list[tuple[str, float]] = []
@@ -344,6 +360,19 @@ class PumpingSettings(Checked):
     allow_high_risk: frozenset[str] = var(
         "PUMPING_ALLOW_HIGH_RISK", frozenset[str](), _country_list, _countries
     )
+    #: A watched group past its threshold is challenged (`challenge.py`) and refused only once
+    #: its unverified sends reach this many times the threshold (1: refused at the threshold).
+    refuse_factor: float = _float("PUMPING_REFUSE_FACTOR", 2.0, 1, 100)
+    #: First codes asked for from one address in the window after which its next are challenged.
+    address_sends: int = _int("PUMPING_ADDRESS_SENDS", 3, 0, 1_000_000)
+    #: First codes nobody entered in the window, over all numbers, that make a burst: an
+    #: address with none of the window's first codes is then challenged.
+    burst_sends: int = _int("PUMPING_BURST_SENDS", 100, 0, 10_000_000)
+    #: E.164 prefixes whose every send is challenged (`+881,+882,+883`: satellite and
+    #: international networks, billed at premium rates).
+    challenge_prefixes: tuple[str, ...] = var(
+        "PUMPING_CHALLENGE_PREFIXES", CHALLENGE_PREFIXES, _prefix_list, _prefixes
+    )
 
     def price(self, region: str) -> float:
         """The estimated price of one send to `region`."""
@@ -368,6 +397,24 @@ class AuditSettings(Checked):
 
 
 @dataclass(frozen=True)
+class ChallengeSettings(Checked):
+    """The proof-of-work challenge before a risky send (`challenge/`): which provider asks it,
+    how hard it is and how long a challenge lives."""
+
+    #: The challenge provider (`register_challenge`): `pow`, the built-in proof of work.
+    provider: str = var("CHALLENGE_PROVIDER", "pow")
+    #: PBKDF2-SHA-256 iterations of one try, and how many tries the answer hides among (a
+    #: client makes half of them on average: a browser about 0.4 s at the defaults, bench/challenge.py).
+    cost: int = _int("CHALLENGE_COST", 1000, 1, 1_000_000)
+    max_number: int = _int("CHALLENGE_MAX_NUMBER", 2000, 1, 10_000_000)
+    #: Seconds a challenge can be solved and presented in; each solution is taken once.
+    ttl_seconds: int = _int("CHALLENGE_TTL_SECONDS", 300, 10, 3600)
+    #: Key of the challenges' signatures, shared by every worker; when unset, the
+    #: installation's own random key, made once in the database.
+    hmac_key: str = var("CHALLENGE_HMAC_KEY", "", repr=False)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the library reads, in groups; `Settings()` is the demo's defaults."""
 
@@ -378,6 +425,7 @@ class Settings:
     infra: InfraSettings = field(default_factory=InfraSettings)
     pumping: PumpingSettings = field(default_factory=PumpingSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    challenge: ChallengeSettings = field(default_factory=ChallengeSettings)
 
 
 def _refuse_real_credentials(plivo: PlivoSettings, sandbox: SandboxSettings) -> None:
@@ -434,6 +482,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         infra=load_group(InfraSettings, env),
         pumping=load_group(PumpingSettings, env),
         audit=load_group(AuditSettings, env),
+        challenge=load_group(ChallengeSettings, env),
     )
 
 

@@ -93,6 +93,24 @@ class SendRefused(OtpError):
         return messages.say(messages.SEND_REFUSED)
 
 
+class ChallengeRequired(OtpError):
+    """The pumping policy wants a solved challenge before this send (`Action.CHALLENGE`).
+
+    One code for every `reason` (the reason goes to the log and the count); the JSON API
+    answers with a fresh challenge (`challenge/`) and the page solves it by itself.
+    """
+
+    status = 428
+    code = "challenge_required"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"challenge required ({reason})")
+        self.reason = reason
+
+    def user_message(self) -> str:
+        return messages.say(messages.CHALLENGE_REQUIRED)
+
+
 class CodeRejected(OtpError):
     """The code was wrong; `attempts_left` more tries remain."""
 

@@ -115,6 +115,9 @@ PROVIDER_REJECTED = "We cannot send a code to this number. Please use another nu
 #: Every refusal of the pumping and cost policy (a high-risk country, a group whose codes go
 #: unverified, a spend budget used up): one sentence that does not say which rule tripped.
 SEND_REFUSED = "We cannot send a code to this number at the moment. Please try again later."
+#: A send held for a challenge (`errors.ChallengeRequired`): the page solves it by itself; an
+#: API client gets the challenge beside this sentence.
+CHALLENGE_REQUIRED = "Please complete the check, then ask for the code again."
 CODE_REJECTED_ONE = "That code is not correct. {count} attempt left."
 CODE_REJECTED_MANY = "That code is not correct. {count} attempts left."
 CODE_EXPIRED = "This code has expired. Send a new code to continue."

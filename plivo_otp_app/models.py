@@ -265,6 +265,26 @@ class AuditKey(SQLModel, table=True):
     key: str = Field(max_length=64)
 
 
+class ChallengeKey(SQLModel, table=True):
+    """The installation's key for the challenges' signatures when `CHALLENGE_HMAC_KEY` is not
+    set: made once, at random, by the first writer (one row, `id` 1), so every worker shares it."""
+
+    __tablename__ = _table_name("otp_challenge_key")
+
+    id: int = Field(primary_key=True)
+    key: str = Field(max_length=64)
+
+
+class SpentChallenge(SQLModel, table=True):
+    """A solved challenge already presented (the SHA-256 of its signature): a second one is
+    refused. Kept until the challenge would have expired anyway."""
+
+    __tablename__ = _table_name("otp_challenge_spent")
+
+    id: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(index=True)
+
+
 #: The migrations' own version table (`plivo_otp_app.migrations`), declared here too: a host app's
 #: `reflex db makemigrations` compares SQLModel's metadata with the database, with no filter, and
 #: would otherwise write a `drop_table` of it into the host's history.

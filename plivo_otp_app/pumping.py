@@ -19,8 +19,15 @@ budget is a conditional upsert (`spent + price <= cap`) whose returned row decid
 parallel sends overshoot no cap, however many workers share the database. A refusal rolls
 all of it back and is then counted by reason (and by group, for the watch) and logged.
 
-A decision is an `Action` with its reason: `refuse` today; a `challenge` (proof of work
-before the send) can take the same reasons later without changing the callers' seam.
+A decision is an `Action` with its reason. Before refusing, the policy challenges
+(`Action.CHALLENGE`: a proof of work, `challenge/`) when the risk is high but not yet
+certain: a watched group past its threshold (refused only at `PUMPING_REFUSE_FACTOR` times
+it), an address that asked for many first codes in the window (`PUMPING_ADDRESS_SENDS`), an
+address new to the window while the whole deployment is in a burst (`PUMPING_BURST_SENDS`
+first codes nobody entered), and a number whose prefix always needs it (`PUMPING_CHALLENGE_PREFIXES`).
+A send whose client presented a solved challenge (`solved`) goes on; one without is rolled
+back like a refusal and counted by reason in scope "challenged". Codes to an account's own
+verified phone are never challenged (the password came first).
 """
 
 from __future__ import annotations
@@ -39,9 +46,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import log
+from .audit import Audit, AuditKind
 from .config import PumpingSettings
 from .db import autocommit, transaction
-from .errors import SendRefused
+from .errors import ChallengeRequired, SendRefused
 from .models import SendTally
 from .phone import Phone, mask
 
@@ -101,7 +109,12 @@ _SPEND = {"postgresql": _spend(postgresql.insert), "sqlite": _spend(sqlite.inser
 _WINDOW = (
     select(_c.scope, func.sum(_c.sends).label("sends"), func.sum(_c.verified).label("verified"))
     .where(
-        or_(*(and_(_c.scope == width, _c.key == bindparam(f"k_{width}")) for width in WIDTHS)),
+        or_(
+            *(
+                and_(_c.scope == scope, _c.key == bindparam(f"k_{scope}"))
+                for scope in (*WIDTHS, "address", "all")
+            )
+        ),
         _c.bucket >= bindparam("since"),
     )
     .group_by(_c.scope)
@@ -126,6 +139,8 @@ class Action(enum.StrEnum):
     """What the policy decides for one send."""
 
     SEND = "send"
+    #: Send only to a client that solved a challenge.
+    CHALLENGE = "challenge"
     REFUSE = "refuse"
 
 
@@ -158,12 +173,20 @@ def groups(e164: str, region: str) -> tuple[tuple[str, str], ...]:
     return (("range", e164[:-4]), ("block", e164[:-6]), ("country", region))
 
 
+def _risk_groups(address: str) -> tuple[tuple[str, str], ...]:
+    """The challenge's counted groups of a first code: its address, and all first codes."""
+    return (("address", address[:64]), ("all", "*")) if address else (("all", "*"),)
+
+
 class Pumping:
     """The pumping and cost policy of one deployment, counting in its database."""
 
-    def __init__(self, settings: PumpingSettings, db_url: str | None = None) -> None:
+    def __init__(
+        self, settings: PumpingSettings, db_url: str | None = None, audit: Audit | None = None
+    ) -> None:
         self.settings = settings
         self._db_url = db_url
+        self._audit = audit
         self._bucket_seconds = settings.window_minutes * 60 // BUCKETS_PER_WINDOW
         self._thresholds = {
             "range": settings.range_unverified,
@@ -172,6 +195,8 @@ class Pumping:
         }
         #: With every count at 0 the watch is off, and counts nothing either.
         self._watching = any(self._thresholds.values())
+        #: The challenge's address and burst rules count first codes by address and in all.
+        self._risk_counting = bool(settings.address_sends or settings.burst_sends)
 
     def admit(
         self,
@@ -181,43 +206,85 @@ class Pumping:
         new_flow: bool,
         owner: bool,
         then: Callable[[Connection], None] | None = None,
+        address: str = "",
+        solved: bool = False,
     ) -> Admission:
         """Decide and count one send to `phone`: a first code of a flow (`new_flow`) or a resend;
         `owner` for a code to an account's own verified phone. `then` is the caller's write that
         goes with an admitted send (recording it): in the same transaction, so both commit or
-        neither does.
+        neither does. `address` is the client's; `solved`: it presented a solved challenge.
 
         Raises:
             SendRefused: A rule refused it (counted and logged; nothing of it was counted).
+            ChallengeRequired: A rule wants a solved challenge first (counted, logged, audited).
             SQLAlchemyError: The database failed (the caller answers 503).
         """
         region = phone.region
         if region in self.settings.high_risk_countries and region not in self.settings.allow_high_risk:
             self._refused(Decision(Action.REFUSE, "country-high-risk"), phone, now)
+        prefixed = not owner and phone.e164.startswith(self.settings.challenge_prefixes)
+        if prefixed and not solved:
+            self._challenged(Decision(Action.CHALLENGE, "prefix"), phone, now, address)
+        counted = groups(phone.e164, region) if self._watching else ()
+        if self._risk_counting and not owner:
+            counted += _risk_groups(address)
         cost = round(self.settings.price(region) * MICROS)
         admission = Admission(
             region=region,
-            groups=groups(phone.e164, region) if new_flow and self._watching else (),
+            groups=counted if new_flow else (),
             bucket=self._bucket(now),
             cost=cost,
             hour=now.replace(minute=0, second=0, microsecond=0),
             day=now.replace(hour=0, minute=0, second=0, microsecond=0),
         )
-        if not self._watching and not self._budgets(admission):  # every rule that counts is off
+        if not counted and not self._budgets(admission):  # every rule that counts is off
             if then is not None:
                 with self._autocommit() as db:
                     then(db)
             return admission
         try:
             with self._transaction() as db:
-                decision = self._decide(db, phone, admission, now, enforce_watch=not owner and self._watching)
+                decision = self._decide(
+                    db, phone, admission, now, owner=owner, address=address, solved=solved
+                )
                 if decision.action is not Action.SEND:
                     raise _Refusal(decision)
+                passed = decision.reason or ("prefix" if prefixed else "")
+                if passed and self._audit is not None:  # a challenge was needed, and solved
+                    self._audit.record(
+                        db,
+                        AuditKind.SEND_CHALLENGED,
+                        phone=phone.e164,
+                        address=address,
+                        outcome="solved",
+                        detail=passed,
+                    )
                 if then is not None:
                     then(db)
         except _Refusal as refusal:
+            if refusal.decision.action is Action.CHALLENGE:
+                self._challenged(refusal.decision, phone, now, address)
             self._refused(refusal.decision, phone, now)
         return admission
+
+    def hold_if_risky(self, phone: Phone, now: datetime, *, owner: bool, address: str = "") -> None:
+        """Raise `ChallengeRequired` now if `admit` would want a challenge, read without locks or
+        counting: the caller asks before its rate limits, so a held send uses none of them up.
+        `admit` still decides (a send racing this one may tip it).
+
+        Raises:
+            ChallengeRequired: A rule wants a solved challenge first (counted, logged, audited).
+        """
+        if owner:
+            return
+        if phone.e164.startswith(self.settings.challenge_prefixes):
+            self._challenged(Decision(Action.CHALLENGE, "prefix"), phone, now, address)
+        if not (self._watching or self._risk_counting):
+            return
+        with self._autocommit() as db:
+            decision = self._watch(db, phone, now, address, counted=False)
+        if decision.action is Action.CHALLENGE:
+            self._challenged(decision, phone, now, address)
 
     def give_back(self, admission: Admission) -> None:
         """Undo an admitted send that the provider did not make (best effort: logged if it fails)."""
@@ -234,13 +301,16 @@ class Pumping:
 
     def verified(self, e164: str, sent_at: datetime) -> None:
         """Count a flow's code as verified, in the bucket its send was counted in (best effort)."""
-        if not self._watching:
+        if not (self._watching or self._risk_counting):
             return
         try:
             region = phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or ""
+            counted = (groups(e164, region) if self._watching else ()) + (
+                (("all", "*"),) if self._risk_counting else ()
+            )
             with self._autocommit() as db:
                 bucket = self._bucket(sent_at)
-                rows = [self._row(scope, key, bucket, verified=1) for scope, key in groups(e164, region)]
+                rows = [self._row(scope, key, bucket, verified=1) for scope, key in counted]
                 db.execute(_ADD[db.dialect.name], rows)
         except (SQLAlchemyError, phonenumbers.NumberParseException) as exc:
             log.event("tally_failed", logging.WARNING, error=type(exc).__name__)
@@ -253,36 +323,73 @@ class Pumping:
         """Refused sends by flagged group (`block:+14155`, ...) since `since` (to the hour)."""
         return self._counts("flagged", since)
 
+    def challenges(self, since: datetime) -> dict[str, int]:
+        """Sends held for a challenge by reason since `since` (to the hour)."""
+        return self._counts("challenged", since)
+
     def _decide(
-        self, db: Connection, phone: Phone, admission: Admission, now: datetime, *, enforce_watch: bool
+        self,
+        db: Connection,
+        phone: Phone,
+        admission: Admission,
+        now: datetime,
+        *,
+        owner: bool,
+        address: str,
+        solved: bool,
     ) -> Decision:
         dialect = db.dialect.name
         if admission.groups:
             rows = [self._row(scope, key, admission.bucket, sends=1) for scope, key in admission.groups]
             db.execute(_ADD[dialect], rows)
-        if enforce_watch:
-            decision = self._watch(db, phone, now, counted=bool(admission.groups))
-            if decision.action is not Action.SEND:
+        passed = ""
+        if not owner and (self._watching or self._risk_counting):
+            decision = self._watch(db, phone, now, address, counted=bool(admission.groups))
+            if decision.action is Action.REFUSE or (decision.action is Action.CHALLENGE and not solved):
                 return decision
-        return self._budget(db, admission)
+            passed = decision.reason
+        budget = self._budget(db, admission)
+        # A send that needed a solved challenge says which rule wanted it.
+        return Decision(Action.SEND, passed) if budget.action is Action.SEND else budget
 
-    def _watch(self, db: Connection, phone: Phone, now: datetime, *, counted: bool) -> Decision:
-        """Refuse a send to a group with too many unverified sends and too low a conversion."""
-        keys = {f"k_{scope}": key for scope, key in groups(phone.e164, phone.region)}
+    def _watch(self, db: Connection, phone: Phone, now: datetime, address: str, *, counted: bool) -> Decision:
+        """Refuse a send to a group with too many unverified sends and too low a conversion, and
+        challenge it first; challenge a busy address, and a new one during a burst."""
+        keys = {
+            f"k_{scope}": key for scope, key in (*groups(phone.e164, phone.region), *_risk_groups(address))
+        }
+        keys.setdefault("k_address", "")
         since = self._bucket(now) - timedelta(seconds=self._bucket_seconds * (BUCKETS_PER_WINDOW - 1))
         found = db.execute(_WINDOW, {**keys, "since": since})
         totals = {row.scope: (row.sends, row.verified) for row in found}
+        challenge = SEND
         for width in WIDTHS:
             threshold = self._thresholds[width]
             sends, verified = totals.get(width, (0, 0))
             before = int(sends or 0) - (1 if counted else 0)  # the sends before this one
             verified = int(verified or 0)
-            if (
-                threshold
-                and before - verified >= threshold
-                and verified < self.settings.min_conversion * before
-            ):
+            if not threshold or verified >= self.settings.min_conversion * before:
+                continue
+            if before - verified >= threshold * self.settings.refuse_factor:
                 return Decision(Action.REFUSE, f"watch-{width}")
+            if before - verified >= threshold and challenge is SEND:
+                challenge = Decision(Action.CHALLENGE, f"watch-{width}")
+        if challenge is not SEND:
+            return challenge
+        return self._risk(totals, address, counted=counted)
+
+    def _risk(self, totals: dict[str, tuple[int, int]], address: str, *, counted: bool) -> Decision:
+        """Challenge an address that asked for many first codes, or a new one during a burst
+        (many first codes nobody entered, over all numbers)."""
+        if not address:
+            return SEND
+        mine = int(totals.get("address", (0, 0))[0] or 0) - (1 if counted else 0)
+        sends, verified = totals.get("all", (0, 0))
+        unverified = int(sends or 0) - (1 if counted else 0) - int(verified or 0)
+        if self.settings.address_sends and mine >= self.settings.address_sends:
+            return Decision(Action.CHALLENGE, "address")
+        if self.settings.burst_sends and unverified >= self.settings.burst_sends and mine == 0:
+            return Decision(Action.CHALLENGE, "burst")
         return SEND
 
     def _budget(self, db: Connection, admission: Admission) -> Decision:
@@ -318,6 +425,25 @@ class Pumping:
             ("budget-day", "spend-day", "*", admission.day, self.settings.daily_budget),
         )
         return [(r, scope, key, bucket, round(cap * MICROS)) for r, scope, key, bucket, cap in budgets if cap]
+
+    def _challenged(self, decision: Decision, phone: Phone, now: datetime, address: str) -> None:
+        """Count, log and audit a send held for a challenge, then raise it."""
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        try:
+            with self._transaction() as db:
+                db.execute(_ADD[db.dialect.name], [self._row("challenged", decision.reason, hour, sends=1)])
+                if self._audit is not None:
+                    self._audit.record(
+                        db,
+                        AuditKind.SEND_CHALLENGED,
+                        phone=phone.e164,
+                        address=address,
+                        outcome=decision.reason,
+                    )
+        except SQLAlchemyError as exc:
+            log.event("tally_failed", logging.WARNING, error=type(exc).__name__)
+        log.event("send_challenged", reason=decision.reason, phone=mask(phone.e164), country=phone.region)
+        raise ChallengeRequired(decision.reason)
 
     def _refused(self, decision: Decision, phone: Phone, now: datetime) -> None:
         """Count and log a refusal, then raise it."""

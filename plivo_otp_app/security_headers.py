@@ -4,7 +4,9 @@ An ASGI middleware for `rx.App(api_transformer=[..., security_headers])`. In the
 single-port production build the backend serves the exported pages too, so one
 wrapper covers all of them. A page's Content-Security-Policy allows exactly the
 inline scripts React Router prerendered into that page, by their SHA-256 hashes
-taken from the HTML being sent (cached per page body), and no `eval`.
+taken from the HTML being sent (cached per page body), and no `eval`. The challenge's web
+component (`components/challenge.py`) adds its one stylesheet, allowed by its hash, and runs
+its proof of work in workers made from `blob:` URLs, allowed as workers only.
 Headers a route set itself (the cookie routes' `Referrer-Policy: no-referrer`)
 are kept.
 """
@@ -36,6 +38,9 @@ COMMON = {
 }
 #: Anything that is not a page: nothing may load from it or frame it.
 NOT_A_PAGE_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+#: SHA-256 of the one `<style>` the `altcha` web component (3.2.2) adds to the page; a test
+#: reads the installed package's stylesheet and checks it.
+ALTCHA_STYLE_HASH = "'sha256-ZgqGuQlekW98cv0XQjYUGCLTvc3q5MkU+2SkqlFGoTM='"
 _INLINE_SCRIPT = re.compile(rb"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
 _SRC = re.compile(rb"\ssrc\s*=", re.IGNORECASE)
 
@@ -72,9 +77,12 @@ def policy_for(script_hashes: Iterable[str], origins: Iterable[str]) -> str:
     scripts = " ".join(["'self'", *script_hashes])
     return (
         f"default-src 'self'; script-src {scripts}; "
-        # No inline styles: the pages style by classes from stylesheets, and Emotion inserts rules by CSSOM.
-        "style-src 'self'; img-src 'self' data:; font-src 'self' data:; "
+        # No inline styles: the pages style by classes from stylesheets, and Emotion inserts rules by
+        # CSSOM; the challenge's widget adds its own stylesheet, allowed by its hash alone.
+        f"style-src 'self' {ALTCHA_STYLE_HASH}; img-src 'self' data:; font-src 'self' data:; "
         f"connect-src {' '.join(dict.fromkeys(connect))}; "
+        # The challenge's proof of work runs in workers the widget makes from its own blobs.
+        "worker-src 'self' blob:; "
         "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 

@@ -10,12 +10,18 @@ from reflex.event import EventType
 from ..config import get_settings
 from ..i18n import t
 from ..state import VerifyState
+from .challenge import challenge_solver
 from .fields import error_props, not_hydrated, submit_button
 from .layout import notices, sandbox_banner
 from .theme import themed
 
 #: How long the number field waits after a key before it is formatted (and the search filters).
 TYPING_PAUSE_MS = 250
+
+
+def solving() -> rx.Var[bool]:
+    """A send waits for the page to solve its challenge: its buttons wait too."""
+    return rx.Var.create(VerifyState.challenge) != ""
 
 
 def country_select() -> rx.Component:
@@ -119,8 +125,8 @@ def channel_select() -> rx.Component:
 
 
 def phone_form() -> rx.Component:
-    """Country, number and channel, then "Send code"."""
-    return rx.el.form(
+    """Country, number and channel, then "Send code"; the challenge's solver beside the form."""
+    form = rx.el.form(
         phone_fields(
             t("Phone number"),
             auto_complete="tel",
@@ -128,10 +134,11 @@ def phone_form() -> rx.Component:
         ),
         rx.el.label(t("Send the code by"), html_for="channel"),
         channel_select(),
-        submit_button(t("Send code"), t("Sending…"), VerifyState.loading, id="send-otp"),
+        submit_button(t("Send code"), t("Sending…"), VerifyState.loading | solving(), id="send-otp"),
         on_submit=VerifyState.send_code,
         class_name="stack",
     )
+    return rx.fragment(form, challenge_solver())
 
 
 def _secondary(
@@ -150,7 +157,7 @@ def resend_controls(change_number: EventType[()] | None = None) -> rx.Component:
     Once the code is dead (expired, too many wrong tries) the resend button offers a new
     code instead, counting down the wait there is before one can be sent.
     """
-    waiting = (VerifyState.resend_in > 0) | VerifyState.loading
+    waiting = (VerifyState.resend_in > 0) | VerifyState.loading | solving()
     wait = VerifyState.resend_wait
     label = rx.cond(
         VerifyState.code_dead,
@@ -243,6 +250,7 @@ def otp_form(*extras: rx.Component, change_number: EventType[()] | None = None) 
             class_name="stack",
         ),
         resend_controls(change_number),
+        challenge_solver(),
         class_name="stack",
     )
 

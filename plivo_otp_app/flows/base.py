@@ -46,6 +46,8 @@ class Step:
     remember_device: bool
     services: Callable[[], Services]
     verifications: Callable[[], VerificationService]
+    #: The answer to the challenge the last send was held for ("" for none), presented once.
+    challenge: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ def renew(purpose: str) -> Resend:
     async def resend(step: Step, channel: str) -> Started:
         service = step.verifications()
         return await asyncio.to_thread(
-            service.renew, step.verification_id, channel, step.ip, purpose, step.user_id
+            service.renew, step.verification_id, channel, step.ip, purpose, step.user_id, step.challenge
         )
 
     return resend

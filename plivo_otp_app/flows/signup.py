@@ -18,7 +18,7 @@ from .base import Binding, Finished, Flow, Step, renew
 async def _send(step: Step, phone: object, country: object, channel: object) -> Started:
     services = step.services()
     return await asyncio.to_thread(
-        services.signups.change_signup_phone, step.user_id, phone, country, channel, step.ip
+        services.signups.change_signup_phone, step.user_id, phone, country, channel, step.ip, step.challenge
     )
 
 

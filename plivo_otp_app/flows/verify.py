@@ -11,7 +11,9 @@ from .base import Binding, Finished, Flow, Step, renew
 
 async def _send(step: Step, phone: object, country: object, channel: object) -> Started:
     service = step.verifications()
-    return await asyncio.to_thread(service.start, phone, country, channel, step.ip)
+    return await asyncio.to_thread(
+        service.start, phone, country, channel, step.ip, Purpose.VERIFY, None, step.challenge
+    )
 
 
 async def _finish(step: Step, code: object) -> Finished:

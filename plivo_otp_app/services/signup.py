@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from .. import log, messages
 from ..config import Settings
 from ..enums import Purpose
-from ..errors import InvalidInput
+from ..errors import ChallengeRequired, InvalidInput
 from ..passwords import check_password, hash_password
-from ..phone import check_channel, check_country, normalise
+from ..phone import check_channel, check_country, mask, normalise
 from ..ratelimit import RateLimits
 from ..usernames import check_username
 from .users import Users, check_email
@@ -31,7 +31,9 @@ class SignupResult:
     """
 
     user_id: int | None
-    started: Started
+    #: None when the send was held for a challenge (`ChallengeRequired`): the account is saved,
+    #: and its code goes out once the client solved one (`change_signup_phone`).
+    started: Started | None
 
 
 class SignupService:
@@ -65,7 +67,11 @@ class SignupService:
         # The number is stored with the account, so a sign-up whose code could not be
         # sent can be verified later from the account page.
         user_id = self._users.create(name, address, hash_password(secret), e164)
-        started = self._verifications.start(e164, country, channel, client_ip, Purpose.SIGNUP, user_id)
+        try:
+            started = self._verifications.start(e164, country, channel, client_ip, Purpose.SIGNUP, user_id)
+        except ChallengeRequired:
+            log.event("signup", user_id=user_id, phone=mask(e164), taken=user_id is None, challenged=True)
+            return SignupResult(user_id, None)
         log.event("signup", user_id=user_id, phone=started.masked, taken=user_id is None)
         return SignupResult(user_id, started)
 
@@ -80,7 +86,13 @@ class SignupService:
         return True
 
     def change_signup_phone(
-        self, user_id: int | None, phone: object, country: object, channel: object, client_ip: str
+        self,
+        user_id: int | None,
+        phone: object,
+        country: object,
+        channel: object,
+        client_ip: str,
+        challenge: object = None,
     ) -> Started:
         """Send the sign-up's code to another number (the first was mistyped).
 
@@ -90,7 +102,9 @@ class SignupService:
         e164, country, channel = self._number(phone, country, channel)
         if user_id is not None and self._users.get(user_id).is_phone_verified:
             raise InvalidInput(messages.PHONE_ALREADY_VERIFIED)
-        started = self._verifications.start(e164, country, channel, client_ip, Purpose.SIGNUP, user_id)
+        started = self._verifications.start(
+            e164, country, channel, client_ip, Purpose.SIGNUP, user_id, challenge
+        )
         if user_id is not None:
             self._users.update(user_id, phone_number=e164)
         log.event("signup_phone_changed", user_id=user_id, phone=started.masked)

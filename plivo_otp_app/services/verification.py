@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
 from .. import log, messages
+from ..challenge import Challenges
 from ..config import Settings
 from ..db import autocommit, transaction
 from ..db import session as db_session
@@ -45,7 +46,7 @@ from ..errors import (
     VerificationExpired,
 )
 from ..models import User
-from ..phone import check_channel, check_country, mask, normalise
+from ..phone import Phone, check_channel, check_country, mask, normalise
 from ..providers import Outcome, VerifyProvider
 from ..pumping import Admission, Pumping
 from ..ratelimit import RateLimits
@@ -113,11 +114,13 @@ class VerificationService:
         db_url: str | None = None,
         clock: Callable[[], datetime] = utcnow,
         pumping: Pumping | None = None,
+        challenges: Challenges | None = None,
     ) -> None:
         self.settings = settings
         self.provider = provider
         self.limits = limits
         self.pumping = pumping or Pumping(settings.pumping, db_url)
+        self.challenges = challenges or Challenges(settings, db_url)
         self._db_url = db_url
         self._now = clock
 
@@ -129,11 +132,16 @@ class VerificationService:
         client_ip: str,
         purpose: str = Purpose.VERIFY,
         user_id: int | None = None,
+        challenge: object = None,
     ) -> Started:
         """Send a first code to a number typed by the user.
 
         `purpose` and `user_id` bind the verification: only a check that names
-        the same purpose and user can use it.
+        the same purpose and user can use it. `challenge` is the client's answer to a
+        challenge (`issue_challenge`), taken once, which a risky send needs.
+
+        Raises:
+            ChallengeRequired: The pumping policy wants a solved challenge first.
         """
         channel = check_channel(channel)
         country = check_country(country, self.settings.otp.allowed_countries)
@@ -141,6 +149,7 @@ class VerificationService:
         now = self._now()
         owner = _owner(purpose, user_id)
         self._ensure_not_locked(phone.e164, now, owner is not None)
+        solved = self._solved(phone, now, owner is not None, client_ip, challenge)
         self.limits.check_send(phone, client_ip, owner)
         record = {
             "id": str(uuid.uuid4()),
@@ -159,7 +168,13 @@ class VerificationService:
         # Recorded before the paid send, in the transaction that admits and counts it: a
         # database that cannot take the row stops here, with no code sent and nothing counted.
         admission = self.pumping.admit(
-            phone, now, new_flow=True, owner=owner is not None, then=lambda db: sql.reserve(db, record)
+            phone,
+            now,
+            new_flow=True,
+            owner=owner is not None,
+            then=lambda db: sql.reserve(db, record),
+            address=client_ip,
+            solved=solved,
         )
         log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip)
         try:
@@ -185,6 +200,7 @@ class VerificationService:
         client_ip: str,
         purpose: str = Purpose.VERIFY,
         user_id: int | None = None,
+        challenge: object = None,
     ) -> Started:
         """Send the code again (same code, maybe another channel) after the cooldown.
 
@@ -210,8 +226,11 @@ class VerificationService:
         owner = _owner(record.purpose, record.user_id)
         admission: Admission | None = None
         try:
+            solved = self._solved(phone, now, owner is not None, client_ip, challenge)
             self.limits.check_send(phone, client_ip, owner)
-            admission = self.pumping.admit(phone, now, new_flow=False, owner=owner is not None)
+            admission = self.pumping.admit(
+                phone, now, new_flow=False, owner=owner is not None, address=client_ip, solved=solved
+            )
             log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip, resend=True)
             session_id = self._send(record.phone, channel, owner is not None)
         except ProviderUnavailable:
@@ -233,6 +252,7 @@ class VerificationService:
         client_ip: str,
         purpose: str = Purpose.VERIFY,
         user_id: int | None = None,
+        challenge: object = None,
     ) -> Started:
         """Send the code again while the verification is open; once it expired or used up its
         attempts, start a fresh one to the same number (for the same purpose and user).
@@ -247,8 +267,8 @@ class VerificationService:
             if record.status in (Status.VERIFIED, Status.SUPERSEDED):
                 raise
             country = self.settings.otp.default_country
-            return self.start(record.phone, country, channel, client_ip, purpose, user_id)
-        return self.resend(verification_id, channel, client_ip, purpose, user_id)
+            return self.start(record.phone, country, channel, client_ip, purpose, user_id, challenge)
+        return self.resend(verification_id, channel, client_ip, purpose, user_id, challenge)
 
     def check(
         self,
@@ -380,6 +400,18 @@ class VerificationService:
         with self._transaction() as db:
             sql.settle_send(db, record, session_id)
 
+    def _solved(self, phone: Phone, now: datetime, owner: bool, client_ip: str, challenge: object) -> bool:
+        """Whether the client presented a right answer to a challenge (taken now); without one,
+        a send the pumping policy finds risky is held before the rate limits count it.
+
+        Raises:
+            ChallengeRequired: No right answer, and the send needs one.
+        """
+        if challenge and self.challenges.redeem(challenge, now):
+            return True
+        self.pumping.hold_if_risky(phone, now, owner=owner, address=client_ip)
+        return False
+
     def _ensure_not_locked(self, e164: str, now: datetime, owner: bool) -> None:
         """Refuse, without a paid send, while a code that used up its attempts is still live.
 
@@ -509,6 +541,10 @@ class VerificationService:
     def _autocommit(self) -> AbstractContextManager[Connection]:
         """For one statement, atomic by itself: no BEGIN/COMMIT round trips."""
         return autocommit(self._db_url)
+
+    def issue_challenge(self) -> dict[str, Any]:
+        """A new challenge for a client to solve before a risky send (`Challenges.issue`)."""
+        return self.challenges.issue(self._now())
 
     def check_database(self) -> None:
         """Raise unless the database can be written (for the health check)."""

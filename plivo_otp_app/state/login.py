@@ -131,4 +131,6 @@ class SignupState(AuthState):
         )
         verify._take_over(result.started, "signup", user_id=result.user_id, bound_to=bound_to)
         verify.phone = self.phone
+        if result.started is None:  # held for a challenge: the page solves it, then sends
+            await verify._challenge_first(country, channel)
         return True

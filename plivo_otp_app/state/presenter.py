@@ -16,6 +16,7 @@ from typing import Protocol, TypeVar
 
 from .. import log
 from ..errors import (
+    ChallengeRequired,
     LoginExpired,
     NotSignedIn,
     NotThisBrowser,
@@ -54,6 +55,8 @@ class Shown:
     signed_out: bool = False
     #: The form field `error` is about (`OtpError.field`): marked invalid and described by it.
     field: str = ""
+    #: The send waits for a solved challenge: a page that can solve one does (`VerifyState`).
+    challenge: bool = False
 
 
 def present(exc: Exception) -> Shown:
@@ -77,6 +80,8 @@ def present(exc: Exception) -> Shown:
         return Shown(notice=say(SESSION_ENDED), flow_over=True, signed_out=True)
     if isinstance(exc, VerificationExpired):
         return Shown(exc.user_message(), code_dead=True, resend_after=0)
+    if isinstance(exc, ChallengeRequired):
+        return Shown(exc.user_message(), challenge=True)
     if isinstance(exc, OtpError):
         return Shown(exc.user_message(), field=exc.field)
     log.event("internal_error", logging.ERROR, error=type(exc).__name__)

@@ -12,6 +12,7 @@ backend-only vars.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import time
 from collections.abc import AsyncIterator
@@ -52,6 +53,11 @@ from ..tokens import tokens_equal
 from ..translations import current_language
 from .auth import AuthState
 from .presenter import Shown, attempt
+
+#: The longest answer `challenge_solved` takes (an ALTCHA answer is under 1 KB).
+MAX_CHALLENGE_ANSWER = 2048
+#: Challenges in a row for one send before the page gives up and says so.
+MAX_CHALLENGE_ROUNDS = 3
 
 #: When this server process started: a flow older than that was cut by a restart.
 _PROCESS_STARTED = time.time()
@@ -105,6 +111,8 @@ class VerifyState(AuthState):
     #: Which page's flow this tab has in progress, kept by the browser (per tab) across a
     #: restart of the server, which forgets it: the two disagreeing is how a restart shows.
     flow_in_progress: str = rx.SessionStorage("", name="otp_flow_in_progress")
+    #: The challenge (JSON) a held send waits for: the page's widget solves it by itself.
+    challenge: str = ""
 
     _verification_id: str = ""
     _purpose: str = "verify"
@@ -122,6 +130,13 @@ class VerifyState(AuthState):
     _typed: str = ""
     #: A code the provider refused: the same code again (Enter after the auto-submit) is not re-sent.
     _refused_code: str = ""
+    #: What a solved challenge goes on with: "send" (the phone form), "sms" or "voice" (a resend).
+    _challenge_then: str = ""
+    #: The solved challenge's answer, presented with that send once.
+    _answer: str = ""
+    #: The send was held for a challenge (`_show`), and how many times in a row.
+    _challenge_wanted: bool = False
+    _challenge_rounds: int = 0
 
     @rx.var
     def resend_wait(self) -> str:
@@ -282,12 +297,35 @@ class VerifyState(AuthState):
             self.country = country.upper()
         if channel in ("sms", "voice"):
             self.channel = str(channel)
+        self._challenge_rounds = 0
+        async for update in self._send_form(flow, send, phone, country, channel):
+            yield update
+
+    async def _send_form(
+        self, flow: Flow, send: Send, phone: object, country: object, channel: object
+    ) -> AsyncIterator[Any]:
+        self._challenge_then = "send"
         self._begin()
         yield
         started = await attempt(self, lambda: self._send(flow, send, phone, country, channel))
         if started is not None:
             self._hand_over(started, self._purpose, self._user_id, bound_to=self._bound_to)
+        await self._ask_challenge()
         yield VerifyState.tick
+
+    @rx.event
+    async def challenge_solved(self, answer: str) -> AsyncIterator[Any]:
+        """The page's widget solved the challenge a send waits for: the send goes on with the answer."""
+        if not isinstance(answer, str) or not 0 < len(answer) <= MAX_CHALLENGE_ANSWER or not self.challenge:
+            return
+        then, self.challenge, self._answer = self._challenge_then, "", answer
+        flow = self._flow()
+        if then == "send" and flow.send is not None and not self.code_sent and not self.loading:
+            async for update in self._send_form(flow, flow.send, self.phone, self.country, self.channel):
+                yield update
+        elif then in (Channel.SMS, Channel.VOICE) and self.code_sent and not self.verified:
+            async for update in self._resend(then, again=True):
+                yield update
 
     @rx.event
     async def verify_code(self, form_data: dict[str, Any]) -> AsyncIterator[Any]:
@@ -440,6 +478,7 @@ class VerifyState(AuthState):
             remember_device=remember_device,
             services=get_services,
             verifications=get_verification_service,
+            challenge=self._answer,
         )
 
     async def _send(self, flow: Flow, send: Send, phone: object, country: object, channel: object) -> Started:
@@ -497,10 +536,12 @@ class VerifyState(AuthState):
         self._pending_token = ""
         self._bound_to = ""
 
-    async def _resend(self, channel: str) -> AsyncIterator[Any]:
+    async def _resend(self, channel: str, again: bool = False) -> AsyncIterator[Any]:
         if self.loading or self.verified or not self.code_sent:
             return
         flow = self._flow()
+        self._challenge_then = channel
+        self._challenge_rounds = self._challenge_rounds if again else 0
         self._begin()
         yield
         started = await attempt(self, lambda: self._send_again(flow, channel))
@@ -509,7 +550,35 @@ class VerifyState(AuthState):
             self.code_dead = False
             self._verification_id = started.verification_id
             self._on_sent(started)
+        await self._ask_challenge()
         yield VerifyState.tick
+
+    async def _challenge_first(self, country: object, channel: object) -> None:
+        """A flow taken over whose first send was held for a challenge (a sign-up): its phone
+        form, filled in, waits for the page to solve one, then sends (`challenge_solved`)."""
+        self.code_sent = False
+        if isinstance(country, str) and len(country) == 2:
+            self.country = country.upper()
+        if channel in (Channel.SMS, Channel.VOICE):
+            self.channel = str(channel)
+        self._challenge_then, self._challenge_wanted, self._challenge_rounds = "send", True, 0
+        await self._ask_challenge()
+
+    async def _ask_challenge(self) -> None:
+        """After a send held for a challenge (`_show`): a fresh challenge for the page's widget
+        to solve, up to `MAX_CHALLENGE_ROUNDS` in a row (then the held send's sentence stays)."""
+        self._answer = ""
+        if not self._challenge_wanted:
+            self._challenge_rounds = 0
+            return
+        self._challenge_wanted = False
+        if self._challenge_rounds >= MAX_CHALLENGE_ROUNDS:
+            return
+        self._challenge_rounds += 1
+        issued = await attempt(self, lambda: asyncio.to_thread(get_verification_service().issue_challenge))
+        if issued is not None:
+            self.challenge = json.dumps(issued["challenge"])
+            self.error = self.error_field = ""
 
     async def _send_again(self, flow: Flow, channel: str) -> Started:
         await self._check_bound(flow)
@@ -553,6 +622,7 @@ class VerifyState(AuthState):
         self.announcement = self.error if self.error_counted else ""
         if shown.notice:
             self.notice = shown.notice
+        self._challenge_wanted = shown.challenge
 
     def _wait(self, scope: str, seconds: float) -> None:
         """Keep `self.error` counting down to the end of a limit's wait."""
@@ -589,3 +659,7 @@ class VerifyState(AuthState):
         self._resend_at = 0.0
         self._wait_scope = ""
         self._wait_until = 0.0
+        self.challenge = ""
+        self._challenge_then = self._answer = ""
+        self._challenge_wanted = False
+        self._challenge_rounds = 0

@@ -26,6 +26,8 @@ CHROMIUM = "/usr/bin/chromium"
 START_TIMEOUT = 600
 #: The frontend of a split deployment, served elsewhere: listed in REFLEX_CORS_ALLOWED_ORIGINS.
 EXTRA_ORIGIN = "http://frontend.example:5173"
+#: Sends to these numbers are always challenged in the suite's app.
+CHALLENGED_PREFIX = "+1312"
 #: The only address whose X-Forwarded-* headers the app believes.
 PROXY_ADDRESS = "127.0.0.2"
 
@@ -57,6 +59,8 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         "OTP_LOCKOUT_AFTER": "3",
         # Nor may the pumping defences refuse the suite's many unverified codes to one block.
         **PUMPING_OFF,
+        # Numbers of +1312 always need the challenge (tests/e2e/test_challenge.py).
+        "PUMPING_CHALLENGE_PREFIXES": CHALLENGED_PREFIX,
         # The production build runs the sandbox only when told to.
         "OTP_PROVIDER": "sandbox",
     }

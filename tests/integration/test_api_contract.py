@@ -26,7 +26,12 @@ PASSWORD = "correct horse battery staple quietly"
 PHONE = "+14155552671"
 JSON = {"content-type": "application/json"}
 UNKNOWN_SESSION = "6b1f7e0a-8c2d-4e5f-9a1b-2c3d4e5f6a7b"
-TIGHT = {"RATE_LIMIT_SEND_PER_NUMBER": "3/hour", "RATE_LIMIT_LOGIN_PER_ACCOUNT": "3/hour"}
+TIGHT = {
+    "RATE_LIMIT_SEND_PER_NUMBER": "3/hour",
+    "RATE_LIMIT_LOGIN_PER_ACCOUNT": "3/hour",
+    # Sends to +1415555019x always need a solved challenge.
+    "PUMPING_CHALLENGE_PREFIXES": "+1415555019",
+}
 
 
 def documented_codes() -> dict[str, int]:
@@ -123,6 +128,8 @@ def test_every_error_path_has_a_code_and_a_message_and_the_codes_are_the_documen
     seen.check(post("/api/otp/send", {"recipient": "+12025550100"}), "provider_rejected")
     seen.check(post("/api/otp/send", {"recipient": "+12025550103"}), "provider_unavailable")
     seen.check(post("/api/otp/send", {"recipient": "+994501234567"}), "send_refused")  # high-risk: AZ
+    seen.check(post("/api/otp/send", {"recipient": "+14155550190"}), "challenge_required")
+    seen.check(post("/api/otp/send", {"recipient": PHONE, "challenge": 7}), "invalid_input")
     first = post("/api/otp/send", {"recipient": "+14155550123"})
     assert first.status_code == 200, first.text
     session_uuid = first.json()["session_uuid"]

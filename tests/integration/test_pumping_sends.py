@@ -27,7 +27,7 @@ from conftest import TEST_REDIS_URL, Clock, Sandbox, free_port, run_at_once, san
 from plivo_otp_app import messages
 from plivo_otp_app.api import build_api
 from plivo_otp_app.config import load_settings
-from plivo_otp_app.errors import ProviderRejected, ProviderUnavailable, SendRefused
+from plivo_otp_app.errors import ChallengeRequired, ProviderRejected, ProviderUnavailable, SendRefused
 from plivo_otp_app.pumping import MICROS
 from plivo_otp_app.ratelimit import RateLimits
 from plivo_otp_app.services import Checked, Started, VerificationService
@@ -114,7 +114,7 @@ def test_a_pumping_burst_on_one_block_gets_a_small_share_and_ordinary_users_all_
     def pump(index: int) -> object:
         try:
             return service.start(attack[index], "US", "sms", f"10.66.{index // 250}.{index % 250}")
-        except SendRefused as refused:
+        except (SendRefused, ChallengeRequired) as refused:  # a bot that solves no challenge
             return refused
 
     def ordinary_user(index: int) -> Checked:
@@ -134,14 +134,13 @@ def test_a_pumping_burst_on_one_block_gets_a_small_share_and_ordinary_users_all_
         verified = [future.result() for future in users]
 
     sent = [r for r in results if isinstance(r, Started)]
-    refused = [r for r in results if isinstance(r, SendRefused)]
-    assert len(sent) + len(refused) == len(attack)
+    challenged = [r for r in results if isinstance(r, ChallengeRequired)]
+    assert len(sent) + len(challenged) == len(attack)
     threshold = service.settings.pumping.block_unverified
     assert len(sent) == threshold == delivered_to_block(sandbox, ATTACK_BLOCK)  # 10 of 300
-    assert {r.reason for r in refused} == {"watch-block"}
+    assert {r.reason for r in challenged} == {"watch-block"}
     assert all(isinstance(c, Checked) for c in verified) and len(verified) == 40
-    assert service.pumping.refusals(clock.now() - timedelta(hours=1)) == {"watch-block": 290}
-    assert service.pumping.flagged(clock.now() - timedelta(hours=1)) == {f"block:{ATTACK_BLOCK}": 290}
+    assert service.pumping.challenges(clock.now() - timedelta(hours=1)) == {"watch-block": 290}
 
 
 def test_parallel_sends_overshoot_the_spend_cap_by_zero(
@@ -183,7 +182,7 @@ def test_a_code_sent_before_its_group_was_throttled_can_still_be_checked(
     service = defended()
     first, *others = (service.start(attack_number(3, n), "US", "sms", f"10.99.0.{n}") for n in range(5))
     assert len(others) == 4
-    with pytest.raises(SendRefused):
+    with pytest.raises(ChallengeRequired):
         service.start(attack_number(3, 5), "US", "sms", "10.99.0.5")
     checked = service.check(first.verification_id, sandbox.code_for(first.e164), "10.99.0.0")
     assert checked.e164 == first.e164
@@ -192,7 +191,7 @@ def test_a_code_sent_before_its_group_was_throttled_can_still_be_checked(
 def test_a_resend_to_a_throttled_group_is_refused_and_not_paid(
     defended: Callable[..., VerificationService], sandbox: Sandbox, clock: Clock
 ) -> None:
-    service = defended()
+    service = defended(PUMPING_REFUSE_FACTOR="1")
     started = [service.start(attack_number(4, n), "US", "sms", f"10.98.0.{n}") for n in range(5)]
     with pytest.raises(SendRefused):
         service.start(attack_number(4, 5), "US", "sms", "10.98.0.5")
@@ -243,7 +242,13 @@ def test_every_refusal_answers_the_same_over_the_api_and_is_logged_by_reason(
     api_on: Callable[..., httpx.Client], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="plivo_otp_app")
-    client = api_on(PUMPING_DEFAULT_PRICE="1", PUMPING_COUNTRY_HOURLY_BUDGET="6")
+    # The watch refuses at its threshold, and one address may ask for all eight (no challenges here).
+    client = api_on(
+        PUMPING_DEFAULT_PRICE="1",
+        PUMPING_COUNTRY_HOURLY_BUDGET="6",
+        PUMPING_REFUSE_FACTOR="1",
+        PUMPING_ADDRESS_SENDS="0",
+    )
 
     def send(recipient: str) -> httpx.Response:
         return client.post("/api/otp/send", json={"recipient": recipient, "channel": "sms"})

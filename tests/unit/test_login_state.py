@@ -8,9 +8,11 @@ went wrong", and nothing is created or sent.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import altcha
 import pytest
 from reflex.istate.data import RouterData
 from reflex.state import State
@@ -21,6 +23,7 @@ from plivo_otp_app.models import User
 from plivo_otp_app.state import account as account_module
 from plivo_otp_app.state import auth as auth_module
 from plivo_otp_app.state import login as login_module
+from plivo_otp_app.state import verify as verify_module
 from plivo_otp_app.state.account import AccountState
 from plivo_otp_app.state.login import LoginState, SignupState
 from plivo_otp_app.state.verify import VerifyState
@@ -45,7 +48,7 @@ def root(accounts, monkeypatch) -> State:
     return State(_reflex_internal_init=True)
 
 
-def _form(root: State, cls: type[LoginState] | type[SignupState]) -> LoginState | SignupState:
+def _form(root: State, cls: type[Any]) -> Any:
     state = root.get_substate(cls.get_full_name().split("."))
     headers = {"cookie": "otp_browser=a-browser"}
     state.router = RouterData.from_router_data({"ip": "198.51.100.7", "token": "tab-1", "headers": headers})
@@ -178,3 +181,26 @@ def test_a_login_whose_code_was_refused_says_on_the_page_that_none_was_sent(
     assert verify.error.startswith("We could not send you a code. Too many codes sent."), verify.error
     assert "in 59 min" in verify.error or "in 1 h" in verify.error
     assert verify.error.endswith("You can use a backup code.")
+
+
+def test_a_signup_whose_code_is_held_for_a_challenge_sends_it_once_the_page_solved_it(
+    make_accounts, monkeypatch, sandbox
+):
+    accounts = make_accounts(PUMPING_CHALLENGE_PREFIXES="+1415")
+    use_services(monkeypatch, accounts, login_module, verify_module, auth_module)
+    root = State(_reflex_internal_init=True)
+    signup = _form(root, SignupState)
+    form = {"username": "carol", "email": "", "password": PASSWORD, "phone": "(415) 555-2671"}
+    _drain(signup.submit({**form, "country": "US", "channel": "sms"}))
+    verify = _form(root, VerifyState)
+    assert signup.error == "" and not signup.loading
+    assert verify.flow == "signup" and not verify.code_sent and verify.challenge  # the number step, solving
+    assert sandbox.store.messages() == [] and [u.username for u in _users(accounts)] == ["carol"]
+
+    challenge = altcha.Challenge.from_dict(json.loads(verify.challenge))
+    answer = altcha.Payload(challenge, altcha.solve_challenge(challenge)).to_base64()
+    _drain(verify.challenge_solved(answer))
+    assert verify.code_sent and verify.challenge == "" and verify.error == ""
+    _drain(verify.verify_code({"otp": sandbox.code_for("+14155552671")}))
+    assert verify.verified
+    assert _users(accounts)[0].is_phone_verified

@@ -1,7 +1,8 @@
 """The pumping and cost policy on its own, on a real (migrated) SQLite database, from the real defaults.
 
 Each test drives `Pumping.admit` as the send path does and moves time by hand: the watch's
-sliding window, clock hours and days for the budgets.
+sliding window, clock hours and days for the budgets. The watch's tests refuse at the
+threshold (`refuse_factor=1`); the challenge's tests below use the default two-stage watch.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import phonenumbers
 import pytest
 
 from plivo_otp_app import messages
-from plivo_otp_app.config import ConfigError, PumpingSettings, Settings, load_settings
+from plivo_otp_app.audit import Audit
+from plivo_otp_app.config import AuditSettings, ConfigError, PumpingSettings, Settings, load_settings
 from plivo_otp_app.db import engine_for
-from plivo_otp_app.errors import SendRefused
+from plivo_otp_app.errors import ChallengeRequired, SendRefused
 from plivo_otp_app.phone import Phone, normalise
 from plivo_otp_app.pumping import Admission, Pumping
 
@@ -47,15 +49,28 @@ def other_blocks(count: int) -> list[Phone]:
 
 
 def policy(db_url: str, **changes: object) -> Pumping:
-    return Pumping(dataclasses.replace(PumpingSettings(), **changes), db_url)
+    return Pumping(dataclasses.replace(PumpingSettings(), **{"refuse_factor": 1.0, **changes}), db_url)
 
 
-def admit(pumping: Pumping, phone: Phone, now: datetime = T0, **kw: bool) -> Admission:
-    return pumping.admit(phone, now, new_flow=kw.get("new_flow", True), owner=kw.get("owner", False))
+def admit(pumping: Pumping, phone: Phone, now: datetime = T0, **kw: object) -> Admission:
+    return pumping.admit(
+        phone,
+        now,
+        new_flow=bool(kw.get("new_flow", True)),
+        owner=bool(kw.get("owner", False)),
+        address=str(kw.get("address", "")),
+        solved=bool(kw.get("solved", False)),
+    )
 
 
-def refused(pumping: Pumping, phone: Phone, now: datetime = T0, **kw: bool) -> str:
+def refused(pumping: Pumping, phone: Phone, now: datetime = T0, **kw: object) -> str:
     with pytest.raises(SendRefused) as caught:
+        admit(pumping, phone, now, **kw)
+    return caught.value.reason
+
+
+def challenged(pumping: Pumping, phone: Phone, now: datetime = T0, **kw: object) -> str:
+    with pytest.raises(ChallengeRequired) as caught:
         admit(pumping, phone, now, **kw)
     return caught.value.reason
 
@@ -71,6 +86,8 @@ def test_the_defaults_are_on():
     assert defaults.country_caps("US") == (5.0, 25.0)
     assert {"AZ", "TJ", "NG", "PK", "BD"} <= defaults.high_risk_countries
     assert not defaults.allow_high_risk
+    assert (defaults.refuse_factor, defaults.address_sends, defaults.burst_sends) == (2.0, 3, 100)
+    assert defaults.challenge_prefixes == ("+881", "+882", "+883")
 
 
 def test_a_range_of_unverified_sends_gets_no_more_codes_and_other_ranges_do(db_url: str):
@@ -237,6 +254,9 @@ def test_every_refusal_reads_the_same_and_answers_the_same():
         ("PUMPING_MIN_CONVERSION", "1.5"),
         ("PUMPING_HIGH_RISK_COUNTRIES", "AZ,QQ"),
         ("PUMPING_WINDOW_MINUTES", "5"),
+        ("PUMPING_REFUSE_FACTOR", "0.5"),
+        ("PUMPING_CHALLENGE_PREFIXES", "881"),
+        ("PUMPING_CHALLENGE_PREFIXES", "+88x"),
     ],
 )
 def test_bad_settings_name_their_variable(variable: str, value: str):
@@ -245,7 +265,13 @@ def test_bad_settings_name_their_variable(variable: str, value: str):
 
 
 def test_rules_switched_off_refuse_nothing_and_count_nothing(db_url: str):
-    off = {"range_unverified": 0, "block_unverified": 0, "country_unverified": 0}
+    off = {
+        "range_unverified": 0,
+        "block_unverified": 0,
+        "country_unverified": 0,
+        "address_sends": 0,
+        "burst_sends": 0,
+    }
     budgets = {"hourly_budget": 0, "daily_budget": 0, "country_hourly_budget": 0, "country_daily_budget": 0}
     pumping = policy(db_url, **off, **budgets)
     for number in range(50):
@@ -253,3 +279,110 @@ def test_rules_switched_off_refuse_nothing_and_count_nothing(db_url: str):
         admit(pumping, in_range(0, number))
     with engine_for(db_url).connect() as db:
         assert db.exec_driver_sql("SELECT count(*) FROM otp_send_tally").scalar() == 0
+
+
+def two_stage(db_url: str, **changes: object) -> Pumping:
+    """The default two-stage watch (challenged from its threshold, refused from twice it), audited."""
+    settings = dataclasses.replace(PumpingSettings(), **{"address_sends": 0, "burst_sends": 0, **changes})
+    return Pumping(settings, db_url, Audit(AuditSettings(), db_url))
+
+
+def test_a_throttled_range_is_challenged_first_and_refused_past_the_harder_limit(db_url: str):
+    pumping = two_stage(db_url)
+    for number in range(5):
+        admit(pumping, in_range(0, number))
+    assert challenged(pumping, in_range(0, 5)) == "watch-range"
+    for number in range(5, 10):  # a solver gets the five sends between the limits, each solved
+        admit(pumping, in_range(0, number), solved=True)
+    assert refused(pumping, in_range(0, 10), solved=True) == "watch-range"
+    assert challenged(pumping, in_range(1, 0)) == "watch-block"  # its block has 10 unverified now
+    admit(pumping, other_blocks(1)[0])  # another block is not challenged
+
+
+def test_a_challenged_send_counts_nothing_and_is_counted_by_reason(db_url: str):
+    pumping = two_stage(db_url)
+    for number in range(5):
+        admit(pumping, in_range(0, number))
+    for _ in range(20):  # unsolved challenges do not bring the refusal nearer
+        challenged(pumping, in_range(0, 5))
+    admit(pumping, in_range(0, 5), solved=True)
+    assert pumping.challenges(T0) == {"watch-range": 20}
+    assert pumping.refusals(T0) == {}
+
+
+def test_many_first_codes_from_one_address_challenge_its_next(db_url: str):
+    pumping = two_stage(db_url, address_sends=3)
+    phones = other_blocks(6)
+    for phone in phones[:3]:
+        admit(pumping, phone, address="203.0.113.7")
+    assert challenged(pumping, phones[3], address="203.0.113.7") == "address"
+    admit(pumping, phones[3], address="203.0.113.7", solved=True)
+    admit(pumping, phones[4], address="198.51.100.1")  # another address is not
+    admit(pumping, phones[5], T0 + timedelta(minutes=61), address="203.0.113.7")  # the window forgot
+
+
+def test_during_a_burst_only_a_new_address_is_challenged(db_url: str):
+    pumping = two_stage(db_url, burst_sends=4, address_sends=0)
+    phones = other_blocks(9)
+    for index, phone in enumerate(phones[:6]):
+        admit(pumping, phone, address=f"192.0.2.{index}")
+        if index < 2:  # entered codes are no burst: 4 of the 6 are not
+            pumping.verified(phone.e164, T0)
+    assert challenged(pumping, phones[6], address="198.51.100.9") == "burst"
+    admit(pumping, phones[7], address="192.0.2.1")  # an address already seen in the window is not
+    admit(pumping, phones[8], T0 + timedelta(minutes=61), address="198.51.100.9")  # the burst is over
+
+
+def test_ordinary_traffic_that_enters_its_codes_is_no_burst(db_url: str):
+    pumping = two_stage(db_url, burst_sends=5, address_sends=0)
+    phones = other_blocks(21)
+    for index, phone in enumerate(phones[:20]):
+        admit(pumping, phone, address=f"192.0.2.{index}")  # every one a new address
+        if index % 5:  # 80 % entered: 4 of 20 not, one short of a burst
+            pumping.verified(phone.e164, T0)
+    admit(pumping, phones[20], address="198.51.100.9")
+
+
+def test_a_challenge_prefix_always_needs_a_solved_challenge_but_an_owner_never_does(db_url: str):
+    pumping = two_stage(db_url, challenge_prefixes=("+4474",))
+    gb = normalise("+447400123456", "GB")
+    assert challenged(pumping, gb) == "prefix"
+    admit(pumping, gb, solved=True)
+    admit(pumping, gb, owner=True)
+    admit(pumping, normalise("+447911123456", "GB"))
+
+
+def test_challenges_are_audited_when_asked_and_when_solved(db_url: str):
+    pumping = two_stage(db_url, challenge_prefixes=("+4474",))
+    gb = normalise("+447400123456", "GB")
+    challenged(pumping, gb, address="203.0.113.7")
+    admit(pumping, gb, address="203.0.113.7", solved=True)
+    admit(pumping, normalise("+447911123456", "GB"), solved=True)  # solved, but not needed: no event
+    with engine_for(db_url).connect() as db:
+        rows = db.exec_driver_sql(
+            "SELECT kind, outcome, detail, address, phone_masked FROM otp_audit_event ORDER BY id"
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("send_challenged", "prefix", "", "203.0.113.7", "+44******3456"),
+        ("send_challenged", "solved", "prefix", "203.0.113.7", "+44******3456"),
+    ]
+
+
+def test_a_challenge_reads_the_same_for_every_reason():
+    errors = [ChallengeRequired(reason) for reason in ("watch-block", "address", "burst", "prefix")]
+    assert {(e.status, e.code, e.user_message()) for e in errors} == {
+        (428, "challenge_required", messages.CHALLENGE_REQUIRED)
+    }
+
+
+def test_the_unlocked_check_before_the_rate_limits_holds_what_admit_would_challenge(db_url: str):
+    pumping = two_stage(db_url, address_sends=3)
+    for number in range(5):
+        pumping.hold_if_risky(in_range(0, number), T0, owner=False, address=f"192.0.2.{number}")
+        admit(pumping, in_range(0, number), address=f"192.0.2.{number}")
+    with pytest.raises(ChallengeRequired):
+        pumping.hold_if_risky(in_range(0, 5), T0, owner=False, address="192.0.2.9")
+    pumping.hold_if_risky(in_range(0, 5), T0, owner=True)  # never an owner's code
+    pumping.hold_if_risky(in_range(1, 0), T0, owner=False, address="192.0.2.9")  # another range
+    assert pumping.challenges(T0) == {"watch-range": 1}
+    admit(pumping, in_range(1, 0), address="192.0.2.9")  # nothing of the held one was counted

@@ -7,10 +7,12 @@ hostile-argument tests matter as much as the happy path.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import altcha
 import pytest
 from reflex.istate.data import RouterData
 from reflex.state import State
@@ -380,3 +382,56 @@ def test_the_page_reads_country_code_length_and_sandbox_from_the_settings_when_i
     outbox.refresh()
     assert (verify.country, verify.code_length) == ("GB", 8)
     assert verify.sandbox is settings.provider.is_sandbox and outbox.enabled is settings.provider.is_sandbox
+
+
+@pytest.fixture
+def challenged(make_service, monkeypatch) -> VerifyState:
+    """A page whose sends to +1415 always need the challenge."""
+    service = make_service(PUMPING_CHALLENGE_PREFIXES="+1415")
+    monkeypatch.setattr(verify_module, "get_verification_service", lambda: service)
+    state = VerifyState()
+    state.router = RouterData.from_router_data({"ip": "198.51.100.7", "token": "tab-1"})
+    return state
+
+
+def _solved(state: VerifyState) -> str:
+    """What the page's widget answers to the challenge it was given."""
+    challenge = altcha.Challenge.from_dict(json.loads(state.challenge))
+    solution = altcha.solve_challenge(challenge)
+    assert solution is not None
+    return altcha.Payload(challenge, solution).to_base64()
+
+
+def test_a_held_send_gets_a_challenge_and_goes_on_once_it_is_solved(challenged, sandbox):
+    _send(challenged)
+    assert not challenged.code_sent and challenged.challenge and challenged.error == ""
+    assert sandbox.store.messages() == []
+    _drain(challenged.challenge_solved(_solved(challenged)))
+    assert challenged.code_sent and challenged.challenge == "" and challenged.error == ""
+    assert len(sandbox.store.messages(NUMBER)) == 1
+
+
+@pytest.mark.parametrize("answer", [None, 42, "", "x" * 5000, ["a"], {"payload": "a"}])
+def test_a_hostile_answer_is_ignored_before_any_work(challenged, sandbox, answer):
+    _send(challenged)
+    waiting = challenged.challenge
+    _drain(challenged.challenge_solved(answer))
+    assert challenged.challenge == waiting and not challenged.code_sent
+    assert sandbox.store.messages() == []
+
+
+def test_an_answer_with_no_challenge_waiting_does_nothing(challenged, sandbox):
+    _drain(challenged.challenge_solved("bm90aGluZw=="))
+    assert not challenged.code_sent and not challenged.loading and sandbox.store.sessions() == []
+
+
+def test_a_wrong_answer_gets_a_new_challenge_and_the_page_gives_up_after_three(challenged, sandbox):
+    _send(challenged)
+    for _ in range(2):
+        first = challenged.challenge
+        _drain(challenged.challenge_solved("bm90IGFuIGFuc3dlcg=="))
+        assert challenged.challenge and challenged.challenge != first
+    _drain(challenged.challenge_solved("bm90IGFuIGFuc3dlcg=="))
+    assert challenged.challenge == "" and not challenged.loading
+    assert challenged.error == "Please complete the check, then ask for the code again."
+    assert sandbox.store.messages() == []
