@@ -1,7 +1,8 @@
 """The JSON API beside the UI: the same service calls, answered as HTTP.
 
-`POST /api/otp/send`, `POST /api/otp/resend`, `POST /api/otp/verify` and
-`GET /api/health`, plus the sandbox's routes in sandbox mode. Mount with
+`POST /api/otp/send`, `POST /api/otp/resend`, `POST /api/otp/verify`,
+`GET /api/health` and Plivo's delivery callbacks (`POST /api/plivo/status`), plus the
+sandbox's routes in sandbox mode. Mount with
 `rx.App(api_transformer=build_api())`, or add `api_routes()` to your own app.
 """
 
@@ -19,6 +20,7 @@ from starlette.routing import BaseRoute
 from . import log, messages
 from .auth_api import auth_routes
 from .blocking import run_blocking
+from .callbacks import callback_routes
 from .config import get_settings
 from .errors import InvalidInput
 from .jsonhttp import error, json_route, ok, request_ip, string_field
@@ -92,6 +94,7 @@ def api_routes(
         json_route("/api/otp/verify", "POST", _verify, service),
         json_route("/api/health", "GET", _health, service),
         *auth_routes(accounts),
+        *callback_routes(),
         *sandbox_routes(get_settings()),
     ]
 

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from . import callbacks
 from .faults import fault_for
 from .store import SandboxError, SandboxStore, session_json
 
@@ -119,7 +120,7 @@ def build_routes(
         fault = fault_for(recipient)
         if fault and fault.status:
             return _error(fault.status, fault.error)
-        if fault:
+        if fault and fault.hang:
             await asyncio.sleep(hang_seconds)
         session = store.create(
             recipient=recipient,
@@ -129,6 +130,12 @@ def build_routes(
             locale=body.get("locale") if isinstance(body.get("locale"), str) else None,
             brand_name=body.get("brand_name") if isinstance(body.get("brand_name"), str) else None,
         )
+        url = body.get("url")
+        if isinstance(url, str) and url.startswith(("http://", "https://")) and body.get("method") != "GET":
+            attempt = session.attempts[-1]
+            callbacks.schedule(
+                url, auth_token, session.session_uuid, attempt, len(session.attempts), recipient
+            )
         return _answer(202, message="Session initiated", session_uuid=session.session_uuid)
 
     async def one_session(request: Request) -> JSONResponse:
