@@ -148,7 +148,11 @@ class DeliveryService:
 
     def fallback_state(self, verification_id: str) -> str:
         """For the code step's poll: "offer" while a voice call may stand in for an undelivered
-        SMS of this verification, "called" once the fallback was made, else ""."""
+        SMS of this verification, "called" once the fallback was made, else "".
+
+        With `OTP_FALLBACK=call` the call is made as the report comes; a report that came
+        before the send was recorded (the flow was not known yet) is offered instead.
+        """
         if self.settings.otp.fallback == "off" or not verification_id:
             return ""
         with autocommit(self._db_url) as db:
@@ -163,9 +167,7 @@ class DeliveryService:
                 _reports.c.channel == Channel.SMS,
                 _reports.c.status.in_(sorted(UNDELIVERED)),
             )
-            if not db.execute(select(failed)).scalar():
-                return ""
-        return "offer" if self.settings.otp.fallback == "offer" else ""
+            return "offer" if db.execute(select(failed)).scalar() else ""
 
     def call_instead(self, verification_id: str, client_ip: str) -> Started | None:
         """The offered fallback, asked for on the code step: the same code by voice, once.
