@@ -25,7 +25,16 @@ from .config import get_settings
 from .errors import InvalidInput
 from .jsonhttp import error, json_route, ok, request_ip, string_field
 from .sandbox import sandbox_routes
-from .services import Checked, Services, Started, VerificationService, get_services, get_verification_service
+from .services import (
+    Checked,
+    DeliveryService,
+    Services,
+    Started,
+    VerificationService,
+    get_delivery_service,
+    get_services,
+    get_verification_service,
+)
 
 ServiceFactory = Callable[[], VerificationService]
 
@@ -81,12 +90,14 @@ async def _health(_request: Request, _body: dict[str, Any], service: Verificatio
 def api_routes(
     service: ServiceFactory = get_verification_service,
     accounts: Callable[[], Services] = get_services,
+    deliveries: Callable[[], DeliveryService] = get_delivery_service,
 ) -> list[BaseRoute]:
-    """The OTP and login API's routes (and the sandbox's, in sandbox mode).
+    """The OTP and login API's routes, Plivo's delivery callbacks (and the sandbox's, in sandbox mode).
 
     Args:
         service: Returns the verification service the routes call; the process's own by default.
         accounts: Returns the services of the login routes (login, sessions, the account view).
+        deliveries: Returns the service of the delivery callbacks.
     """
     return [
         json_route("/api/otp/send", "POST", _send, service),
@@ -94,7 +105,7 @@ def api_routes(
         json_route("/api/otp/verify", "POST", _verify, service),
         json_route("/api/health", "GET", _health, service),
         *auth_routes(accounts),
-        *callback_routes(),
+        *callback_routes(deliveries),
         *sandbox_routes(get_settings()),
     ]
 
@@ -102,6 +113,7 @@ def api_routes(
 def build_api(
     service: ServiceFactory = get_verification_service,
     accounts: Callable[[], Services] = get_services,
+    deliveries: Callable[[], DeliveryService] = get_delivery_service,
 ) -> Starlette:
     """A Starlette app with `api_routes()`, for `rx.App(api_transformer=...)`."""
-    return Starlette(routes=api_routes(service, accounts))
+    return Starlette(routes=api_routes(service, accounts, deliveries))
