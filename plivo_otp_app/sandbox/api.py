@@ -95,8 +95,10 @@ def build_routes(
     auth_id: str,
     auth_token: str,
     hang_seconds: float = 10.0,
+    callbacks_to: Callable[[str], bool] = callbacks.loopback_only,
 ) -> list[Route]:
-    """The sandbox's routes, bound to one store and one set of credentials."""
+    """The sandbox's routes, bound to one store and one set of credentials; delivery callbacks
+    go to a session's `url` only where `callbacks_to` allows."""
 
     def guarded(handler: Handler) -> Handler:
         async def endpoint(request: Request) -> JSONResponse:
@@ -131,7 +133,7 @@ def build_routes(
             brand_name=body.get("brand_name") if isinstance(body.get("brand_name"), str) else None,
         )
         url = body.get("url")
-        if isinstance(url, str) and url.startswith(("http://", "https://")) and body.get("method") != "GET":
+        if isinstance(url, str) and body.get("method") != "GET" and callbacks_to(url):
             attempt = session.attempts[-1]
             callbacks.schedule(
                 url, auth_token, session.session_uuid, attempt, len(session.attempts), recipient

@@ -6,6 +6,10 @@ attempt's statuses there, one every `STEP_SECONDS` (an SMS: `sent`, then `delive
 each with `X-Plivo-Signature-V3` (the SDK's own signing over the URL, the fields and a
 fresh nonce) and `X-Plivo-Signature-V2` (URL and nonce), both with the sandbox's auth
 token. Sent once each, from a thread, never retried; a failure is dropped.
+
+The sandbox's credentials are public, so whoever reaches it could name any `url`: it posts
+only where `allowed` says (the embedded sandbox: the app's own callback URL; the one served
+alone: loopback hosts), never to another host (no request forgery through the sandbox).
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ STEP_SECONDS = 0.5
 UNDELIVERED_ERROR = "80"
 
 _pending: set[asyncio.Task[None]] = set()
+
+
+def loopback_only(url: str) -> bool:
+    """Whether `url` names this machine (the sandbox served alone posts nowhere else)."""
+    return urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def statuses(channel: str, sms_status: str) -> list[str]:

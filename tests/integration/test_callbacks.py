@@ -22,6 +22,9 @@ from harness import free_port
 from plivo.utils.signature_v3 import construct_post_url, get_signature_v3
 from sqlalchemy import select
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
 from plivo_otp_app.audit import Audit, AuditKind
 from plivo_otp_app.callbacks import MAX_BODY_BYTES, callback_routes
@@ -31,7 +34,9 @@ from plivo_otp_app.models import AuditEvent, DeliveryReport
 from plivo_otp_app.providers import PlivoProvider
 from plivo_otp_app.providers.plivo import CALLBACK_PATH
 from plivo_otp_app.ratelimit import RateLimits
-from plivo_otp_app.sandbox.callbacks import form_for, sign
+from plivo_otp_app.sandbox.api import build_routes
+from plivo_otp_app.sandbox.callbacks import form_for, loopback_only, sign
+from plivo_otp_app.sandbox.store import SandboxStore
 from plivo_otp_app.services import DeliveryService, Started, VerificationService
 from plivo_otp_app.services import verification_sql as sql
 
@@ -328,3 +333,36 @@ def test_fallback_call_mode_calls_at_once_and_once(make_callbacks, sandbox):
     assert ("voice", "completed", "") in callbacks.reports()
     checked = callbacks.verifications.check(sent.verification_id, call.code, "203.0.113.9")
     assert checked.e164 == UNDELIVERED
+
+
+def test_the_sandbox_posts_callbacks_only_where_it_is_allowed_to():
+    """Its credentials are public: a session naming another URL gets no callback (no request
+    forgery through the sandbox)."""
+    received: list[str] = []
+
+    async def record(request: Request) -> PlainTextResponse:
+        received.append(request.url.path)
+        return PlainTextResponse("ok")
+
+    receiver_port, sandbox_port = free_port(), free_port()
+    receiver = serve(Starlette(routes=[Route("/{name}", record, methods=["POST"])]), receiver_port)
+    store = SandboxStore()
+    allowed = f"http://127.0.0.1:{receiver_port}/allowed"
+    routes = build_routes(store, SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN, 0, lambda url: url == allowed)
+    sandbox = serve(Starlette(routes=routes), sandbox_port)
+    try:
+        base = f"http://127.0.0.1:{sandbox_port}"
+        for phone, url in (
+            (MOBILE, f"http://127.0.0.1:{receiver_port}/elsewhere"),
+            ("+14155552672", allowed),
+        ):
+            PlivoProvider(SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN, base, callback_url=url).send(phone, "sms")
+        deadline = time.monotonic() + 10
+        while len(received) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1)  # the other session's would have come by now too
+        assert received == ["/allowed", "/allowed"]
+    finally:
+        receiver.should_exit = sandbox.should_exit = True
+    assert not loopback_only("http://169.254.169.254/latest/meta-data")
+    assert loopback_only("http://127.0.0.1:8000/api/plivo/status")
