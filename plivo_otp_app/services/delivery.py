@@ -70,9 +70,12 @@ class Delivery:
 
 
 def _insert_once(db: Connection, table: Any, values: dict[str, Any]) -> bool:
-    """Insert a row unless its key exists; True when this call inserted it."""
+    """Insert a row unless its key exists; True when this call inserted it (told by `RETURNING`:
+    psycopg's row count of an `ON CONFLICT DO NOTHING` is not to be relied on)."""
     dialect = postgresql if db.dialect.name == "postgresql" else sqlite
-    return db.execute(dialect.insert(table).values(values).on_conflict_do_nothing()).rowcount == 1
+    statement = dialect.insert(table).values(values).on_conflict_do_nothing()
+    key = next(iter(table.primary_key.columns))
+    return db.execute(statement.returning(key)).first() is not None
 
 
 class DeliveryService:
