@@ -29,7 +29,7 @@ from .. import log
 from ..audit import Audit, AuditKind
 from ..config import Settings
 from ..db import autocommit, transaction
-from ..enums import Channel, Status
+from ..enums import Channel, Purpose, Status
 from ..errors import OtpError
 from ..models import CallbackNonce, ChannelFallback, DeliveryReport, Verification
 from ..phone import mask
@@ -37,6 +37,10 @@ from .verification import Started, VerificationService, utcnow
 
 #: The SMS statuses after which the code did not reach the phone.
 UNDELIVERED = frozenset({"undelivered", "failed"})
+#: Flows that never fall back: a password reset for a name with no account runs a decoy flow
+#: whose texts nobody reports on, so an offer (or "we are calling you") would tell a real
+#: account with an unreachable phone apart from no account.
+NO_FALLBACK = frozenset({Purpose.RESET_PASSWORD})
 
 _nonces = CallbackNonce.__table__  # type: ignore[attr-defined]
 _reports = DeliveryReport.__table__  # type: ignore[attr-defined]
@@ -162,6 +166,8 @@ class DeliveryService:
             flow = db.execute(select(_flows).where(_flows.c.id == verification_id)).first()
             if flow is None or flow.status != Status.PENDING or not flow.provider_session_id:
                 return ""
+            if flow.purpose in NO_FALLBACK:
+                return ""
             session = flow.provider_session_id
             if db.execute(select(exists().where(_fallbacks.c.provider_session_id == session))).scalar():
                 return "called"
@@ -190,7 +196,7 @@ class DeliveryService:
     def _call_at_once(self, flow: Row[Any]) -> None:
         """`OTP_FALLBACK=call`: the voice call as the report comes; a refusal is logged, not raised
         (the report is stored: the provider must not retry it)."""
-        if flow.status != Status.PENDING or not self._claim(flow, "call"):
+        if flow.status != Status.PENDING or flow.purpose in NO_FALLBACK or not self._claim(flow, "call"):
             return
         try:
             self._call(flow, flow.client_ip)

@@ -30,6 +30,7 @@ from plivo_otp_app.audit import Audit, AuditKind
 from plivo_otp_app.callbacks import MAX_BODY_BYTES, callback_routes
 from plivo_otp_app.config import SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN, Settings
 from plivo_otp_app.db import transaction
+from plivo_otp_app.enums import Purpose
 from plivo_otp_app.models import AuditEvent, DeliveryReport
 from plivo_otp_app.providers import PlivoProvider
 from plivo_otp_app.providers.plivo import CALLBACK_PATH
@@ -366,3 +367,19 @@ def test_the_sandbox_posts_callbacks_only_where_it_is_allowed_to():
         receiver.should_exit = sandbox.should_exit = True
     assert not loopback_only("http://169.254.169.254/latest/meta-data")
     assert loopback_only("http://127.0.0.1:8000/api/plivo/status")
+
+
+@pytest.mark.parametrize("mode", ["offer", "call"])
+def test_a_password_reset_never_falls_back(make_callbacks, sandbox, mode):
+    """A reset for a name with no account runs a decoy flow nobody reports on: an offer, or a
+    call, would tell a real account with an unreachable phone apart from no account."""
+    callbacks = make_callbacks(OTP_FALLBACK=mode)
+    sent = callbacks.verifications.start(
+        UNDELIVERED, "US", "sms", "203.0.113.9", purpose=Purpose.RESET_PASSWORD
+    )
+    assert callbacks.wait_for_reports(2) == [("sms", "sent", ""), ("sms", "undelivered", "80")]
+    time.sleep(1)  # a call at once would have been made by now
+    assert callbacks.deliveries.fallback_state(sent.verification_id) == ""
+    assert callbacks.deliveries.call_instead(sent.verification_id, "203.0.113.9") is None
+    assert sandbox.store.messages(UNDELIVERED) == []
+    assert callbacks.rows(AuditKind.CHANNEL_FALLBACK) == []
