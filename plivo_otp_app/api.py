@@ -1,9 +1,10 @@
 """The JSON API beside the UI: the same service calls, answered as HTTP.
 
 `POST /api/otp/send`, `POST /api/otp/resend`, `POST /api/otp/verify`,
-`GET /api/otp/challenge` and `GET /api/health`, plus the sandbox's routes in sandbox mode.
-A send the pumping policy finds risky answers 428 `challenge_required` with a fresh
-challenge; the client sends again with its answer in `"challenge"`. Mount with
+`GET /api/otp/challenge`, `GET /api/health` and Plivo's delivery callbacks
+(`POST /api/plivo/status`), plus the sandbox's routes in sandbox mode. A send the pumping
+policy finds risky answers 428 `challenge_required` with a fresh challenge; the client
+sends again with its answer in `"challenge"`. Mount with
 `rx.App(api_transformer=build_api())`, or add `api_routes()` to your own app.
 """
 
@@ -21,12 +22,22 @@ from starlette.routing import BaseRoute
 from . import log, messages
 from .auth_api import auth_routes
 from .blocking import run_blocking
+from .callbacks import callback_routes
 from .config import get_settings
 from .enums import Purpose
 from .errors import ChallengeRequired, InvalidInput
 from .jsonhttp import error, json_route, ok, request_ip, string_field
 from .sandbox import sandbox_routes
-from .services import Checked, Services, Started, VerificationService, get_services, get_verification_service
+from .services import (
+    Checked,
+    DeliveryService,
+    Services,
+    Started,
+    VerificationService,
+    get_delivery_service,
+    get_services,
+    get_verification_service,
+)
 
 ServiceFactory = Callable[[], VerificationService]
 
@@ -116,12 +127,14 @@ async def _health(_request: Request, _body: dict[str, Any], service: Verificatio
 def api_routes(
     service: ServiceFactory = get_verification_service,
     accounts: Callable[[], Services] = get_services,
+    deliveries: Callable[[], DeliveryService] = get_delivery_service,
 ) -> list[BaseRoute]:
-    """The OTP and login API's routes (and the sandbox's, in sandbox mode).
+    """The OTP and login API's routes, Plivo's delivery callbacks (and the sandbox's, in sandbox mode).
 
     Args:
         service: Returns the verification service the routes call; the process's own by default.
         accounts: Returns the services of the login routes (login, sessions, the account view).
+        deliveries: Returns the service of the delivery callbacks.
     """
     return [
         json_route("/api/otp/send", "POST", _send, service),
@@ -130,6 +143,7 @@ def api_routes(
         json_route("/api/otp/challenge", "GET", _challenge, service),
         json_route("/api/health", "GET", _health, service),
         *auth_routes(accounts),
+        *callback_routes(deliveries),
         *sandbox_routes(get_settings()),
     ]
 
@@ -137,6 +151,7 @@ def api_routes(
 def build_api(
     service: ServiceFactory = get_verification_service,
     accounts: Callable[[], Services] = get_services,
+    deliveries: Callable[[], DeliveryService] = get_delivery_service,
 ) -> Starlette:
     """A Starlette app with `api_routes()`, for `rx.App(api_transformer=...)`."""
-    return Starlette(routes=api_routes(service, accounts))
+    return Starlette(routes=api_routes(service, accounts, deliveries))

@@ -199,6 +199,19 @@ def _caps(name: str, caps: tuple[tuple[str, float, float], ...]) -> None:
         _amount(name, daily)
 
 
+#: What an SMS the provider reports undelivered leads to (`OTP_FALLBACK`).
+FALLBACKS = ("offer", "call", "off")
+
+
+def _fallback(name: str, value: str) -> None:
+    if value not in FALLBACKS:
+        raise ConfigError(f"{name} must be one of {', '.join(FALLBACKS)}, got {value!r}")
+
+
+def _lower(_name: str, raw: str) -> str:
+    return raw.lower()
+
+
 def _log_level(name: str, level: str) -> None:
     if level not in LOG_LEVELS:
         raise ConfigError(f"{name} must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
@@ -268,6 +281,9 @@ class OtpPolicy(Checked):
     default_country: str = var("DEFAULT_COUNTRY", "US", _upper, _country)
     #: Countries whose numbers may have a code; empty: all.
     allowed_countries: frozenset[str] = var("ALLOWED_COUNTRIES", frozenset[str](), _country_list, _countries)
+    #: An SMS reported undelivered: `offer` a voice call of the same code on the code step, `call`
+    #: at once, or `off`. Once per code either way.
+    fallback: str = var("OTP_FALLBACK", "offer", _lower, _fallback)
 
     def __post_init__(self) -> None:
         super().__post_init__()

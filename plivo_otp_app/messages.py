@@ -80,6 +80,9 @@ DONE = {
 CODE_BY_SMS = "We are texting a {length}-digit code to {phone}."
 CODE_BY_VOICE = "We are calling a {length}-digit code to {phone}."
 ENTER_CODE_OF_LENGTH = "Enter the {length}-digit code."
+#: The provider reported the text undelivered (`OTP_FALLBACK`): offered, or made at once.
+SMS_UNDELIVERED_OFFER = "The text message could not be delivered. We can call you with the code instead."
+SMS_UNDELIVERED_CALLING = "The text message could not be delivered, so we are calling you with the code."
 #: Said once (politely, to a screen reader) when the resend countdown reaches zero.
 RESEND_READY = "You can resend the code now."
 #: A password reset names no number: whether the account exists, and its number, stay unsaid.
@@ -399,6 +402,7 @@ BODY_NOT_JSON = "The request body is not valid JSON."
 BODY_NOT_OBJECT = "The request body must be a JSON object."
 FIELD_REQUIRED = "The field '{name}' is required."
 FIELD_NOT_STRING = "The field '{name}' must be a string."
+FIELD_INVALID = "The field '{name}' is not valid."
 OTP_FIELD_REQUIRED = "The field 'otp' is required, as a string of digits."
 OTP_OR_BACKUP_CODE = "Send either 'otp' or 'backup_code'."
 METHOD_NOT_ALLOWED = "Use {method} for {path}."
@@ -407,6 +411,14 @@ HEALTH_DATABASE_DOWN = "The database is unavailable."
 CROSS_SITE_SIGN_IN = "Cross-site sign-in is refused."
 CROSS_SITE_SIGN_OUT = "Cross-site sign-out is refused."
 LANDING_NOT_A_LINK = "The '{name}' address is not a valid link."
+#: The provider's delivery callbacks (`callbacks.py`); their reader is the provider, or an operator.
+CALLBACK_NOT_FORM = "Send the callback as application/x-www-form-urlencoded."
+CALLBACK_FORM_INVALID = "The callback body is not a valid form."
+CALLBACK_UNSIGNED = "The callback is not signed."
+CALLBACK_SIGNATURE_WRONG = "The callback's signature does not match."
+CALLBACK_STALE = "The callback is too old, or dated in the future."
+CALLBACK_REPLAYED = "This callback was received before."
+CALLBACKS_OFF = "This deployment takes no delivery callbacks."
 
 
 def field_required(name: str) -> str:
@@ -417,6 +429,11 @@ def field_required(name: str) -> str:
 def field_not_string(name: str) -> str:
     """A JSON body whose field `name` is not a string."""
     return translate(FIELD_NOT_STRING).format(name=name)
+
+
+def field_invalid(name: str) -> str:
+    """A request whose field `name` has a value that cannot be right."""
+    return translate(FIELD_INVALID).format(name=name)
 
 
 def method_not_allowed(method: str, path: str) -> str:

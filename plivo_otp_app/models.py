@@ -283,6 +283,43 @@ class SpentChallenge(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=64)
     expires_at: datetime = Field(index=True)
+class CallbackNonce(SQLModel, table=True):
+    """A signed provider callback's nonce, seen once (`callbacks.py`): the same nonce again is a
+    replay. Written in the transaction that stores what the callback reported, so a callback
+    that failed to be stored can be retried with its nonce; kept until the callback would be stale."""
+
+    __tablename__ = _table_name("otp_callback_nonce")
+
+    nonce: str = Field(primary_key=True, max_length=64)
+    seen_at: datetime = Field(index=True)
+
+
+class DeliveryReport(SQLModel, table=True):
+    """One delivery status the provider reported for one attempt of a session (`services/delivery.py`).
+
+    The key (attempt, status) makes a retried callback a no-op: a status is stored, and
+    audited, once per attempt however often the provider sends it.
+    """
+
+    __tablename__ = _table_name("otp_delivery_report")
+
+    attempt_uuid: str = Field(primary_key=True, max_length=64)
+    status: str = Field(primary_key=True, max_length=32)
+    provider_session_id: str = Field(max_length=64, index=True)
+    channel: str = Field(max_length=8)
+    error_code: str = Field(default="", max_length=48)
+    at: datetime
+
+
+class ChannelFallback(SQLModel, table=True):
+    """The one fallback a provider session gets (an undelivered SMS re-sent by voice): the
+    primary key makes it once, across workers."""
+
+    __tablename__ = _table_name("otp_channel_fallback")
+
+    provider_session_id: str = Field(primary_key=True, max_length=64)
+    verification_id: str = Field(max_length=36)
+    at: datetime
 
 
 #: The migrations' own version table (`plivo_otp_app.migrations`), declared here too: a host app's

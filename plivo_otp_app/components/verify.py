@@ -175,9 +175,42 @@ def resend_controls(change_number: EventType[()] | None = None) -> rx.Component:
             waiting,
             class_name=rx.cond(VerifyState.code_dead & ~waiting, "primary", ""),
         ),
-        _secondary(t("Call me instead"), "call-me", VerifyState.call_me, waiting),
+        rx.cond(
+            VerifyState.call_offered,
+            _secondary(
+                t("Call me instead"),
+                "call-instead",
+                VerifyState.call_instead,
+                VerifyState.loading,
+                class_name="primary",
+            ),
+            _secondary(t("Call me instead"), "call-me", VerifyState.call_me, waiting),
+        ),
         *([other_number] if change_number is not None else []),
         class_name="row wrap",
+    )
+
+
+#: How often the code step asks whether the provider reported its text undelivered.
+DELIVERY_POLL_SECONDS = 2
+
+
+def delivery_watch() -> rx.Component:
+    """`#delivery-watch`: while the code's delivery is not settled, ask every few seconds whether
+    the text came through (a hidden `rx.moment` ticking, as the sandbox outbox does); none when
+    `OTP_FALLBACK=off`."""
+    if get_settings().otp.fallback == "off":
+        return rx.fragment()
+    return rx.cond(
+        VerifyState.delivery_settled,
+        rx.fragment(),
+        rx.moment(
+            interval=DELIVERY_POLL_SECONDS * 1000,
+            on_change=VerifyState.check_delivery,
+            id="delivery-watch",
+            class_name="potp-tick",
+            aria_hidden="true",
+        ),
     )
 
 
@@ -251,6 +284,7 @@ def otp_form(*extras: rx.Component, change_number: EventType[()] | None = None) 
         ),
         resend_controls(change_number),
         challenge_solver(),
+        delivery_watch(),
         class_name="stack",
     )
 

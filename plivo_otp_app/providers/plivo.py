@@ -17,7 +17,7 @@ import plivo
 from plivo import exceptions as px
 
 from .. import log
-from ..environ import Checked, ConfigError, as_float, as_url, between, http_url, var
+from ..environ import Checked, ConfigError, as_float, as_int, as_url, between, http_url, var
 from ..errors import ProviderRejected, ProviderUnavailable
 from ..phone import mask
 from ..sandbox.settings import SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from ..config import Settings
 
 DEFAULT_BASE_URL = "https://api.plivo.com"
+#: Where the app's backend takes Plivo's delivery callbacks (`callbacks.py`).
+CALLBACK_PATH = "/api/plivo/status"
 _TIMEOUT = between(0.1, 60)
 
 
@@ -44,7 +46,11 @@ class PlivoSettings(Checked):
     api_base_url: str | None = var("PLIVO_API_BASE_URL", None, as_url, http_url)
     brand_name: str | None = var("PLIVO_BRAND_NAME", None)
     locale: str | None = var("PLIVO_LOCALE", None)
-    callback_url: str | None = var("PLIVO_CALLBACK_URL", None, as_url, http_url)
+    #: The app's backend as Plivo reaches it (`https://otp.example.com`); the delivery callbacks go to
+    #: its `CALLBACK_PATH`. None: the backend's own `api_url` (Reflex's `REFLEX_API_URL`).
+    callback_base_url: str | None = var("PLIVO_CALLBACK_BASE_URL", None, as_url, http_url)
+    #: How old a callback's signed `RequestTime` may be: Plivo retries for about 7 minutes.
+    callback_max_age_seconds: int = var("PLIVO_CALLBACK_MAX_AGE_SECONDS", 900, as_int, between(60, 86400))
     connect_timeout: float = var("PLIVO_CONNECT_TIMEOUT", 3.0, as_float, _TIMEOUT)
     read_timeout: float = var("PLIVO_READ_TIMEOUT", 5.0, as_float, _TIMEOUT)
     #: The sender number of plain SMS (security notices); none are sent without one.
@@ -100,7 +106,7 @@ class PlivoProvider:
         brand_name: str | None = None,
         locale: str | None = None,
         code_length: int | None = None,
-        callback_url: str | None = None,
+        callback_url: str | Callable[[], str] | None = None,
     ) -> None:
         self._auth = (auth_id, auth_token)
         self._base_url = base_url
@@ -110,9 +116,8 @@ class PlivoProvider:
             "brand_name": brand_name,
             "locale": locale,
             "code_length": code_length,
-            "url": callback_url,
-            "method": "POST" if callback_url else None,
         }
+        self._callback_url = callback_url
         self._local = threading.local()
 
     @property
@@ -127,6 +132,8 @@ class PlivoProvider:
         configured one), in `locale` if given (else the configured one); returns its session uuid."""
         options = self._create_options | ({"app_uuid": app_uuid} if app_uuid else {})
         options |= {"locale": locale} if locale else {}
+        callback = self._callback_url() if callable(self._callback_url) else self._callback_url
+        options |= {"url": callback, "method": "POST"} if callback else {}
         try:
             response = self._client().verify_session.create(recipient=recipient, channel=channel, **options)
         except Exception as exc:
@@ -250,8 +257,24 @@ def _configured(
         brand_name=plivo_settings.brand_name,
         locale=plivo_settings.locale,
         code_length=settings.otp.code_length,
-        callback_url=plivo_settings.callback_url,
+        callback_url=lambda: callback_url(settings),
     )
+
+
+def callback_url(settings: Settings) -> str:
+    """The URL Plivo is given for a session's delivery callbacks, and so the URL it signs them for."""
+    base = settings.provider.plivo.callback_base_url or _own_backend_url()
+    return base.rstrip("/") + CALLBACK_PATH
+
+
+def callback_token(settings: Settings) -> str | None:
+    """The auth token Plivo signs the callbacks with: the account's, the sandbox's in sandbox
+    mode; None for a provider that sends none."""
+    if settings.provider.name == "plivo":
+        return settings.provider.plivo.auth_token or None
+    if settings.provider.is_sandbox:
+        return SANDBOX_AUTH_TOKEN
+    return None
 
 
 def _own_backend_url() -> str:

@@ -45,4 +45,11 @@ def sandbox_routes(settings: Settings) -> list[Route]:
     if not settings.provider.is_sandbox:
         return []
     hang_seconds = settings.provider.sandbox.hang_seconds
-    return build_routes(get_store(), SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN, hang_seconds)
+
+    def own_callback(url: str) -> bool:
+        """The embedded sandbox posts delivery callbacks to the app's own endpoint only."""
+        from ..providers.plivo import callback_url  # noqa: PLC0415 - the providers import this package
+
+        return url == callback_url(settings)
+
+    return build_routes(get_store(), SANDBOX_AUTH_ID, SANDBOX_AUTH_TOKEN, hang_seconds, own_callback)

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from . import callbacks
 from .faults import fault_for
 from .store import SandboxError, SandboxStore, session_json
 
@@ -94,8 +95,10 @@ def build_routes(
     auth_id: str,
     auth_token: str,
     hang_seconds: float = 10.0,
+    callbacks_to: Callable[[str], bool] = callbacks.loopback_only,
 ) -> list[Route]:
-    """The sandbox's routes, bound to one store and one set of credentials."""
+    """The sandbox's routes, bound to one store and one set of credentials; delivery callbacks
+    go to a session's `url` only where `callbacks_to` allows."""
 
     def guarded(handler: Handler) -> Handler:
         async def endpoint(request: Request) -> JSONResponse:
@@ -119,7 +122,7 @@ def build_routes(
         fault = fault_for(recipient)
         if fault and fault.status:
             return _error(fault.status, fault.error)
-        if fault:
+        if fault and fault.hang:
             await asyncio.sleep(hang_seconds)
         session = store.create(
             recipient=recipient,
@@ -129,6 +132,12 @@ def build_routes(
             locale=body.get("locale") if isinstance(body.get("locale"), str) else None,
             brand_name=body.get("brand_name") if isinstance(body.get("brand_name"), str) else None,
         )
+        url = body.get("url")
+        if isinstance(url, str) and body.get("method") != "GET" and callbacks_to(url):
+            attempt = session.attempts[-1]
+            callbacks.schedule(
+                url, auth_token, session.session_uuid, attempt, len(session.attempts), recipient
+            )
         return _answer(202, message="Session initiated", session_uuid=session.session_uuid)
 
     async def one_session(request: Request) -> JSONResponse:

@@ -14,9 +14,13 @@ class Fault:
     """What the sandbox does when a code is requested for the number."""
 
     e164: str
-    status: int  # 0 means "hang, then answer normally"
+    status: int  # 0 means "answer normally" (after a hang, or with an undelivered SMS)
     error: str
     description: str
+    #: Hang `SANDBOX_HANG_SECONDS` before answering.
+    hang: bool = False
+    #: What becomes of its text messages (their callbacks' final status).
+    sms_status: str = "delivered"
 
 
 FAULTS: dict[str, Fault] = {
@@ -26,7 +30,14 @@ FAULTS: dict[str, Fault] = {
         Fault("+12025550101", 403, "destination country is not permitted", "geo-permission block (403)"),
         Fault("+12025550102", 429, "too many requests", "Plivo rate limit (429)"),
         Fault("+12025550103", 500, "internal server error", "Plivo server error (500)"),
-        Fault("+12025550104", 0, "", "Plivo hangs past the read timeout"),
+        Fault("+12025550104", 0, "", "Plivo hangs past the read timeout", hang=True),
+        Fault(
+            "+12025550105",
+            0,
+            "",
+            "the SMS is undelivered (callback), a call gets through",
+            sms_status="undelivered",
+        ),
     )
 }
 

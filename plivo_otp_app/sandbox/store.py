@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from .faults import fault_for
+
 MAX_VALIDATIONS = 10
 MAX_DELIVERIES = 10
 OUTBOX_SIZE = 1000
@@ -128,15 +130,13 @@ class SandboxStore:
             session.channel = channel
             session.locale = locale or session.locale
             session.updated_at = now
+            fault = fault_for(recipient)
+            status = fault.sms_status if fault is not None and channel == "sms" else "delivered"
             session.attempts.append(
-                {
-                    "attempt_uuid": str(uuid.uuid4()),
-                    "channel": channel,
-                    "status": "delivered",
-                    "time": _iso(now),
-                }
+                {"attempt_uuid": str(uuid.uuid4()), "channel": channel, "status": status, "time": _iso(now)}
             )
-            self._outbox.appendleft(_message(session, now, self.webotp_host))
+            if status == "delivered":  # an undelivered text never reaches the outbox (the phone)
+                self._outbox.appendleft(_message(session, now, self.webotp_host))
             return session
 
     def validate(self, session_uuid: str, otp: str | None) -> Session:

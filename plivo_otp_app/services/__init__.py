@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from ..audit import Audit
 from ..config import Settings, get_settings
 from ..errors import ServiceUnavailable
 from ..passwords import verify_password
@@ -23,6 +24,7 @@ from ..providers import build_provider
 from ..ratelimit import RateLimits
 from .account_changes import AccountChanges, AccountView
 from .backup_codes import BackupCodeRejected, BackupCodes
+from .delivery import Delivery, DeliveryService, Reported
 from .lockout import Lockout
 from .login import LoginResult, LoginService
 from .recovery import CodeChecked, RecoveryService
@@ -38,11 +40,14 @@ __all__ = [
     "BackupCodes",
     "Checked",
     "CodeChecked",
+    "Delivery",
+    "DeliveryService",
     "Lockout",
     "LoginResult",
     "LoginService",
     "RecoveryService",
     "Redeemed",
+    "Reported",
     "Services",
     "SessionService",
     "SignupResult",
@@ -54,6 +59,7 @@ __all__ = [
     "compose",
     "get_account_changes",
     "get_backup_codes",
+    "get_delivery_service",
     "get_login_service",
     "get_recovery_service",
     "get_services",
@@ -140,6 +146,13 @@ def get_verification_service() -> VerificationService:
     """The process's verification service, built from the settings."""
     settings = get_settings()
     return VerificationService(settings, build_provider(settings), RateLimits(settings))
+
+
+@_built
+def get_delivery_service() -> DeliveryService:
+    """The process's delivery callbacks and fallback, on its verification service."""
+    settings = get_settings()
+    return DeliveryService(settings, get_verification_service(), Audit(settings.audit))
 
 
 @_built

@@ -201,13 +201,16 @@ class VerificationService:
         purpose: str = Purpose.VERIFY,
         user_id: int | None = None,
         challenge: object = None,
+        cooldown: bool = True,
     ) -> Started:
         """Send the code again (same code, maybe another channel) after the cooldown.
 
         The slot (the count and the doubled cooldown) is claimed atomically first, so
         parallel resends send once; when a limit or the provider refuses, nothing was
         sent and the slot is given back. A provider that timed out may have delivered,
-        so that slot stays spent (the send limits counted it too).
+        so that slot stays spent (the send limits counted it too). `cooldown=False` (the
+        fallback of an undelivered SMS, `services/delivery.py`) sends before the cooldown
+        ends; the slot is still claimed, so a concurrent resend sends once.
         """
         channel = check_channel(channel)
         record = self._load(verification_id, purpose, user_id)
@@ -216,11 +219,12 @@ class VerificationService:
         # The number rules again, for the channel asked now: a landline reached
         # by voice cannot switch to SMS.
         phone = normalise(record.phone, self.settings.otp.default_country, channel)
-        if now < record.next_send_at:
+        if cooldown and now < record.next_send_at:
             raise RateLimited((record.next_send_at - now).total_seconds(), "resend-cooldown")
         next_send_at = now + timedelta(seconds=self._cooldown(record.sends + 1))
+        claim_at = now if cooldown else max(now, record.next_send_at)
         with self._autocommit() as db:
-            claimed = sql.claim_resend(db, record.id, channel, now, next_send_at)
+            claimed = sql.claim_resend(db, record.id, channel, claim_at, next_send_at)
         if not claimed:
             raise RateLimited(self.settings.otp.resend_cooldown_seconds, "resend-cooldown")
         owner = _owner(record.purpose, record.user_id)

@@ -95,9 +95,16 @@ _CODE_VALUES = {
     "expires_at": bindparam("b_expires_at"),
 }
 # A session already known (a repeat send within its life) keeps its row and its count.
+# RETURNING tells whether the row was new: psycopg gives no row count (-1) for this statement.
 _ADD_CODE = {
-    "postgresql": postgresql.insert(_codes).values(_CODE_VALUES).on_conflict_do_nothing(),
-    "sqlite": sqlite.insert(_codes).values(_CODE_VALUES).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(_codes)
+    .values(_CODE_VALUES)
+    .on_conflict_do_nothing()
+    .returning(_k.provider_session_id),
+    "sqlite": sqlite.insert(_codes)
+    .values(_CODE_VALUES)
+    .on_conflict_do_nothing()
+    .returning(_k.provider_session_id),
 }
 
 _DISCARD = delete(_table).where(_c.id == bindparam("b_id"), _c.status == Status.SENDING)
@@ -262,7 +269,7 @@ def _add_code(
         "b_created_at": created_at,
         "b_expires_at": expires_at,
     }
-    return db.execute(_ADD_CODE[db.dialect.name], params).rowcount == 1
+    return db.execute(_ADD_CODE[db.dialect.name], params).first() is not None
 
 
 def discard(db: Connection, verification_id: str) -> None:

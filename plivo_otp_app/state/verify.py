@@ -27,6 +27,8 @@ from ..errors import CodeRejected, InvalidInput, NotSignedIn, NotThisBrowser
 from ..flows import Binding, Finish, Finished, Flow, Send, Step
 from ..messages import (
     RESEND_READY,
+    SMS_UNDELIVERED_CALLING,
+    SMS_UNDELIVERED_OFFER,
     code_on_its_way,
     countries_found,
     duration,
@@ -48,7 +50,7 @@ from ..phone import (
     search_countries,
     typed_digits,
 )
-from ..services import Started, code_digits, get_services, get_verification_service
+from ..services import Started, code_digits, get_delivery_service, get_services, get_verification_service
 from ..tokens import tokens_equal
 from ..translations import current_language
 from .auth import AuthState
@@ -108,6 +110,10 @@ class VerifyState(AuthState):
     code_dead: bool = False
     #: Why the flow started over (a restart of the server lost it, a login timed out), with the next step.
     notice: str = ""
+    #: The provider reported this code's text undelivered: `#call-instead` offers a call (`OTP_FALLBACK`).
+    call_offered: bool = False
+    #: Nothing more to learn about this code's delivery (the fallback was offered and taken, or made).
+    delivery_settled: bool = False
     #: Which page's flow this tab has in progress, kept by the browser (per tab) across a
     #: restart of the server, which forgets it: the two disagreeing is how a restart shows.
     flow_in_progress: str = rx.SessionStorage("", name="otp_flow_in_progress")
@@ -383,6 +389,46 @@ class VerifyState(AuthState):
         async for update in self._resend(Channel.VOICE):
             yield update
 
+    @rx.event
+    async def check_delivery(self) -> None:
+        """The code step's poll (`#delivery-watch`): has the provider reported the text undelivered?
+        Then a call is offered (`#call-instead`), or, with `OTP_FALLBACK=call`, is already on its way."""
+        if self.loading or self.verified or not self.code_sent or self.delivery_settled:
+            return
+        verification_id = self._verification_id
+        if not verification_id:
+            return
+        state = await asyncio.to_thread(get_delivery_service().fallback_state, verification_id)
+        if state == "offer" and not self.call_offered:
+            self.call_offered = True
+            self.message = say(SMS_UNDELIVERED_OFFER)
+        elif state == "called":
+            self.call_offered = False
+            self.delivery_settled = True
+            self.channel = Channel.VOICE
+            self.message = say(SMS_UNDELIVERED_CALLING)
+
+    @rx.event
+    async def call_instead(self) -> AsyncIterator[Any]:
+        """`#call-instead`: the same code by a voice call, now (the text never came), once."""
+        if self.loading or self.verified or not self.code_sent or not self.call_offered:
+            return
+        flow = self._flow()
+        self._begin()
+        yield
+        started = await attempt(self, lambda: self._call_instead(flow))
+        self.call_offered = False
+        self.delivery_settled = True
+        if started is not None:
+            self.channel = Channel.VOICE
+            self.code_dead = False
+            self._on_sent(started)
+        yield VerifyState.tick
+
+    async def _call_instead(self, flow: Flow) -> Started | None:
+        await self._check_bound(flow)
+        return await asyncio.to_thread(get_delivery_service().call_instead, self._verification_id, self._ip())
+
     @rx.event(background=True)
     async def tick(self) -> None:
         """Count the resend cooldown and a limit's wait down once a second; one loop per tab."""
@@ -450,6 +496,8 @@ class VerifyState(AuthState):
         self.code_sent = True
         self.verified = False
         self.code_dead = False
+        self.call_offered = False
+        self.delivery_settled = False
         self.backup_mode = False
         self.backup_allowed = flow.takes_backup_codes
         self.notice = ""
@@ -548,6 +596,9 @@ class VerifyState(AuthState):
         if started is not None:
             self.channel = channel
             self.code_dead = False
+            if channel == Channel.VOICE:  # a call asked for by hand is the fallback too
+                self.call_offered = False
+                self.delivery_settled = True
             self._verification_id = started.verification_id
             self._on_sent(started)
         await self._ask_challenge()
@@ -636,6 +687,8 @@ class VerifyState(AuthState):
         self.code_sent = False
         self.verified = False
         self.code_dead = False
+        self.call_offered = False
+        self.delivery_settled = False
         self.loading = False
         self.backup_mode = False
         self.backup_allowed = False

@@ -17,9 +17,13 @@ import pytest
 from conftest import free_port, sandbox_provider, serve
 
 from plivo_otp_app.api import build_api
+from plivo_otp_app.audit import Audit
+from plivo_otp_app.config import SANDBOX_AUTH_TOKEN
 from plivo_otp_app.jsonhttp import MAX_BODY_BYTES
+from plivo_otp_app.providers.plivo import callback_url
 from plivo_otp_app.ratelimit import RateLimits
-from plivo_otp_app.services import Services, VerificationService
+from plivo_otp_app.sandbox.callbacks import form_for, sign
+from plivo_otp_app.services import DeliveryService, Services, VerificationService, get_delivery_service
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 PASSWORD = "correct horse battery staple quietly"
@@ -63,9 +67,13 @@ class Recorder:
 def serve_api() -> Iterator[Callable[..., httpx.Client]]:
     servers, clients = [], []
 
-    def make(service: Callable[[], VerificationService], accounts: Callable[[], Services]) -> httpx.Client:
+    def make(
+        service: Callable[[], VerificationService],
+        accounts: Callable[[], Services],
+        deliveries: Callable[[], DeliveryService] = get_delivery_service,
+    ) -> httpx.Client:
         port = free_port()
-        servers.append(serve(build_api(service, accounts), port))
+        servers.append(serve(build_api(service, accounts, deliveries), port))
         clients.append(httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=15))
         return clients[-1]
 
@@ -93,7 +101,7 @@ def _wrong(code: str) -> str:
 
 
 def test_every_error_path_has_a_code_and_a_message_and_the_codes_are_the_documented_ones(
-    make_accounts, make_settings, sandbox, serve_api
+    make_accounts, make_settings, sandbox, serve_api, db_url
 ):
     accounts = make_accounts(**TIGHT)
     _two_factor_user(accounts, sandbox)
@@ -192,6 +200,35 @@ def test_every_error_path_has_a_code_and_a_message_and_the_codes_are_the_documen
         refused = seen.check(api.post(path), "method_not_allowed")
         assert refused["message"] and api.post(path).headers["allow"] == "GET, HEAD"
     seen.check(api.get("/api/session/complete", params={"fail": "http://[::1"}), "invalid_input")
+
+    # /api/plivo/status: Plivo's delivery callbacks, signed as the sandbox (and Plivo) signs them.
+    audit = Audit(accounts.verifications.settings.audit, db_url)
+    deliveries = DeliveryService(accounts.verifications.settings, accounts.verifications, audit, db_url)
+    plivo = serve_api(lambda: accounts.verifications, lambda: accounts, lambda: deliveries)
+    status, url = "/api/plivo/status", callback_url(deliveries.settings)  # the URL Plivo signs for
+    report = form_for(UNKNOWN_SESSION, {"attempt_uuid": UNKNOWN_SESSION, "channel": "sms"}, 1, PHONE, "sent")
+    signed = sign(url, report, SANDBOX_AUTH_TOKEN)
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    seen.check(plivo.get(status), "method_not_allowed")
+    seen.check(plivo.post(status, json=report), "unsupported_media_type")
+    seen.check(plivo.post(status, data={"x": "y" * MAX_BODY_BYTES}), "body_too_large")
+    seen.check(plivo.post(status, content=b"Channel=sms&Channel=voice", headers=form), "invalid_form")
+    seen.check(plivo.post(status, data=report), "unsigned")
+    seen.check(
+        plivo.post(status, data={**report, "ChannelStatus": "failed"}, headers=signed), "bad_signature"
+    )
+    no_session = {k: v for k, v in report.items() if k != "SessionUUID"}
+    seen.check(
+        plivo.post(status, data=no_session, headers=sign(url, no_session, SANDBOX_AUTH_TOKEN)),
+        "invalid_input",
+    )
+    old = {**report, "RequestTime": "2020-01-01 00:00:00.000000 +0000 UTC"}
+    seen.check(plivo.post(status, data=old, headers=sign(url, old, SANDBOX_AUTH_TOKEN)), "stale")
+    assert plivo.post(status, data=report, headers=signed).status_code == 200
+    seen.check(plivo.post(status, data=report, headers=signed), "replayed")
+    no_callbacks = DeliveryService(make_settings(OTP_PROVIDER="fake"), accounts.verifications, audit, db_url)
+    fake = serve_api(lambda: accounts.verifications, lambda: accounts, lambda: no_callbacks)
+    seen.check(fake.post(status, data=report, headers=signed), "not_found")
 
     # A database that is gone: health and the routes answer 503.
     settings = make_settings()

@@ -28,7 +28,7 @@ from sqlmodel import SQLModel
 from plivo_otp_app import migrations, models
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "e7c4b19a0d35"
+HEAD = "a7710808cb0f"
 OLD_HEAD = "5b7c1d2e9f30"  # the old history's last revision
 NEW_NAMES = {
     "user": "otp_user",
@@ -41,7 +41,16 @@ NEW_NAMES = {
     "providercode": "otp_provider_code",
 }
 #: Tables of the revisions after the rename: new, so an adopted database gets them empty.
-ADDED = {"otp_send_tally", "otp_audit_event", "otp_audit_key", "otp_challenge_key", "otp_challenge_spent"}
+ADDED = {
+    "otp_send_tally",
+    "otp_audit_event",
+    "otp_audit_key",
+    "otp_callback_nonce",
+    "otp_delivery_report",
+    "otp_channel_fallback",
+    "otp_challenge_key",
+    "otp_challenge_spent",
+}
 DIALECTS = pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=1)

@@ -40,6 +40,8 @@ EXPECTED_FAULT_ERRORS = {
     "+12025550103": ProviderUnavailable,  # 500 -> PlivoServerError
     HANG_PHONE: ProviderUnavailable,  # hang -> requests ReadTimeout
 }
+#: Its texts are reported undelivered (in the callbacks); a call gets through.
+UNDELIVERED_PHONE = "+12025550105"
 STATUS_FAULTS = [e164 for e164, fault in FAULTS.items() if fault.status]
 
 
@@ -139,7 +141,20 @@ def test_create_options_reach_the_sandbox(sandbox):
 
 
 def test_every_fault_number_has_an_expected_error():
-    assert set(FAULTS) == set(EXPECTED_FAULT_ERRORS)
+    assert set(FAULTS) == {*EXPECTED_FAULT_ERRORS, UNDELIVERED_PHONE}
+
+
+def test_the_undelivered_number_takes_the_send_but_its_text_never_arrives(provider, sandbox):
+    session = sandbox.store.get(provider.send(UNDELIVERED_PHONE, "sms"))
+    assert [a["status"] for a in session.attempts] == ["undelivered"]
+    assert sandbox.store.messages(UNDELIVERED_PHONE) == []
+    provider.send(UNDELIVERED_PHONE, "voice")  # a call of the same code gets through
+    [call] = sandbox.store.messages(UNDELIVERED_PHONE)
+    assert (call.channel, call.code) == ("voice", session.code)
+    assert [a["status"] for a in sandbox.store.get(session.session_uuid).attempts] == [
+        "undelivered",
+        "delivered",
+    ]
 
 
 @pytest.mark.parametrize("e164", STATUS_FAULTS)

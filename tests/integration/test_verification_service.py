@@ -606,3 +606,18 @@ def test_a_code_is_bound_to_its_purpose_and_user(service, sandbox, db_url):
     assert provider_session(sandbox, row(db_url, started.verification_id)).validations == 0
     checked = service.check(started.verification_id, code, IP, purpose="signup", user_id=1)
     assert (checked.purpose, checked.user_id) == ("signup", 1)
+
+
+def test_a_resend_into_a_new_provider_session_checks_its_new_code(make_service, sandbox, clock):
+    """The provider's session ended before the app's code (Plivo's application expiry shorter than
+    OTP_EXPIRY_SECONDS): the resend opens a new one with a new code, which must check. On
+    PostgreSQL the new code's row was added but not seen as added (no row count for an insert
+    that may do nothing), and the right code was refused as 'attempts used up'."""
+    service = make_service(OTP_RESEND_COOLDOWN_SECONDS="1")
+    sandbox.store.expiry_seconds = 60
+    sent = service.start("+14155552671", "US", "sms", "203.0.113.9")
+    clock.advance(61)
+    again = service.resend(sent.verification_id, "sms", "203.0.113.9")
+    assert len(sandbox.store.sessions()) == 2  # a new provider session, a new code
+    code = sandbox.code_for("+14155552671")
+    assert service.check(again.verification_id, code, "203.0.113.9").e164 == "+14155552671"

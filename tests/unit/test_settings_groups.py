@@ -78,7 +78,7 @@ def test_a_host_app_writes_only_what_differs():
         (lambda: AccountSettings(password_min_length=4), "PASSWORD_MIN_LENGTH"),
         (lambda: LimitSettings(send_per_ip="lots"), "RATE_LIMIT_SEND_PER_IP"),
         (lambda: InfraSettings(log_level="LOUD"), "LOG_LEVEL"),
-        (lambda: PlivoSettings(callback_url="javascript:alert(1)"), "PLIVO_CALLBACK_URL"),
+        (lambda: PlivoSettings(callback_base_url="javascript:alert(1)"), "PLIVO_CALLBACK_BASE_URL"),
         (lambda: ProviderSettings(name="bogus"), "OTP_PROVIDER"),
         (lambda: ProviderSettings(name="plivo"), "PLIVO_AUTH_ID"),
         (lambda: ProviderSettings(plivo=PlivoSettings(auth_id=REAL_ID, auth_token="t")), "SANDBOX_FORCE"),

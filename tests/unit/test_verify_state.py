@@ -10,6 +10,7 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import altcha
@@ -19,6 +20,7 @@ from reflex.state import State
 from wiring import use_services
 
 from plivo_otp_app import services
+from plivo_otp_app.audit import Audit
 from plivo_otp_app.config import get_settings
 from plivo_otp_app.messages import OUTAGE, interrupted_message
 from plivo_otp_app.state import LoginState, SandboxState, SignupState
@@ -435,3 +437,58 @@ def test_a_wrong_answer_gets_a_new_challenge_and_the_page_gives_up_after_three(c
     assert challenged.challenge == "" and not challenged.loading
     assert challenged.error == "Please complete the check, then ask for the code again."
     assert sandbox.store.messages() == []
+UNDELIVERED = "+12025550105"  # the sandbox's magic number: its texts are never delivered
+
+
+@pytest.fixture
+def deliveries(service, monkeypatch, db_url, clock) -> services.DeliveryService:
+    """The delivery callbacks' service on the test's verification service, as the page reaches it."""
+    settings = service.settings
+    made = services.DeliveryService(
+        settings, service, Audit(settings.audit, db_url, clock.now), db_url, clock.now
+    )
+    monkeypatch.setattr(verify_module, "get_delivery_service", lambda: made)
+    return made
+
+
+def _report_undelivered(deliveries: services.DeliveryService, sandbox, nonce: str = "n-1") -> None:
+    """What a signed callback of the provider hands the service: the text was not delivered."""
+    session = sandbox.store.sessions()[0]
+    delivery = services.Delivery(
+        session_uuid=session.session_uuid,
+        attempt_uuid=str(session.attempts[0]["attempt_uuid"]),
+        channel="sms",
+        status="undelivered",
+        error_code="80",
+        recipient=UNDELIVERED,
+        request_time=datetime.now(UTC),
+    )
+    assert deliveries.report(delivery, nonce) is services.Reported.RECORDED
+
+
+def test_an_undelivered_text_offers_one_call_of_the_same_code(state, sandbox, deliveries):
+    _send(state, "202 555 0105")
+    asyncio.run(state.check_delivery())
+    assert not state.call_offered  # nothing reported yet
+    _report_undelivered(deliveries, sandbox)
+    asyncio.run(state.check_delivery())
+    assert state.call_offered
+    assert state.message == "The text message could not be delivered. We can call you with the code instead."
+    _drain(state.call_instead())
+    assert not state.call_offered and state.delivery_settled
+    assert state.channel == "voice" and "calling" in state.message
+    [call] = sandbox.store.messages(UNDELIVERED)
+    assert call.channel == "voice"
+    _drain(state.call_instead())  # once
+    assert len(sandbox.store.messages(UNDELIVERED)) == 1
+    _drain(state.verify_code({"otp": call.code}))
+    assert state.verified
+
+
+def test_a_call_instead_asked_without_an_offer_calls_nobody(state, sandbox, deliveries):
+    _send(state, "202 555 0105")
+    _drain(state.call_instead())
+    state.call_offered = True  # as if the browser claimed an offer there is not
+    _drain(state.call_instead())
+    assert sandbox.store.messages(UNDELIVERED) == []
+    assert state.error == ""
