@@ -283,6 +283,8 @@ class SpentChallenge(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=64)
     expires_at: datetime = Field(index=True)
+
+
 class CallbackNonce(SQLModel, table=True):
     """A signed provider callback's nonce, seen once (`callbacks.py`): the same nonce again is a
     replay. Written in the transaction that stores what the callback reported, so a callback

@@ -437,6 +437,8 @@ def test_a_wrong_answer_gets_a_new_challenge_and_the_page_gives_up_after_three(c
     assert challenged.challenge == "" and not challenged.loading
     assert challenged.error == "Please complete the check, then ask for the code again."
     assert sandbox.store.messages() == []
+
+
 UNDELIVERED = "+12025550105"  # the sandbox's magic number: its texts are never delivered
 
 
