@@ -42,7 +42,7 @@ from . import log
 from .config import PumpingSettings
 from .db import autocommit, transaction
 from .errors import SendRefused
-from .models import SendTally
+from .models import GroupFlag, SendTally
 from .phone import Phone, mask
 
 #: Money is counted in millionths of the price table's currency, so sums and caps are exact.
@@ -105,6 +105,12 @@ _WINDOW = (
         _c.bucket >= bindparam("since"),
     )
     .group_by(_c.scope)
+)
+_flags = GroupFlag.__table__  # type: ignore[attr-defined]
+#: An operator's live decisions (`/admin`) about a send's groups: "lift" (no watch) or "block".
+_FLAGS = select(_flags.c.scope, _flags.c.action).where(
+    or_(*(and_(_flags.c.scope == width, _flags.c.key == bindparam(f"k_{width}")) for width in WIDTHS)),
+    _flags.c.until > bindparam("now"),
 )
 _COUNTS = (
     select(_c.key, func.sum(_c.sends).label("sends"))
@@ -267,12 +273,18 @@ class Pumping:
         return self._budget(db, admission)
 
     def _watch(self, db: Connection, phone: Phone, now: datetime, *, counted: bool) -> Decision:
-        """Refuse a send to a group with too many unverified sends and too low a conversion."""
+        """Refuse a send to a group with too many unverified sends and too low a conversion,
+        or one an operator blocked; a group an operator lifted, and the narrower groups inside
+        it, are not watched until then."""
         keys = {f"k_{scope}": key for scope, key in groups(phone.e164, phone.region)}
+        flags = {row.scope: row.action for row in db.execute(_FLAGS, {**keys, "now": now})}
+        if "block" in flags.values():
+            return Decision(Action.REFUSE, "operator-block")
         since = self._bucket(now) - timedelta(seconds=self._bucket_seconds * (BUCKETS_PER_WINDOW - 1))
         found = db.execute(_WINDOW, {**keys, "since": since})
         totals = {row.scope: (row.sends, row.verified) for row in found}
-        for width in WIDTHS:
+        lifted = [i for i, width in enumerate(WIDTHS) if flags.get(width) == "lift"]
+        for width in WIDTHS[max(lifted) + 1 :] if lifted else WIDTHS:
             threshold = self._thresholds[width]
             sends, verified = totals.get(width, (0, 0))
             before = int(sends or 0) - (1 if counted else 0)  # the sends before this one

@@ -28,7 +28,7 @@ from sqlmodel import SQLModel
 from plivo_otp_app import migrations, models
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "a2abe266e4af"
+HEAD = "b7f4c2d9e1a3"
 OLD_HEAD = "5b7c1d2e9f30"  # the old history's last revision
 NEW_NAMES = {
     "user": "otp_user",
@@ -41,7 +41,7 @@ NEW_NAMES = {
     "providercode": "otp_provider_code",
 }
 #: Tables of the revisions after the rename: new, so an adopted database gets them empty.
-ADDED = {"otp_send_tally", "otp_audit_event", "otp_audit_key"}
+ADDED = {"otp_send_tally", "otp_audit_event", "otp_audit_key", "otp_group_flag"}
 DIALECTS = pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=1)
