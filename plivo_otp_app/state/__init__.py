@@ -2,6 +2,7 @@
 
 from ..flows import builtin  # noqa: F401 - registers the flows, which use the states below
 from .account import AccountState
+from .admin import AdminState
 from .auth import AuthState
 from .login import LoginState, SignupState
 from .nav import NavState
@@ -12,6 +13,7 @@ from .verify import VerifyState
 
 __all__ = [
     "AccountState",
+    "AdminState",
     "AuthState",
     "LoginState",
     "NavState",
