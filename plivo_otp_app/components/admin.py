@@ -464,7 +464,7 @@ def audit_events() -> rx.Component:
         return rx.el.tr(
             _cell(headings[0], rx.el.time(event["at"])),
             _cell(headings[1], rx.el.code(event["kind"])),
-            _cell(headings[2], event["phone"], class_name="masked-cell"),
+            _cell(headings[2], rx.el.span(event["phone"], dir="ltr"), class_name="masked-cell"),
             _cell(headings[3], event["country"]),
             _cell(headings[4], event["outcome"]),
             _cell(headings[5], event["cost"]),
