@@ -113,7 +113,11 @@ def totals() -> rx.Component:
             t("Estimated spend"),
             AdminState.total_spend,
             "total-spend",
-            t("budget {budget} per hour or day", budget=AdminState.total_budget),
+            rx.cond(
+                AdminState.hourly,
+                t("hourly budget {budget}", budget=AdminState.total_budget),
+                t("daily budget {budget}", budget=AdminState.total_budget),
+            ),
         ),
         _figure(t("Median time to verify"), AdminState.median, "total-median"),
         id="admin-totals",
@@ -145,6 +149,13 @@ def _axes(category: str, **x: Any) -> tuple[rx.Component, ...]:
     )
 
 
+def _line(key: str, name: Label, colour: str) -> rx.Component:
+    # Small dots: a range of one hour or day is one point, which a bare line would not show.
+    return rx.recharts.line(
+        data_key=key, name=name, stroke=colour, stroke_width=2, dot={"r": 2}, is_animation_active=False
+    )
+
+
 def over_time() -> rx.Component:
     """Sends, verifications and refusals per hour or day."""
     return _chart(
@@ -153,13 +164,9 @@ def over_time() -> rx.Component:
         AdminState.over_time,
         rx.recharts.line_chart(
             *_axes("bucket", min_tick_gap=24),
-            rx.recharts.line(data_key="sent", name=t("Sent"), stroke=SENT, dot=False, stroke_width=2),
-            rx.recharts.line(
-                data_key="verified", name=t("Verified"), stroke=VERIFIED, dot=False, stroke_width=2
-            ),
-            rx.recharts.line(
-                data_key="refused", name=t("Refused"), stroke=REFUSED, dot=False, stroke_width=2
-            ),
+            _line("sent", t("Sent"), SENT),
+            _line("verified", t("Verified"), VERIFIED),
+            _line("refused", t("Refused"), REFUSED),
             rx.recharts.legend(),
             data=AdminState.over_time,
         ),
@@ -178,7 +185,14 @@ def _conversion(title: Label, element_id: str, data: Any, category: str, note: L
             rx.recharts.x_axis(data_key=category, interval=0, tick_size=4),
             rx.recharts.y_axis(domain=[0, 100], unit="%", width=48),
             rx.recharts.graphing_tooltip(**_TOOLTIP),
-            rx.recharts.bar(data_key="conversion", name=t("Conversion"), fill=VERIFIED, radius=4, unit="%"),
+            rx.recharts.bar(
+                data_key="conversion",
+                name=t("Conversion"),
+                fill=VERIFIED,
+                radius=4,
+                is_animation_active=False,
+                unit="%",
+            ),
             rx.recharts.reference_line(
                 y=threshold, stroke=REFUSED, stroke_dasharray="4 4", label=t("Watch threshold")
             ),
@@ -221,7 +235,9 @@ def refusals() -> rx.Component:
             rx.recharts.x_axis(type_="number", allow_decimals=False),
             rx.recharts.y_axis(data_key="reason", type_="category", width=150, interval=0),
             rx.recharts.graphing_tooltip(**_TOOLTIP),
-            rx.recharts.bar(data_key="count", name=t("Refused"), fill=REFUSED, radius=4),
+            rx.recharts.bar(
+                data_key="count", name=t("Refused"), fill=REFUSED, radius=4, is_animation_active=False
+            ),
             data=AdminState.refusals,
             layout="vertical",
         ),
@@ -240,7 +256,9 @@ def spend() -> rx.Component:
             rx.recharts.x_axis(data_key="bucket", min_tick_gap=24),
             rx.recharts.y_axis(width=48),
             rx.recharts.graphing_tooltip(**_TOOLTIP),
-            rx.recharts.bar(data_key="spend", name=t("Estimated spend"), fill=SPEND, radius=4),
+            rx.recharts.bar(
+                data_key="spend", name=t("Estimated spend"), fill=SPEND, radius=4, is_animation_active=False
+            ),
             rx.recharts.reference_line(
                 y=rx.Var.create(AdminState.budget).to(int),
                 stroke=REFUSED,
@@ -291,7 +309,9 @@ def verify_times() -> rx.Component:
         AdminState.verify_times,
         rx.recharts.bar_chart(
             *_axes("bucket", interval=0),
-            rx.recharts.bar(data_key="count", name=t("Verified"), fill=SENT, radius=4),
+            rx.recharts.bar(
+                data_key="count", name=t("Verified"), fill=SENT, radius=4, is_animation_active=False
+            ),
             data=AdminState.verify_times,
         ),
         t("People read and type a code within a minute or two; codes used much later are rare."),
@@ -302,14 +322,18 @@ def _cell(heading: rx.Var[str], value: Any, **props: Any) -> rx.Component:
     return rx.el.td(value, custom_attrs={"data-label": heading}, **props)
 
 
-def _table(element_id: str, caption: Label, headings: list[rx.Var[str]], rows: Any, row: Any) -> rx.Component:
+def _table(
+    element_id: str, caption: Label, headings: list[rx.Var[str]], rows: Any, row: Any, cards: bool = True
+) -> rx.Component:
+    """A table in a scrolling region; on a phone its rows are cards unless `cards` is False (a long,
+    dense table stays a table there, scrolled sideways)."""
     return rx.el.div(
         rx.el.table(
             rx.el.caption(caption, class_name="visually-hidden"),
             rx.el.thead(rx.el.tr(*(rx.el.th(h, scope="col") for h in headings))),
             rx.el.tbody(rx.foreach(rows, row)),
             id=element_id,
-            class_name="admin-table",
+            class_name="admin-table cards" if cards else "admin-table",
         ),
         class_name="table-scroll",
         tab_index=0,
@@ -452,7 +476,7 @@ def audit_events() -> rx.Component:
             AdminState.filter_phone,
             max_length=24,
             placeholder="2671",
-            inputmode="tel",
+            input_mode="tel",
         ),
         submit_button(t("Filter"), t("Loading…"), AdminState.loading, id="filter-apply"),
         on_submit=AdminState.filter_events,
@@ -477,7 +501,7 @@ def audit_events() -> rx.Component:
         filters,
         rx.cond(
             AdminState.events.length() > 0,  # type: ignore[attr-defined]
-            _table("audit-events", t("Audit events"), headings, AdminState.events, row),
+            _table("audit-events", t("Audit events"), headings, AdminState.events, row, cards=False),
             rx.el.p(t("No event matches."), class_name="muted empty", id="no-audit-events"),
         ),
     )
