@@ -11,12 +11,13 @@ Every action writes its `AuditKind.ADMIN_ACTION` row in the transaction of the c
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, delete, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Integer, and_, case, cast, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..audit import Audit, AuditKind
@@ -274,9 +275,11 @@ class AdminService:
         # Each verification of the range (by the kind-and-time index) and its code's first send
         # (by the session index): one lookup per verified code, not a join of two whole groupings.
         sent = _e.alias("sent")
+        # The kind is tested inside the aggregate, not in WHERE: a `kind = ...` condition there lets
+        # SQLite pick the kind index and scan every send for each verified code.
         first_send = (
-            select(func.min(sent.c.at))
-            .where(sent.c.provider_session_id == _e.c.provider_session_id, sent.c.kind == _SENT)
+            select(func.min(case((sent.c.kind == _SENT, sent.c.at))))
+            .where(sent.c.provider_session_id == _e.c.provider_session_id)
             .scalar_subquery()
         )
         if db.dialect.name == "postgresql":
@@ -289,29 +292,31 @@ class AdminService:
             .where(self._in(span), _e.c.kind == _VERIFIED, _e.c.provider_session_id != "")
             .subquery()
         )
-        pairs = select(timed.c.seconds).where(timed.c.seconds.is_not(None)).subquery()
-        edges = [literal(bound) for bound in VERIFY_BUCKETS]
-        which = case(
-            *((pairs.c.seconds < edge, index) for index, edge in enumerate(edges)),
-            else_=len(VERIFY_BUCKETS),
-        ).label("which")
-        counts = {
-            int(row.which): int(row.n)
-            for row in db.execute(select(which, func.count().label("n")).group_by(which))
-        }
-        total = sum(counts.values())
-        median = None
-        if total:
-            ordered = select(pairs.c.seconds).order_by(pairs.c.seconds)
-            middle = [
-                float(s) for s in db.execute(ordered.limit(2 - total % 2).offset((total - 1) // 2)).scalars()
-            ]
-            median = round(sum(middle) / len(middle), 1)
+        # One pass: verified codes per whole second (a few hundred rows at most: codes expire), from
+        # which the histogram and the median (to the second) are read.
+        whole = (
+            func.floor(timed.c.seconds) if db.dialect.name == "postgresql" else cast(timed.c.seconds, Integer)
+        ).label("second")
+        per_second = [
+            (int(row.second), int(row.n))
+            for row in db.execute(
+                select(whole, func.count().label("n"))
+                .where(timed.c.seconds.is_not(None))
+                .group_by(whole)
+                .order_by(whole)
+            )
+        ]
+        counts = [0] * (len(VERIFY_BUCKETS) + 1)
+        for second, n in per_second:
+            counts[bisect.bisect_right(VERIFY_BUCKETS, second)] += n
+        median = _median(per_second)
         labels = [
             *(verify_time_bucket(b) for b in VERIFY_BUCKETS),
             verify_time_bucket(VERIFY_BUCKETS[-1], over=True),
         ]
-        return [{"bucket": label, "count": counts.get(i, 0)} for i, label in enumerate(labels)], median
+        return [
+            {"bucket": label, "count": count} for label, count in zip(labels, counts, strict=True)
+        ], median
 
     def _by_group(self, db: Connection, span: Range) -> list[dict[str, Any]]:
         """The flagged groups' conversion: their sends and verifications in the audit trail."""
@@ -527,6 +532,18 @@ def _group_key(scope: str, key: object) -> bool:
         return len(key) == 2 and key.isascii() and key.isalpha() and key.isupper()
     digits = key[1:]
     return key.startswith("+") and 1 <= len(digits) <= 13 and digits.isascii() and digits.isdigit()
+
+
+def _median(counted: list[tuple[int, int]]) -> float | None:
+    """The median of values given in order as (value, how many); None for none."""
+    total = sum(n for _, n in counted)
+    if not total:
+        return None
+    middle, seen, found = ((total - 1) // 2, total // 2), 0, []
+    for value, n in counted:
+        found += [value] * sum(1 for index in middle if seen <= index < seen + n)
+        seen += n
+    return sum(found) / 2
 
 
 def _conversion(row: dict[str, Any], sent: object, verified: object) -> dict[str, Any]:

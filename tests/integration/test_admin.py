@@ -19,7 +19,7 @@ from plivo_otp_app.errors import InvalidInput, NotAdmin, SendRefused
 from plivo_otp_app.models import AuditEvent, SendTally, User
 from plivo_otp_app.phone import normalise
 from plivo_otp_app.pumping import Pumping
-from plivo_otp_app.services.admin import AdminService, EventFilter, Range, check_range
+from plivo_otp_app.services.admin import AdminService, EventFilter, Range, _median, check_range
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 SPAN = Range(T0 - timedelta(days=1), T0 + timedelta(days=1))
@@ -336,3 +336,17 @@ def test_audit_purge_deletes_what_is_older_than_the_retention(db_url: str, monke
     assert "purged 2 audit events older than 90 days" in capsys.readouterr().out
     with transaction(db_url) as db:
         assert len(db.execute(select(_events.c.id)).all()) == 2
+
+
+@pytest.mark.parametrize(
+    ("counted", "median"),
+    [
+        ([], None),
+        ([(3, 4)], 3),
+        ([(1, 1), (5, 1), (9, 1)], 5),
+        ([(10, 1), (20, 1)], 15),
+        ([(1, 3), (7, 1)], 1),
+    ],
+)
+def test_the_median_of_counted_seconds(counted, median):
+    assert _median(counted) == median
