@@ -114,9 +114,13 @@ def totals() -> rx.Component:
             AdminState.total_spend,
             "total-spend",
             rx.cond(
-                AdminState.hourly,
-                t("hourly budget {budget}", budget=AdminState.total_budget),
-                t("daily budget {budget}", budget=AdminState.total_budget),
+                AdminState.budget == 0,
+                t("no budget cap"),
+                rx.cond(
+                    AdminState.hourly,
+                    t("hourly budget {budget}", budget=AdminState.total_budget),
+                    t("daily budget {budget}", budget=AdminState.total_budget),
+                ),
             ),
         ),
         _figure(t("Median time to verify"), AdminState.median, "total-median"),
@@ -164,7 +168,7 @@ def over_time() -> rx.Component:
         AdminState.over_time,
         rx.recharts.line_chart(
             *_axes("bucket", min_tick_gap=24),
-            _line("sent", t("Sent"), SENT),
+            _line("sent", t("Codes sent"), SENT),
             _line("verified", t("Verified"), VERIFIED),
             _line("refused", t("Refused"), REFUSED),
             rx.recharts.legend(),
@@ -197,6 +201,7 @@ def _conversion(title: Label, element_id: str, data: Any, category: str, note: L
                 y=threshold, stroke=REFUSED, stroke_dasharray="4 4", label=t("Watch threshold")
             ),
             data=data,
+            max_bar_size=56,
         ),
         note,
     )
@@ -240,6 +245,7 @@ def refusals() -> rx.Component:
             ),
             data=AdminState.refusals,
             layout="vertical",
+            max_bar_size=32,
         ),
         t("Which rule refused each send: a watch width, a budget, a high-risk country or a rate limit."),
     )
@@ -267,6 +273,7 @@ def spend() -> rx.Component:
                 if_overflow="extendDomain",
             ),
             data=AdminState.spend,
+            max_bar_size=56,
         ),
         t("The price table's estimate of each send; the dashed line is the hourly or daily global budget."),
     )
@@ -313,6 +320,7 @@ def verify_times() -> rx.Component:
                 data_key="count", name=t("Verified"), fill=SENT, radius=4, is_animation_active=False
             ),
             data=AdminState.verify_times,
+            max_bar_size=56,
         ),
         t("People read and type a code within a minute or two; codes used much later are rare."),
     )
