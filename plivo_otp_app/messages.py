@@ -216,12 +216,12 @@ UNLOCKED = "The account is unlocked."
 GROUP_LIFTED = "The group is exempt from the conversion watch until {until}."
 GROUP_EXTENDED = "The group gets no codes until {until}."
 FLAG_CLEARED = "The group is watched as usual again."
-UNDER = "under {wait}"
-OVER = "{wait} or more"
+UNDER = "< {wait}"
+OVER = "≥ {wait}"
 
 
 def verify_time_bucket(seconds: int, over: bool = False) -> str:
-    """A bar of the send-to-verify histogram: "under 30 s", "10 min or more"."""
+    """A bar of the send-to-verify histogram: "< 30 s", "≥ 10 min" (short: six fit a phone)."""
     return translate(OVER if over else UNDER).format(wait=duration(seconds))
 
 
