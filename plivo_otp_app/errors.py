@@ -171,6 +171,16 @@ class NotSignedIn(OtpError):
         return messages.say(messages.SESSION_ENDED)
 
 
+class NotAdmin(OtpError):
+    """The signed-in user is not an operator (`/admin`, `services/admin.py`)."""
+
+    status = 403
+    code = "not_admin"
+
+    def user_message(self) -> str:
+        return messages.say(messages.NOT_ADMIN)
+
+
 class BrowserUnknown(OtpError):
     """The socket handshake carried no browser cookie, so a sign-in could not be bound to this browser."""
 

@@ -213,6 +213,24 @@ def duration(seconds: int) -> str:
     return translate(DURATION_HOURS).format(hours=number(hours))
 
 
+# The operator dashboard (`/admin`).
+
+NOT_ADMIN = "This page is for operators. Ask an operator to give your account the admin role."
+DATE_RANGE_INVALID = "Choose a start date before the end date, at most a year apart."
+GROUP_INVALID = "That group or duration cannot be used. Reload the page and try again."
+UNLOCKED = "The account is unlocked."
+GROUP_LIFTED = "The group is exempt from the conversion watch until {until}."
+GROUP_EXTENDED = "The group gets no codes until {until}."
+FLAG_CLEARED = "The group is watched as usual again."
+UNDER = "< {wait}"
+OVER = "≥ {wait}"
+
+
+def verify_time_bucket(seconds: int, over: bool = False) -> str:
+    """A bar of the send-to-verify histogram: "< 30 s", "≥ 10 min" (short: six fit a phone)."""
+    return translate(OVER if over else UNDER).format(wait=duration(seconds))
+
+
 # A flow a restart of the server cut, by the page whose flow it was.
 
 INTERRUPTED = "Your session was interrupted (the server restarted). Please request a new code."

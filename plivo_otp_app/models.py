@@ -40,6 +40,8 @@ class User(SQLModel, table=True):
     two_factor_enabled: bool = False
     failed_otp_count: int = 0
     locked_until: datetime | None = None
+    #: "user", or "admin" for an operator (`/admin`; made by `python -m plivo_otp_app admin create`).
+    role: str = Field(default="user", max_length=16, sa_column_kwargs={"server_default": "user"})
     created_at: datetime
     updated_at: datetime
 
@@ -253,6 +255,24 @@ class AuditEvent(SQLModel, table=True):
         Index("ix_otp_audit_event_country_at", "country", "at"),
         Index("ix_otp_audit_event_provider_session_id", "provider_session_id"),
     )
+
+
+class GroupFlag(SQLModel, table=True):
+    """An operator's decision about one watched group (`pumping.py`), until a time.
+
+    `scope` is "range", "block" or "country" and `key` the group (`+1415555`, `+14155`, `US`).
+    `action` "lift" exempts the group from the conversion watch until `until`; "block" refuses
+    every send to it until then (an extended block). Written from `/admin`, audited there.
+    """
+
+    __tablename__ = _table_name("otp_group_flag")
+
+    scope: str = Field(primary_key=True, max_length=12)
+    key: str = Field(primary_key=True, max_length=24)
+    action: str = Field(max_length=8)
+    until: datetime = Field(index=True)
+    by_user_id: int | None = Field(default=None)
+    at: datetime
 
 
 class AuditKey(SQLModel, table=True):

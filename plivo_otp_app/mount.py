@@ -84,9 +84,10 @@ def _without_inline_styles(app: rx.App) -> None:
 
 def _add_pages(app: rx.App, where: Routes, sandbox_mode: bool) -> None:
     from .i18n import t  # noqa: PLC0415
-    from .pages import account, index, login, not_found, reset_password, sandbox, signup  # noqa: PLC0415
+    from .pages import account, admin, index, login, not_found, reset_password, sandbox, signup  # noqa: PLC0415
     from .state import (  # noqa: PLC0415
         AccountState,
+        AdminState,
         AuthState,
         LoginState,
         RecoveryState,
@@ -104,6 +105,7 @@ def _add_pages(app: rx.App, where: Routes, sandbox_mode: bool) -> None:
         (signup, where.signup, t("Create an account"), [AuthState.know_browser, *reset, SignupState.load]),
         (login, where.login, t("Log in"), [AuthState.know_browser, *reset, LoginState.load]),
         (account, where.account, t("Your account"), [*reset, AccountState.load]),
+        (admin, where.admin, t("Operator dashboard"), [AdminState.load]),
         (
             reset_password,
             where.reset_password,

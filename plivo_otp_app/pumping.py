@@ -50,7 +50,7 @@ from .audit import Audit, AuditKind
 from .config import PumpingSettings
 from .db import autocommit, transaction
 from .errors import ChallengeRequired, SendRefused
-from .models import SendTally
+from .models import GroupFlag, SendTally
 from .phone import Phone, mask
 
 #: Money is counted in millionths of the price table's currency, so sums and caps are exact.
@@ -118,6 +118,12 @@ _WINDOW = (
         _c.bucket >= bindparam("since"),
     )
     .group_by(_c.scope)
+)
+_flags = GroupFlag.__table__  # type: ignore[attr-defined]
+#: An operator's live decisions (`/admin`) about a send's groups: "lift" (no watch) or "block".
+_FLAGS = select(_flags.c.scope, _flags.c.action).where(
+    or_(*(and_(_flags.c.scope == width, _flags.c.key == bindparam(f"k_{width}")) for width in WIDTHS)),
+    _flags.c.until > bindparam("now"),
 )
 _COUNTS = (
     select(_c.key, func.sum(_c.sends).label("sends"))
@@ -354,16 +360,21 @@ class Pumping:
 
     def _watch(self, db: Connection, phone: Phone, now: datetime, address: str, *, counted: bool) -> Decision:
         """Refuse a send to a group with too many unverified sends and too low a conversion, and
-        challenge it first; challenge a busy address, and a new one during a burst."""
-        keys = {
-            f"k_{scope}": key for scope, key in (*groups(phone.e164, phone.region), *_risk_groups(address))
-        }
+        challenge it first; challenge a busy address, and a new one during a burst. A group an
+        operator blocked is refused; one an operator lifted, and the narrower groups inside it,
+        are not watched until then (the address rules still are)."""
+        group_keys = {f"k_{scope}": key for scope, key in groups(phone.e164, phone.region)}
+        flags = {row.scope: row.action for row in db.execute(_FLAGS, {**group_keys, "now": now})}
+        if "block" in flags.values():
+            return Decision(Action.REFUSE, "operator-block")
+        keys = {**group_keys, **{f"k_{scope}": key for scope, key in _risk_groups(address)}}
         keys.setdefault("k_address", "")
         since = self._bucket(now) - timedelta(seconds=self._bucket_seconds * (BUCKETS_PER_WINDOW - 1))
         found = db.execute(_WINDOW, {**keys, "since": since})
         totals = {row.scope: (row.sends, row.verified) for row in found}
         challenge = SEND
-        for width in WIDTHS:
+        lifted = [i for i, width in enumerate(WIDTHS) if flags.get(width) == "lift"]
+        for width in WIDTHS[max(lifted) + 1 :] if lifted else WIDTHS:
             threshold = self._thresholds[width]
             sends, verified = totals.get(width, (0, 0))
             before = int(sends or 0) - (1 if counted else 0)  # the sends before this one

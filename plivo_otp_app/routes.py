@@ -20,6 +20,7 @@ class Routes:
     account: str = "/account"
     sandbox: str = "/sandbox"
     reset_password: str = "/reset-password"  # noqa: S105 - a path
+    admin: str = "/admin"
 
     def __post_init__(self) -> None:
         for name, path in vars(self).items():

@@ -94,6 +94,7 @@ def site_header(current: str = "") -> rx.Component:
                 NavState.signed_in,
                 rx.fragment(
                     _nav_link(t("Account"), routes.account, current, "nav-account"),
+                    rx.cond(NavState.admin, _nav_link(t("Admin"), routes.admin, current, "nav-admin")),
                     *([] if current == routes.account else [_nav_logout()]),
                 ),
                 rx.fragment(

@@ -2,6 +2,7 @@
 
 from ..flows import builtin  # noqa: F401 - registers the flows, which use the states below
 from .account import AccountState
+from .admin import AdminState
 from .auth import AuthState
 from .language import LanguageState
 from .login import LoginState, SignupState
@@ -13,6 +14,7 @@ from .verify import VerifyState
 
 __all__ = [
     "AccountState",
+    "AdminState",
     "AuthState",
     "LanguageState",
     "LoginState",

@@ -33,14 +33,20 @@ PROXY_ADDRESS = "127.0.0.2"
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def app_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The running app's database, for tests that work on it as an operator's commands do."""
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'e2e.db'}"
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory, app_db_url: str) -> Iterator[tuple[str, Path]]:
     """Start the app once for the session; its URL and the file of its output (stdout and stderr)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     logs = tmp_path_factory.mktemp("app") / "reflex.log"
     env = {
         **os.environ,
-        "REFLEX_DB_URL": f"sqlite:///{tmp_path_factory.mktemp('db') / 'e2e.db'}",
+        "REFLEX_DB_URL": app_db_url,
         # Not the app's own origin: the page may open its socket on any port without being listed.
         "REFLEX_CORS_ALLOWED_ORIGINS": EXTRA_ORIGIN,
         # The browser (127.0.0.1) is a client that reaches the app port directly; only 127.0.0.2 is a proxy.

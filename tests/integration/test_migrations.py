@@ -28,7 +28,7 @@ from sqlmodel import SQLModel
 from plivo_otp_app import migrations, models
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "a7710808cb0f"
+HEAD = "b7f4c2d9e1a3"
 OLD_HEAD = "5b7c1d2e9f30"  # the old history's last revision
 NEW_NAMES = {
     "user": "otp_user",
@@ -50,6 +50,7 @@ ADDED = {
     "otp_channel_fallback",
     "otp_challenge_key",
     "otp_challenge_spent",
+    "otp_group_flag",
 }
 DIALECTS = pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)

@@ -23,6 +23,7 @@ ROUTES = Routes(
     account="/auth/account",
     sandbox="/x",
     reset_password="/auth/reset",
+    admin="/ops/dashboard",
 )
 PLIVO = {"OTP_PROVIDER": "plivo", "PLIVO_AUTH_ID": "MA" + "0" * 18, "PLIVO_AUTH_TOKEN": "t" * 40}
 
@@ -56,7 +57,7 @@ def _routes(app: rx.App) -> set[str]:
 def test_the_pages_go_to_the_routes_given_and_the_sandbox_only_in_sandbox_mode():
     app = _app()
     mount(app, load_settings({"OTP_PROVIDER": "sandbox"}), ROUTES)
-    pages = {"auth/verify", "auth/signup", "auth/login", "auth/account", "auth/reset", "404"}
+    pages = {"auth/verify", "auth/signup", "auth/login", "auth/account", "auth/reset", "ops/dashboard", "404"}
     assert _routes(app) == pages | {"x"}
     plivo = _app()
     mount(plivo, load_settings(PLIVO), ROUTES)
