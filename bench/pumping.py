@@ -119,7 +119,9 @@ PER_BATCH = 150
 class InstantProvider:
     """Answers at once: isolates the app's own cost."""
 
-    def send(self, recipient: str, channel: str, app_uuid: str | None = None) -> str:
+    def send(
+        self, recipient: str, channel: str, app_uuid: str | None = None, locale: str | None = None
+    ) -> str:
         return str(uuid.uuid4())
 
     def validate(self, session_id: str, code: str) -> Outcome:
