@@ -36,6 +36,8 @@ class AuditKind(enum.StrEnum):
 
     SEND_REQUESTED = "send_requested"
     SEND_SENT = "send_sent"
+    #: The provider refused the send or did not answer (`error_code`); a timeout's may have gone.
+    SEND_FAILED = "send_failed"
     #: Refused by the pumping and cost policy (`outcome` names the rule, for operators only).
     SEND_BLOCKED = "send_blocked"
     #: Refused by a rate limit.

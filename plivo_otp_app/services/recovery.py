@@ -18,6 +18,10 @@ completed within `RESET_MINUTES`: the verification is used up in the transaction
 changes the password, ends every session, remembered device and pending login of the
 account (with 2FA on, the one that also uses up the backup code); the number then gets an
 SMS notice.
+
+A real reset's steps are audit events of the account (its sends, codes and `password_reset`);
+a decoy's leave no row but the policy's own (a budget tripped, a group flagged: no user's):
+a decoy is nobody's, and its time is padded to a real step's, audit writes included.
 """
 
 from __future__ import annotations
@@ -32,12 +36,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import phonenumbers
 from sqlalchemy import ColumnElement, Connection, update
 from sqlmodel import Session, col, select
 
 from .. import log, messages
+from ..audit import Audit, AuditKind
 from ..config import Settings
 from ..db import session as db_session
 from ..db import transaction
@@ -161,6 +167,14 @@ class _DecoyProvider:
         """Never called: a decoy has no account to tell."""
 
 
+class _DecoyAudit(Audit):
+    """Records only the policy's own events (no decoy send or code is anyone's, or a send)."""
+
+    def record(self, db: Connection | Session, kind: AuditKind, **fields: Any) -> None:  # type: ignore[override]
+        if kind in (AuditKind.BUDGET_TRIPPED, AuditKind.GROUP_FLAGGED):
+            super().record(db, kind, **fields)
+
+
 class _DecoyLimits:
     """The real limits for checking codes; none for a decoy's sends (no SMS, nothing to count)."""
 
@@ -187,9 +201,11 @@ class RecoveryService:
         backup_codes: BackupCodes,
         db_url: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        audit: Audit | None = None,
     ) -> None:
         self._settings = settings
         self._notices = verifications
+        self._audit = audit or verifications.audit
         self._sessions = sessions
         self._limits = limits
         self._users = users
@@ -199,7 +215,12 @@ class RecoveryService:
         self._timings = _Timings()
         # The same rules on the same tables: one service texts the account, one texts nobody.
         self._real = VerificationService(
-            settings, _CountedProvider(verifications.provider, self._timings), limits, db_url, clock
+            settings,
+            _CountedProvider(verifications.provider, self._timings),
+            limits,
+            db_url,
+            clock,
+            audit=self._audit,
         )
         # The account's lockout (its counter is the account row's), checking through that service.
         self._lockout = Lockout(settings, self._real, users, db_url, clock)
@@ -209,6 +230,7 @@ class RecoveryService:
             _DecoyLimits(limits),  # type: ignore[arg-type]
             db_url,
             clock,
+            audit=_DecoyAudit(settings.audit, db_url, clock),
         )
 
     def start(self, identifier: object, client_ip: str) -> Started:
@@ -285,6 +307,7 @@ class RecoveryService:
             if used != 1:
                 raise ResetExpired("reset already completed")
             self._users.write(db, user_id, password_hash=password_hash)
+            self._audit.record(db, AuditKind.PASSWORD_RESET, user_id=user_id, address=client_ip)
             self._sessions.end_all(user_id, db=db)
             self._sessions.revoke_devices(user_id, db=db)
             db.execute(
