@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import phonenumbers
 import pytest
-from conftest import RELAXED
+from conftest import RELAXED, run_at_once
 from sqlalchemy import select
 
 from plivo_otp_app.audit import AuditKind
@@ -164,6 +164,18 @@ def test_a_budget_trips_once_per_cap_and_hour_however_many_sends_it_refuses(make
     assert [row.outcome for row in events(db_url, AuditKind.SEND_BLOCKED)] == ["budget-hour"] * 3
     (tripped,) = events(db_url, AuditKind.BUDGET_TRIPPED)
     assert (tripped.outcome, tripped.detail) == ("budget-hour", "budget-hour")
+
+
+def test_parallel_refusals_trip_a_budget_once(make_service, db_url):
+    price = 0.05
+    service = make_service(**RELAXED, PUMPING_DEFAULT_PRICE=str(price), PUMPING_HOURLY_BUDGET=str(price))
+    service.start(PHONE_A, "US", "sms", IP)
+
+    results = run_at_once(8, lambda i: service.start(f"+1415555{3000 + i}", "US", "sms", IP))
+
+    assert all(isinstance(result, SendRefused) for result in results), results
+    assert len(events(db_url, AuditKind.SEND_BLOCKED)) == 8
+    assert len(events(db_url, AuditKind.BUDGET_TRIPPED)) == 1
 
 
 def test_a_group_is_flagged_once_per_window_however_many_sends_it_refuses(make_service, db_url, clock):
