@@ -20,12 +20,14 @@ account (with 2FA on, the one that also uses up the backup code); the number the
 SMS notice.
 
 A real reset's steps are audit events of the account (its sends, codes and `password_reset`);
-a decoy's leave no row but the policy's own (a budget tripped, a group flagged: no user's):
-a decoy is nobody's, and its time is padded to a real step's, audit writes included.
+a decoy's leave no row: a decoy is nobody's, and its time is padded to a real step's, audit
+writes included. Nor does the pumping policy count or refuse a decoy (it texts nobody, and its
+made-up numbers share one block a refusal would soon tell apart).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 import threading
@@ -44,7 +46,7 @@ from sqlmodel import Session, col, select
 
 from .. import log, messages
 from ..audit import Audit, AuditKind
-from ..config import Settings
+from ..config import PumpingSettings, Settings
 from ..db import session as db_session
 from ..db import transaction
 from ..enums import Channel, Purpose, Status
@@ -53,6 +55,7 @@ from ..models import PendingLogin, ProviderCode, Verification
 from ..passwords import check_password, hash_password
 from ..phone import Phone, mask, normalise
 from ..providers import Outcome, VerifyProvider
+from ..pumping import Pumping
 from ..ratelimit import RateLimits
 from .backup_codes import BackupCodes
 from .lockout import Lockout
@@ -168,11 +171,10 @@ class _DecoyProvider:
 
 
 class _DecoyAudit(Audit):
-    """Records only the policy's own events (no decoy send or code is anyone's, or a send)."""
+    """Records nothing: a decoy's sends and codes are nobody's, and none is a send."""
 
     def record(self, db: Connection | Session, kind: AuditKind, **fields: Any) -> None:  # type: ignore[override]
-        if kind in (AuditKind.BUDGET_TRIPPED, AuditKind.GROUP_FLAGGED):
-            super().record(db, kind, **fields)
+        """A decoy's event is no event."""
 
 
 class _DecoyLimits:
@@ -224,13 +226,15 @@ class RecoveryService:
         )
         # The account's lockout (its counter is the account row's), checking through that service.
         self._lockout = Lockout(settings, self._real, users, db_url, clock)
+        unrecorded = _DecoyAudit(settings.audit, db_url, clock)
         self._decoys = VerificationService(
             settings,
             _DecoyProvider(db_url, clock),
             _DecoyLimits(limits),  # type: ignore[arg-type]
             db_url,
             clock,
-            audit=_DecoyAudit(settings.audit, db_url, clock),
+            pumping=Pumping(_unpoliced(settings.pumping), db_url, unrecorded),
+            audit=unrecorded,
         )
 
     def start(self, identifier: object, client_ip: str) -> Started:
@@ -392,6 +396,24 @@ class RecoveryService:
 
     def _db(self) -> Session:
         return db_session(self._db_url)
+
+
+def _unpoliced(policy: PumpingSettings) -> PumpingSettings:
+    """The pumping policy with every rule off, for the decoys: a decoy costs nothing, and its
+    numbers share one block that is never verified, so the watch would soon flag it and refuse
+    every name with no account while a name with one still got its code."""
+    return dataclasses.replace(
+        policy,
+        range_unverified=0,
+        block_unverified=0,
+        country_unverified=0,
+        hourly_budget=0.0,
+        daily_budget=0.0,
+        country_hourly_budget=0.0,
+        country_daily_budget=0.0,
+        country_budgets=(),
+        high_risk_countries=frozenset(),
+    )
 
 
 def _unnamed(started: Started) -> Started:

@@ -360,6 +360,20 @@ def test_a_reset_for_a_name_with_no_account_leaves_no_row(accounts, sandbox, db_
     assert events(db_url) == []
 
 
+def test_resets_for_names_with_no_account_are_never_refused_by_the_pumping_policy(make, sandbox, db_url):
+    """Every decoy's number is made up in one block of the default country and never verified:
+    counted by the watch, the block was flagged after 10 of them, and from then on a name with
+    no account got `send_refused` where a name with one got its code (a way to tell them apart)."""
+    accounts = make(PUMPING_RANGE_UNVERIFIED="5", PUMPING_BLOCK_UNVERIFIED="10", PUMPING_HOURLY_BUDGET="0.2")
+    user_id = sign_up(accounts, sandbox)
+
+    for n in range(15):
+        accounts.recovery.start(f"nobody-{n}", IP)  # none raises
+
+    assert accounts.recovery.start("alice", IP).verification_id
+    assert {row.user_id for row in events(db_url)} == {user_id}  # and left no row
+
+
 # The owner's page
 
 
