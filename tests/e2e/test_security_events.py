@@ -62,6 +62,10 @@ def test_the_account_lists_its_own_events_newest_first(app: Page, app_url: str, 
     app.select_option("#language", "ar")
     expect(events.locator("li").first).to_contain_text("فُعّل تسجيل الدخول بخطوتين")
     app.screenshot(path=str(SHOTS / "account-ar.png"), full_page=True)
+    app.set_viewport_size({"width": 320, "height": 800})  # a phone: the list wraps, nothing scrolls sideways
+    app.locator("#security-events").scroll_into_view_if_needed()
+    assert app.evaluate("document.documentElement.scrollWidth") <= 320
+    app.screenshot(path=str(SHOTS / "account-ar-320.png"))
 
     # Another account, in another browser, sees its own events only.
     context = browser.new_context()
