@@ -47,7 +47,9 @@ UNLIMITED = {
 class InstantProvider:
     """Answers like the sandbox would, at once: isolates the app's own cost."""
 
-    def send(self, recipient: str, channel: str, app_uuid: str | None = None) -> str:
+    def send(
+        self, recipient: str, channel: str, app_uuid: str | None = None, locale: str | None = None
+    ) -> str:
         return str(uuid.uuid4())
 
     def validate(self, session_id: str, code: str) -> Outcome:

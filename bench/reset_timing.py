@@ -55,7 +55,9 @@ class _Distant:
     def __init__(self, provider: object, delay: float) -> None:
         self._provider, self._delay = provider, delay
 
-    def send(self, recipient: str, channel: str, app_uuid: str | None = None) -> str:
+    def send(
+        self, recipient: str, channel: str, app_uuid: str | None = None, locale: str | None = None
+    ) -> str:
         time.sleep(self._delay)
         return self._provider.send(recipient, channel, app_uuid)  # type: ignore[attr-defined]
 

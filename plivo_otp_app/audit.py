@@ -11,6 +11,7 @@ Nothing secret is ever recorded: no code, token, password or provider credential
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import hmac
 import secrets
@@ -29,6 +30,8 @@ from .phone import mask
 
 _events = AuditEvent.__table__  # type: ignore[attr-defined]
 _keys = AuditKey.__table__  # type: ignore[attr-defined]
+#: Built once: a statement built per call costs more than the insert itself.
+_INSERT = insert(_events)
 
 
 class AuditKind(enum.StrEnum):
@@ -36,6 +39,8 @@ class AuditKind(enum.StrEnum):
 
     SEND_REQUESTED = "send_requested"
     SEND_SENT = "send_sent"
+    #: The provider refused the send or did not answer (`error_code`); a timeout's may have gone.
+    SEND_FAILED = "send_failed"
     #: Refused by the pumping and cost policy (`outcome` names the rule, for operators only).
     SEND_BLOCKED = "send_blocked"
     #: Refused by a rate limit.
@@ -78,6 +83,14 @@ def _region(e164: str) -> str:
         return ""
 
 
+@functools.lru_cache(maxsize=4096)
+def _number(e164: str) -> tuple[str, str, str]:
+    """What a row keeps of a number in clear: masked, its country, its range. Each is a parse
+    (the country one of every region of a shared code: +1 has 25), and a send's events name
+    the same number one after the other, so the latest few thousand are kept."""
+    return mask(e164), _region(e164), range_key(e164)
+
+
 class Audit:
     """Writes and purges the audit trail of one database."""
 
@@ -110,23 +123,25 @@ class Audit:
         `cost` is in millionths; `detail` is a short operator-facing note, never a secret.
         """
         connection = db.connection() if isinstance(db, Session) else db
+        masked, country, number_range = _number(phone) if phone else ("", "", "")
         connection.execute(
-            insert(_events).values(
-                at=self.clock(),
-                kind=str(kind),
-                user_id=user_id,
-                phone_masked=mask(phone) if phone else "",
-                phone_hash=self.phone_hash(connection, phone) if phone else "",
-                country=_region(phone) if phone else "",
-                range_key=range_key(phone) if phone else "",
-                channel=channel[:8],
-                address=address[:64],
-                provider_session_id=provider_session_id[:64],
-                outcome=outcome[:32],
-                error_code=error_code[:48],
-                cost=cost,
-                detail=detail[:255],
-            )
+            _INSERT,
+            {
+                "at": self.clock(),
+                "kind": str(kind),
+                "user_id": user_id,
+                "phone_masked": masked,
+                "phone_hash": self.phone_hash(connection, phone) if phone else "",
+                "country": country,
+                "range_key": number_range,
+                "channel": channel[:8],
+                "address": address[:64],
+                "provider_session_id": provider_session_id[:64],
+                "outcome": outcome[:32],
+                "error_code": error_code[:48],
+                "cost": cost,
+                "detail": detail[:255],
+            },
         )
 
     def phone_hash(self, connection: Connection, e164: str) -> str:

@@ -17,7 +17,9 @@ groups are written first, so concurrent sends to one group wait for each other a
 reads the counts of those before it (row locks on PostgreSQL; SQLite has one writer). Each
 budget is a conditional upsert (`spent + price <= cap`) whose returned row decides, so
 parallel sends overshoot no cap, however many workers share the database. A refusal rolls
-all of it back and is then counted by reason (and by group, for the watch) and logged.
+all of it back and is then counted by reason (and by group, for the watch), audited and logged:
+a `send_blocked` event each, a `budget_tripped` once per budget and hour or day, a `group_flagged`
+once per group and window.
 
 A decision is an `Action` with its reason. Before refusing, the policy challenges
 (`Action.CHALLENGE`: a proof of work, `challenge/`) when the risk is high but not yet
@@ -47,7 +49,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import log
 from .audit import Audit, AuditKind
-from .config import PumpingSettings
+from .config import AuditSettings, PumpingSettings
 from .db import autocommit, transaction
 from .errors import ChallengeRequired, SendRefused
 from .models import GroupFlag, SendTally
@@ -105,6 +107,8 @@ def _spend(insert: Callable[[Any], Any]) -> Any:
 
 
 _ADD = {"postgresql": _add(postgresql.insert), "sqlite": _add(sqlite.insert)}
+#: Adds one row and returns its count: 1 when this refusal is the first of its rule's bucket.
+_FIRST = {name: statement.returning(_c.sends) for name, statement in _ADD.items()}
 _SPEND = {"postgresql": _spend(postgresql.insert), "sqlite": _spend(sqlite.insert)}
 _WINDOW = (
     select(_c.scope, func.sum(_c.sends).label("sends"), func.sum(_c.verified).label("verified"))
@@ -162,6 +166,15 @@ SEND = Decision(Action.SEND)
 
 
 @dataclass(frozen=True)
+class Sender:
+    """Who asked for a send, as the audit trail records a refusal."""
+
+    channel: str = ""
+    address: str = ""
+    user_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Admission:
     """What one admitted send was counted as: given back whole when nothing was sent."""
 
@@ -192,7 +205,8 @@ class Pumping:
     ) -> None:
         self.settings = settings
         self._db_url = db_url
-        self._audit = audit
+        #: The audit trail of refusals, trips and flags (the verification service passes its own).
+        self._audit = audit or Audit(AuditSettings(), db_url)
         self._bucket_seconds = settings.window_minutes * 60 // BUCKETS_PER_WINDOW
         self._thresholds = {
             "range": settings.range_unverified,
@@ -214,11 +228,13 @@ class Pumping:
         then: Callable[[Connection], None] | None = None,
         address: str = "",
         solved: bool = False,
+        sender: Sender | None = None,
     ) -> Admission:
         """Decide and count one send to `phone`: a first code of a flow (`new_flow`) or a resend;
         `owner` for a code to an account's own verified phone. `then` is the caller's write that
         goes with an admitted send (recording it): in the same transaction, so both commit or
-        neither does. `address` is the client's; `solved`: it presented a solved challenge.
+        neither does. `address` is the client's; `solved`: it presented a solved challenge;
+        `sender` is who asked (for the audit trail of a refusal or a challenge).
 
         Raises:
             SendRefused: A rule refused it (counted and logged; nothing of it was counted).
@@ -227,10 +243,10 @@ class Pumping:
         """
         region = phone.region
         if region in self.settings.high_risk_countries and region not in self.settings.allow_high_risk:
-            self._refused(Decision(Action.REFUSE, "country-high-risk"), phone, now)
+            self._refused(Decision(Action.REFUSE, "country-high-risk"), phone, now, sender)
         prefixed = not owner and phone.e164.startswith(self.settings.challenge_prefixes)
         if prefixed and not solved:
-            self._challenged(Decision(Action.CHALLENGE, "prefix"), phone, now, address)
+            self._challenged(Decision(Action.CHALLENGE, "prefix"), phone, now, address, sender)
         counted = groups(phone.e164, region) if self._watching else ()
         if self._risk_counting and not owner:
             counted += _risk_groups(address)
@@ -245,7 +261,7 @@ class Pumping:
         )
         if not counted and not self._budgets(admission):  # every rule that counts is off
             if then is not None:
-                with self._autocommit() as db:
+                with self._transaction() as db:
                     then(db)
             return admission
         try:
@@ -256,11 +272,13 @@ class Pumping:
                 if decision.action is not Action.SEND:
                     raise _Refusal(decision)
                 passed = decision.reason or ("prefix" if prefixed else "")
-                if passed and self._audit is not None:  # a challenge was needed, and solved
+                if passed:  # a challenge was needed, and solved
                     self._audit.record(
                         db,
                         AuditKind.SEND_CHALLENGED,
                         phone=phone.e164,
+                        user_id=sender.user_id if sender else None,
+                        channel=sender.channel if sender else "",
                         address=address,
                         outcome="solved",
                         detail=passed,
@@ -269,8 +287,8 @@ class Pumping:
                     then(db)
         except _Refusal as refusal:
             if refusal.decision.action is Action.CHALLENGE:
-                self._challenged(refusal.decision, phone, now, address)
-            self._refused(refusal.decision, phone, now)
+                self._challenged(refusal.decision, phone, now, address, sender)
+            self._refused(refusal.decision, phone, now, sender)
         return admission
 
     def hold_if_risky(self, phone: Phone, now: datetime, *, owner: bool, address: str = "") -> None:
@@ -437,36 +455,67 @@ class Pumping:
         )
         return [(r, scope, key, bucket, round(cap * MICROS)) for r, scope, key, bucket, cap in budgets if cap]
 
-    def _challenged(self, decision: Decision, phone: Phone, now: datetime, address: str) -> None:
+    def _challenged(
+        self, decision: Decision, phone: Phone, now: datetime, address: str, sender: Sender | None = None
+    ) -> None:
         """Count, log and audit a send held for a challenge, then raise it."""
         hour = now.replace(minute=0, second=0, microsecond=0)
         try:
             with self._transaction() as db:
                 db.execute(_ADD[db.dialect.name], [self._row("challenged", decision.reason, hour, sends=1)])
-                if self._audit is not None:
-                    self._audit.record(
-                        db,
-                        AuditKind.SEND_CHALLENGED,
-                        phone=phone.e164,
-                        address=address,
-                        outcome=decision.reason,
-                    )
+                self._audit.record(
+                    db,
+                    AuditKind.SEND_CHALLENGED,
+                    phone=phone.e164,
+                    user_id=sender.user_id if sender else None,
+                    channel=sender.channel if sender else "",
+                    address=address,
+                    outcome=decision.reason,
+                )
         except SQLAlchemyError as exc:
             log.event("tally_failed", logging.WARNING, error=type(exc).__name__)
         log.event("send_challenged", reason=decision.reason, phone=mask(phone.e164), country=phone.region)
         raise ChallengeRequired(decision.reason)
 
-    def _refused(self, decision: Decision, phone: Phone, now: datetime) -> None:
-        """Count and log a refusal, then raise it."""
+    def _refused(self, decision: Decision, phone: Phone, now: datetime, sender: Sender | None) -> None:
+        """Count, audit and log a refusal, then raise it.
+
+        One transaction counts it and writes its `send_blocked` event; the first refusal of a
+        budget in its hour or day, or of a group in its window, also writes `budget_tripped` or
+        `group_flagged` (a "tripped" count whose upsert returns 1 decides, so once under
+        concurrency too).
+        """
         hour = now.replace(minute=0, second=0, microsecond=0)
         width = decision.reason.removeprefix("watch-")
         rows = [self._row("refused", decision.reason, hour, sends=1)]
+        first: tuple[AuditKind, str, datetime] | None = None
         if width in WIDTHS:
-            key = dict(groups(phone.e164, phone.region))[width]
-            rows.append(self._row("flagged", f"{width}:{key}", hour, sends=1))
+            group = f"{width}:{dict(groups(phone.e164, phone.region))[width]}"
+            rows.append(self._row("flagged", group, hour, sends=1))
+            first = (AuditKind.GROUP_FLAGGED, group, self._window(now))
+        elif decision.reason in _CAPS:
+            country = "-country-" in decision.reason
+            key = f"{decision.reason}:{phone.region}" if country else decision.reason
+            bucket = hour if decision.reason.endswith("-hour") else hour.replace(hour=0)
+            first = (AuditKind.BUDGET_TRIPPED, key, bucket)
+        who = sender or Sender()
         try:
-            with self._autocommit() as db:
+            with self._transaction() as db:
                 db.execute(_ADD[db.dialect.name], rows)
+                self._audit.record(
+                    db,
+                    AuditKind.SEND_BLOCKED,
+                    phone=phone.e164,
+                    user_id=who.user_id,
+                    channel=who.channel,
+                    address=who.address,
+                    outcome=decision.reason,
+                )
+                if first is not None:
+                    kind, key, bucket = first
+                    count = db.execute(_FIRST[db.dialect.name], self._row("tripped", key, bucket, sends=1))
+                    if count.scalar_one() == 1:
+                        self._audit.record(db, kind, phone=phone.e164, outcome=decision.reason, detail=key)
         except SQLAlchemyError as exc:
             log.event("tally_failed", logging.WARNING, error=type(exc).__name__)
         # The range would complete the masked number; the log names the block and country only.
@@ -484,6 +533,11 @@ class Pumping:
         hour = since.replace(minute=0, second=0, microsecond=0)
         with self._autocommit() as db:
             return {row.key: int(row.sends) for row in db.execute(_COUNTS, {"scope": scope, "since": hour})}
+
+    def _window(self, moment: datetime) -> datetime:
+        """The start of the whole window `moment` falls in (a group is flagged once per window)."""
+        seconds = int((moment - _EPOCH).total_seconds())
+        return _EPOCH + timedelta(seconds=seconds - seconds % (self.settings.window_minutes * 60))
 
     def _bucket(self, moment: datetime) -> datetime:
         """The start of the watch bucket `moment` falls in."""

@@ -13,6 +13,7 @@ from ..state import AccountState, VerifyState
 from .auth import backup_code_form, backup_toggle, code_step
 from .fields import Label, error_line, error_props, message_line, password_field, submit_button
 from .layout import notices, sandbox_banner
+from .security_events import security_events_section
 from .theme import themed
 from .verify import channel_select, phone_fields
 
@@ -364,6 +365,7 @@ def account_view() -> rx.Component:
         backup_codes_section(),
         devices_section(),
         sessions_section(),
+        security_events_section(),
         sandbox_banner(),
         class_name="stack potp-flow",
     )

@@ -5,7 +5,9 @@ tickets, remembered devices), `users` (the account rows), `lockout` (the SMS
 factor's failure counter), `backup_codes`, `signup`, `login`,
 `account_changes` and `recovery` (a forgotten password). Each service gets
 the others it needs in its constructor; `compose` is the one place that
-wires them, and the getters below hand out the process's own.
+wires them, and the getters below hand out the process's own. Every one
+records its events in one audit trail (`audit.py`), the verification
+service's unless `compose` is given another.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ..errors import ServiceUnavailable
 from ..passwords import verify_password
 from ..providers import build_provider
 from ..ratelimit import RateLimits
-from .account_changes import AccountChanges, AccountView
+from .account_changes import AccountChanges, AccountView, SecurityEvent
 from .backup_codes import BackupCodeRejected, BackupCodes
 from .delivery import Delivery, DeliveryService, Reported
 from .lockout import Lockout
@@ -48,6 +50,7 @@ __all__ = [
     "RecoveryService",
     "Redeemed",
     "Reported",
+    "SecurityEvent",
     "Services",
     "SessionService",
     "SignupResult",
@@ -85,6 +88,7 @@ class Services:
     logins: LoginService
     account_changes: AccountChanges
     recovery: RecoveryService
+    audit: Audit
 
 
 def compose(
@@ -93,15 +97,17 @@ def compose(
     sessions: SessionService,
     db_url: str | None = None,
     clock: Callable[[], datetime] = utcnow,
+    audit: Audit | None = None,
 ) -> Services:
     """The account services on `verifications` and `sessions`, wired to each other.
 
     The rate limits are the verification service's, so every check of an address or
-    a name draws on the same counts.
+    a name draws on the same counts; so is the audit trail, unless `audit` is given.
     """
     limits = verifications.limits
+    audit = audit or verifications.audit
     users = Users(limits, db_url, clock)
-    lockout = Lockout(settings, verifications, users, db_url, clock)
+    lockout = Lockout(settings, verifications, users, db_url, clock, audit)
     backup_codes = BackupCodes(limits, lockout, db_url, clock)
     return Services(
         verifications=verifications,
@@ -111,12 +117,15 @@ def compose(
         backup_codes=backup_codes,
         signups=SignupService(settings, verifications, limits, users),
         logins=LoginService(
-            settings, verifications, sessions, limits, users, lockout, backup_codes, db_url, clock
+            settings, verifications, sessions, limits, users, lockout, backup_codes, db_url, clock, audit
         ),
-        account_changes=AccountChanges(verifications, sessions, users, lockout, backup_codes, db_url, clock),
+        account_changes=AccountChanges(
+            verifications, sessions, users, lockout, backup_codes, db_url, clock, audit
+        ),
         recovery=RecoveryService(
-            settings, verifications, sessions, limits, users, backup_codes, db_url, clock
+            settings, verifications, sessions, limits, users, backup_codes, db_url, clock, audit
         ),
+        audit=audit,
     )
 
 

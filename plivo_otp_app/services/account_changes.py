@@ -4,7 +4,8 @@ Each takes the `user_id` of a session the caller has just checked. A change
 that replaces a factor (the phone, the backup codes) asks for the current one
 first: a code to the verified phone, or an unused backup code. Each change is
 one unit of work: the code (or backup code) is used up in the transaction that
-makes the change, so a change that fails uses nothing up.
+makes the change, so a change that fails uses nothing up; its audit event is written there
+too. `security_events` reads the account's own recent events for its page.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from sqlalchemy import ColumnElement, Connection, func, update
 from sqlmodel import Session, col, select
 
 from .. import log, messages
+from ..audit import Audit, AuditKind
 from ..db import session as db_session
 from ..enums import Purpose, Status
 from ..errors import FactorNotConfirmed, InvalidInput
-from ..models import User, Verification
+from ..models import AuditEvent, User, Verification
 from ..phone import mask
 from .backup_codes import BackupCodes
 from .lockout import Lockout
@@ -30,6 +32,26 @@ from .verification import Started, VerificationService, utcnow
 
 #: How long a confirmed current factor allows the phone change to go on.
 CONFIRMED_FACTOR_MINUTES = 10
+#: How many of its latest security events the account page lists.
+SECURITY_EVENTS_SHOWN = 20
+#: The events an account's owner is shown about their account (the others are operators' only).
+OWNER_KINDS = frozenset(
+    {
+        AuditKind.SEND_SENT,
+        AuditKind.CODE_VERIFIED,
+        AuditKind.CODE_FAILED,
+        AuditKind.LOCKOUT,
+        AuditKind.LOGIN,
+        AuditKind.LOGOUT,
+        AuditKind.TWO_FACTOR_ON,
+        AuditKind.TWO_FACTOR_OFF,
+        AuditKind.PHONE_CHANGED,
+        AuditKind.PASSWORD_RESET,
+        AuditKind.BACKUP_CODES_REGENERATED,
+        AuditKind.DEVICE_REMEMBERED,
+        AuditKind.DEVICE_REVOKED,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +70,16 @@ class AccountView:
     phone_change_needs_factor: bool = False
 
 
+@dataclass(frozen=True)
+class SecurityEvent:
+    """One of an account's own security events, as its page lists it: no operator's detail."""
+
+    kind: str
+    at: datetime
+    address: str
+    masked_phone: str
+
+
 class AccountChanges:
     """Show an account, and change its second factor, phone and backup codes."""
 
@@ -60,6 +92,7 @@ class AccountChanges:
         backup_codes: BackupCodes,
         db_url: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        audit: Audit | None = None,
     ) -> None:
         self._verifications = verifications
         self._sessions = sessions
@@ -68,6 +101,7 @@ class AccountChanges:
         self._backup_codes = backup_codes
         self._db_url = db_url
         self._now = clock
+        self._audit = audit or verifications.audit
 
     def view(self, user_id: int) -> AccountView:
         """What the account page shows about the user."""
@@ -82,6 +116,21 @@ class AccountChanges:
             backup_codes_left=self._backup_codes.left(user_id),
             phone_change_needs_factor=has_factor(user),
         )
+
+    def security_events(self, user_id: int, limit: int = SECURITY_EVENTS_SHOWN) -> list[SecurityEvent]:
+        """The account's own latest security events (`OWNER_KINDS`), newest first.
+
+        Only the kind, the time, the address and the masked number: a refusal's rule, a
+        session id and the operators' notes stay in the trail.
+        """
+        with self._db() as db:
+            rows = db.exec(
+                select(AuditEvent)
+                .where(col(AuditEvent.user_id) == user_id, col(AuditEvent.kind).in_(sorted(OWNER_KINDS)))
+                .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+                .limit(max(1, min(limit, 100)))
+            ).all()
+        return [SecurityEvent(row.kind, row.at, row.address, _spaced(row.phone_masked)) for row in rows]
 
     # Two-factor login on and off
 
@@ -181,6 +230,14 @@ class AccountChanges:
             ).scalar_one()
             self._users.write(db, user_id, phone_number=number, is_phone_verified=True)
             self._sessions.revoke_devices(user_id, db=db)
+            self._audit.record(
+                db,
+                AuditKind.PHONE_CHANGED,
+                phone=number,
+                user_id=user_id,
+                address=client_ip,
+                detail=f"from {mask(old)}" if old else "",
+            )
 
         checked = self._lockout.check_code(
             user, verification_id, code, client_ip, Purpose.CHANGE_PHONE, then=change
@@ -213,13 +270,17 @@ class AccountChanges:
             client_ip,
             Purpose.BACKUP_CODES,
             backup,
-            lambda db: self._backup_codes.replace(db, user_id, codes),
+            lambda db: self._regenerated(db, user_id, codes, client_ip),
         )
         log.event("backup_codes_generated", user_id=user_id)
         return codes
 
     def _db(self) -> Session:
         return db_session(self._db_url)
+
+    def _regenerated(self, db: Connection, user_id: int, codes: list[str], client_ip: str) -> None:
+        self._backup_codes.replace(db, user_id, codes)
+        self._audit.record(db, AuditKind.BACKUP_CODES_REGENERATED, user_id=user_id, address=client_ip)
 
     def _switch_2fa(
         self,
@@ -237,6 +298,8 @@ class AccountChanges:
         def switch(db: Connection) -> None:
             self._users.write(db, user_id, two_factor_enabled=on)
             self._sessions.revoke_devices(user_id, db=db)
+            kind = AuditKind.TWO_FACTOR_ON if on else AuditKind.TWO_FACTOR_OFF
+            self._audit.record(db, kind, user_id=user_id, address=client_ip)
 
         user = self._users.get(user_id)
         self._confirm(user, verification_id, code, client_ip, change, backup and not on, switch)
@@ -282,3 +345,9 @@ class AccountChanges:
             col(Verification.status) == Status.VERIFIED,
             col(Verification.verified_at) > since,
         )
+
+
+def _spaced(masked: str) -> str:
+    """`+1******2671` -> `+1 ******2671`, as the page shows a number (`spaced_mask`)."""
+    stars = masked.find("*")
+    return f"{masked[:stars]} {masked[stars:]}" if stars > 0 else masked

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, bindparam, case, update
 from sqlmodel import Session, col
 
 from .. import log
+from ..audit import Audit, AuditKind
 from ..config import Settings
 from ..db import session as db_session
 from ..errors import CodeRejected, NoAttemptsLeft, RateLimited, TooManyAttempts
@@ -51,12 +52,14 @@ class Lockout:
         users: Users,
         db_url: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        audit: Audit | None = None,
     ) -> None:
         self._settings = settings
         self._verifications = verifications
         self._users = users
         self._db_url = db_url
         self._now = clock
+        self._audit = audit or verifications.audit
 
     def check_code(
         self,
@@ -110,21 +113,25 @@ class Lockout:
 
     def count_failure(self, user_id: int) -> None:
         """One more consecutive failure (a backup code: judged without a claim) and, from
-        the threshold on, the lock, in one statement."""
+        the threshold on, the lock, in one statement (a lock is audited in its transaction)."""
         now = self._now()
         count = col(User.failed_otp_count)
+        threshold = self._settings.accounts.lockout_after
         with self._db() as db:
-            db.exec(
+            failures = db.exec(
                 update(User)
                 .where(col(User.id) == user_id)
                 .values(
                     failed_otp_count=count + 1,
                     locked_until=case(
-                        (count + 1 >= self._settings.accounts.lockout_after, self._lock_end(now, count + 1)),
+                        (count + 1 >= threshold, self._lock_end(now, count + 1)),
                         else_=User.locked_until,
                     ),
                 )
-            )
+                .returning(count)
+            ).scalar()
+            if failures is not None and failures >= threshold:
+                self._locked(db, user_id, failures, "backup-code")
             db.commit()
 
     def _db(self) -> Session:
@@ -173,14 +180,23 @@ class Lockout:
         now = self._now()
         with self._db() as db:
             threshold = self._settings.accounts.lockout_after
-            locked = db.exec(
+            failures = db.exec(
                 update(User)
                 .where(col(User.id) == user_id, col(User.failed_otp_count) >= threshold)
                 .values(locked_until=self._lock_end(now, User.failed_otp_count))
-            ).rowcount
+                .returning(col(User.failed_otp_count))
+            ).scalar()
+            if failures is not None:
+                self._locked(db, user_id, failures, "sms")
             db.commit()
-        if locked:
+        if failures is not None:
             log.event("account_locked", logging.WARNING, user_id=user_id)
+
+    def _locked(self, db: Session, user_id: int, failures: int, factor: str) -> None:
+        """A `lockout` event, in the transaction that sets the lock."""
+        self._audit.record(
+            db, AuditKind.LOCKOUT, user_id=user_id, outcome=factor, detail=f"{failures} failures"
+        )
 
     def _lock_end(self, now: datetime, failures: Any) -> Any:
         """`locked_until` as SQL for an account with `failures` (at least the threshold):

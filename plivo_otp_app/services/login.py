@@ -18,8 +18,10 @@ from sqlalchemy import Connection, update
 from sqlmodel import Session, col, select
 
 from .. import log, messages
+from ..audit import Audit, AuditKind
 from ..config import Settings
 from ..db import session as db_session
+from ..db import transaction
 from ..enums import Channel, Purpose
 from ..errors import InvalidCredentials, InvalidInput, LoginExpired, OtpError, VerificationExpired
 from ..models import PendingLogin, User
@@ -61,6 +63,7 @@ class LoginService:
         backup_codes: BackupCodes,
         db_url: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        audit: Audit | None = None,
     ) -> None:
         self._settings = settings
         self._verifications = verifications
@@ -71,6 +74,7 @@ class LoginService:
         self._backup_codes = backup_codes
         self._db_url = db_url
         self._now = clock
+        self._audit = audit or verifications.audit
 
     def login(
         self, identifier: object, password: object, client_ip: str, device_token: str | None
@@ -93,10 +97,10 @@ class LoginService:
         assert user is not None and user.id is not None
         self._users.rehash_if_needed(user, password)
         if not has_factor(user):
-            log.event("login_ok", user_id=user.id, factor="password")
+            self._logged_in(user.id, "password", client_ip)
             return LoginResult(user_id=user.id)
         if self._sessions.device_trusted(user.id, device_token):
-            log.event("login_ok", user_id=user.id, factor="remembered-device")
+            self._logged_in(user.id, "remembered-device", client_ip)
             return LoginResult(user_id=user.id)
         return self._pending_login(user, client_ip)
 
@@ -121,7 +125,7 @@ class LoginService:
         if not pending.verification_id:
             raise VerificationExpired("no code was sent")
         self._lockout.check_code(user, pending.verification_id, code, client_ip, Purpose.LOGIN)
-        return self._complete(pending)
+        return self._complete(pending, client_ip)
 
     def login_with_backup_code(
         self,
@@ -148,11 +152,20 @@ class LoginService:
             ).rowcount
             if done != 1:
                 raise LoginExpired("login already completed")
+            self._audit.record(
+                db, AuditKind.LOGIN, user_id=pending.user_id, address=client_ip, outcome="backup-code"
+            )
             return grant(db, pending.user_id) if grant is not None else pending.user_id
 
         result = self._backup_codes.redeem(user, code, client_ip, sign_in, lambda: self._end_pending(pending))
         log.event("login_ok", user_id=user.id, factor="backup-code")
         return result
+
+    def _logged_in(self, user_id: int, factor: str, client_ip: str) -> None:
+        """A login that took no second step: its `login` event is all it writes."""
+        with transaction(self._db_url) as db:
+            self._audit.record(db, AuditKind.LOGIN, user_id=user_id, address=client_ip, outcome=factor)
+        log.event("login_ok", user_id=user_id, factor=factor)
 
     def _db(self) -> Session:
         return db_session(self._db_url)
@@ -214,8 +227,8 @@ class LoginService:
             raise LoginExpired("no pending login")
         return pending, user
 
-    def _complete(self, pending: PendingLogin) -> int:
-        """Mark the pending login used, once; returns its user id."""
+    def _complete(self, pending: PendingLogin, client_ip: str) -> int:
+        """Mark the pending login used, once, with its `login` event; returns its user id."""
         with self._db() as db:
             done = db.exec(
                 update(PendingLogin)
@@ -223,6 +236,10 @@ class LoginService:
                 .where(col(PendingLogin.completed_at).is_(None))
                 .values(completed_at=self._now())
             ).rowcount
+            if done == 1:
+                self._audit.record(
+                    db, AuditKind.LOGIN, user_id=pending.user_id, address=client_ip, outcome="sms"
+                )
             db.commit()
         if done != 1:
             raise LoginExpired("login already completed")

@@ -18,10 +18,16 @@ completed within `RESET_MINUTES`: the verification is used up in the transaction
 changes the password, ends every session, remembered device and pending login of the
 account (with 2FA on, the one that also uses up the backup code); the number then gets an
 SMS notice.
+
+A real reset's steps are audit events of the account (its sends, codes and `password_reset`);
+a decoy's leave no row: a decoy is nobody's, and its time is padded to a real step's, audit
+writes included. Nor does the pumping policy count or refuse a decoy (it texts nobody, and its
+made-up numbers share one block a refusal would soon tell apart).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 import threading
@@ -32,13 +38,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import phonenumbers
 from sqlalchemy import ColumnElement, Connection, update
 from sqlmodel import Session, col, select
 
 from .. import log, messages
-from ..config import Settings
+from ..audit import Audit, AuditKind
+from ..config import PumpingSettings, Settings
 from ..db import session as db_session
 from ..db import transaction
 from ..enums import Channel, Purpose, Status
@@ -47,6 +55,7 @@ from ..models import PendingLogin, ProviderCode, Verification
 from ..passwords import check_password, hash_password
 from ..phone import Phone, mask, normalise
 from ..providers import Outcome, VerifyProvider
+from ..pumping import Pumping
 from ..ratelimit import RateLimits
 from .backup_codes import BackupCodes
 from .lockout import Lockout
@@ -161,6 +170,13 @@ class _DecoyProvider:
         """Never called: a decoy has no account to tell."""
 
 
+class _DecoyAudit(Audit):
+    """Records nothing: a decoy's sends and codes are nobody's, and none is a send."""
+
+    def record(self, db: Connection | Session, kind: AuditKind, **fields: Any) -> None:  # type: ignore[override]
+        """A decoy's event is no event."""
+
+
 class _DecoyLimits:
     """The real limits for checking codes; none for a decoy's sends (no SMS, nothing to count)."""
 
@@ -187,9 +203,11 @@ class RecoveryService:
         backup_codes: BackupCodes,
         db_url: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        audit: Audit | None = None,
     ) -> None:
         self._settings = settings
         self._notices = verifications
+        self._audit = audit or verifications.audit
         self._sessions = sessions
         self._limits = limits
         self._users = users
@@ -199,16 +217,24 @@ class RecoveryService:
         self._timings = _Timings()
         # The same rules on the same tables: one service texts the account, one texts nobody.
         self._real = VerificationService(
-            settings, _CountedProvider(verifications.provider, self._timings), limits, db_url, clock
+            settings,
+            _CountedProvider(verifications.provider, self._timings),
+            limits,
+            db_url,
+            clock,
+            audit=self._audit,
         )
         # The account's lockout (its counter is the account row's), checking through that service.
         self._lockout = Lockout(settings, self._real, users, db_url, clock)
+        unrecorded = _DecoyAudit(settings.audit, db_url, clock)
         self._decoys = VerificationService(
             settings,
             _DecoyProvider(db_url, clock),
             _DecoyLimits(limits),  # type: ignore[arg-type]
             db_url,
             clock,
+            pumping=Pumping(_unpoliced(settings.pumping), db_url, unrecorded),
+            audit=unrecorded,
         )
 
     def start(self, identifier: object, client_ip: str) -> Started:
@@ -285,6 +311,7 @@ class RecoveryService:
             if used != 1:
                 raise ResetExpired("reset already completed")
             self._users.write(db, user_id, password_hash=password_hash)
+            self._audit.record(db, AuditKind.PASSWORD_RESET, user_id=user_id, address=client_ip)
             self._sessions.end_all(user_id, db=db)
             self._sessions.revoke_devices(user_id, db=db)
             db.execute(
@@ -369,6 +396,24 @@ class RecoveryService:
 
     def _db(self) -> Session:
         return db_session(self._db_url)
+
+
+def _unpoliced(policy: PumpingSettings) -> PumpingSettings:
+    """The pumping policy with every rule off, for the decoys: a decoy costs nothing, and its
+    numbers share one block that is never verified, so the watch would soon flag it and refuse
+    every name with no account while a name with one still got its code."""
+    return dataclasses.replace(
+        policy,
+        range_unverified=0,
+        block_unverified=0,
+        country_unverified=0,
+        hourly_budget=0.0,
+        daily_budget=0.0,
+        country_hourly_budget=0.0,
+        country_daily_budget=0.0,
+        country_budgets=(),
+        high_risk_countries=frozenset(),
+    )
 
 
 def _unnamed(started: Started) -> Started:

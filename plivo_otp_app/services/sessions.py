@@ -4,7 +4,8 @@ A session token is issued only once a whole login has succeeded: the login
 handler stores a one-time ticket, the browser redeems it at a backend route
 that sets the HttpOnly cookie (see `auth_api.py`). Tokens are 256-bit random
 values kept only as SHA-256 hashes; every check reads the database, so a
-revoked session is refused at once, on every worker.
+revoked session is refused at once, on every worker. A log-out, a remembered device and a
+forgotten one are audit events, written with the change they record.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import ColumnElement, Connection, insert, update
 from sqlmodel import Session, col, select
 
 from .. import log
+from ..audit import Audit, AuditKind
 from ..config import Settings
 from ..db import session as db_session
 from ..db import transaction
@@ -65,10 +67,17 @@ class DeviceInfo:
 class SessionService:
     """Issue, check and end sessions; remember and forget devices."""
 
-    def __init__(self, settings: Settings, db_url: str | None = None, clock: Callable[[], datetime] = utcnow):
+    def __init__(
+        self,
+        settings: Settings,
+        db_url: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        audit: Audit | None = None,
+    ):
         self.settings = settings
         self._db_url = db_url
         self._now = clock
+        self._audit = audit or Audit(settings.audit, db_url, clock)
 
     def db(self) -> Session:
         """A session on this service's database."""
@@ -148,7 +157,7 @@ class SessionService:
         if previous_token:
             self.end(previous_token)
         token = self.create_session(record.user_id, ip, user_agent)
-        device = self._remember_device(record.user_id, user_agent) if record.remember_device else None
+        device = self._remember_device(record.user_id, user_agent, ip) if record.remember_device else None
         return Redeemed(record.user_id, token, device, record.landing)
 
     def create_session(self, user_id: int, ip: str, user_agent: str, db: Connection | None = None) -> str:
@@ -190,15 +199,18 @@ class SessionService:
             return db.get(User, user_id) if user_id is not None else None
 
     def end(self, token: object) -> None:
-        """End one session (log out)."""
+        """End one session (log out), with its `logout` event."""
         if isinstance(token, str) and token:
             with self.db() as db:
-                db.exec(
+                ended = db.exec(
                     update(AuthSession)
                     .where(col(AuthSession.token_hash) == hash_token(token))
                     .where(col(AuthSession.revoked_at).is_(None))
                     .values(revoked_at=self._now())
-                )
+                    .returning(col(AuthSession.user_id), col(AuthSession.ip))
+                ).first()
+                if ended is not None:
+                    self._audit.record(db, AuditKind.LOGOUT, user_id=ended.user_id, address=ended.ip)
                 db.commit()
 
     def end_all(self, user_id: int, keep_token: str | None = None, db: Connection | None = None) -> int:
@@ -213,6 +225,11 @@ class SessionService:
             statement = statement.where(col(AuthSession.token_hash) != hash_token(keep_token))
         with self._unit(db) as unit:
             ended = unit.execute(statement.values(revoked_at=self._now())).rowcount
+            if ended:
+                which = "others" if keep_token else "all"
+                self._audit.record(
+                    unit, AuditKind.LOGOUT, user_id=user_id, outcome=which, detail=f"{ended} sessions"
+                )
         log.event("sessions_ended", user_id=user_id, count=ended)
         return ended
 
@@ -287,7 +304,17 @@ class SessionService:
         if device_id is not None:
             statement = statement.where(col(TrustedDevice.id) == device_id)
         with self._unit(db) as unit:
-            return unit.execute(statement.values(revoked_at=self._now())).rowcount
+            revoked = unit.execute(statement.values(revoked_at=self._now())).rowcount
+            if revoked:
+                which = "all" if device_id is None else "one"
+                self._audit.record(
+                    unit,
+                    AuditKind.DEVICE_REVOKED,
+                    user_id=user_id,
+                    outcome=which,
+                    detail=f"{revoked} devices",
+                )
+        return revoked
 
     @contextmanager
     def _unit(self, db: Connection | None) -> Iterator[Connection]:
@@ -298,18 +325,20 @@ class SessionService:
         with transaction(self._db_url) as own:
             yield own
 
-    def _remember_device(self, user_id: int, user_agent: str) -> str:
+    def _remember_device(self, user_id: int, user_agent: str, ip: str) -> str:
         token = new_token()
         now = self._now()
+        label = device_name(user_agent)
         with self.db() as db:
             db.add(
                 TrustedDevice(
                     user_id=user_id,
                     token_hash=hash_token(token),
-                    label=device_name(user_agent),
+                    label=label,
                     created_at=now,
                     expires_at=now + timedelta(days=self.settings.accounts.remember_device_days),
                 )
             )
+            self._audit.record(db, AuditKind.DEVICE_REMEMBERED, user_id=user_id, address=ip, detail=label)
             db.commit()
         return token

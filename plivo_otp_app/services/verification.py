@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
 from .. import log, messages
+from ..audit import Audit, AuditKind
 from ..challenge import Challenges
 from ..config import Settings
 from ..db import autocommit, transaction
@@ -48,7 +49,7 @@ from ..errors import (
 from ..models import User
 from ..phone import Phone, check_channel, check_country, mask, normalise
 from ..providers import Outcome, VerifyProvider
-from ..pumping import Admission, Pumping
+from ..pumping import Admission, Pumping, Sender
 from ..ratelimit import RateLimits
 from ..translations import PLIVO_LOCALES, current_language
 from . import verification_sql as sql
@@ -115,11 +116,14 @@ class VerificationService:
         clock: Callable[[], datetime] = utcnow,
         pumping: Pumping | None = None,
         challenges: Challenges | None = None,
+        audit: Audit | None = None,
     ) -> None:
         self.settings = settings
         self.provider = provider
         self.limits = limits
-        self.pumping = pumping or Pumping(settings.pumping, db_url)
+        #: The audit trail every account service records in (`compose` hands it on).
+        self.audit = audit or Audit(settings.audit, db_url, clock)
+        self.pumping = pumping or Pumping(settings.pumping, db_url, self.audit)
         self.challenges = challenges or Challenges(settings, db_url)
         self._db_url = db_url
         self._now = clock
@@ -148,9 +152,14 @@ class VerificationService:
         phone = normalise(raw_phone, country, channel, self.settings.otp.allowed_countries)
         now = self._now()
         owner = _owner(purpose, user_id)
-        self._ensure_not_locked(phone.e164, now, owner is not None)
-        solved = self._solved(phone, now, owner is not None, client_ip, challenge)
-        self.limits.check_send(phone, client_ip, owner)
+        sender = Sender(channel, client_ip, user_id)
+        try:
+            self._ensure_not_locked(phone.e164, now, owner is not None)
+            solved = self._solved(phone, now, owner is not None, client_ip, challenge)
+            self.limits.check_send(phone, client_ip, owner)
+        except RateLimited as exc:
+            self._limited(phone.e164, sender, exc)
+            raise
         record = {
             "id": str(uuid.uuid4()),
             "purpose": purpose,
@@ -165,6 +174,11 @@ class VerificationService:
             "next_send_at": now + timedelta(seconds=self._cooldown(1)),
             "verified_at": None,
         }
+
+        def reserve(db: Connection) -> None:
+            sql.reserve(db, record)
+            self._record(db, AuditKind.SEND_REQUESTED, phone.e164, sender, detail=purpose)
+
         # Recorded before the paid send, in the transaction that admits and counts it: a
         # database that cannot take the row stops here, with no code sent and nothing counted.
         admission = self.pumping.admit(
@@ -172,18 +186,19 @@ class VerificationService:
             now,
             new_flow=True,
             owner=owner is not None,
-            then=lambda db: sql.reserve(db, record),
+            then=reserve,
             address=client_ip,
             solved=solved,
+            sender=sender,
         )
         log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip)
         try:
             session_id = self._send(phone.e164, channel, owner is not None)
         except Exception as exc:
-            self._discard(record["id"])
+            self._failed(record["id"], phone.e164, sender, admission, exc)  # and drop the reserved row
             self._give_back_spend(admission, exc)
             raise
-        self._settle_send(record, session_id)
+        self._settle_send(record, session_id, sender, admission.cost)
         log.event("sent", phone=phone.masked, channel=channel, sends=1)
         return self._started(record, now)
 
@@ -219,33 +234,65 @@ class VerificationService:
         # The number rules again, for the channel asked now: a landline reached
         # by voice cannot switch to SMS.
         phone = normalise(record.phone, self.settings.otp.default_country, channel)
+        sender = Sender(channel, client_ip, record.user_id)
         if cooldown and now < record.next_send_at:
-            raise RateLimited((record.next_send_at - now).total_seconds(), "resend-cooldown")
+            waiting = RateLimited((record.next_send_at - now).total_seconds(), "resend-cooldown")
+            self._limited(record.phone, sender, waiting)
+            raise waiting
         next_send_at = now + timedelta(seconds=self._cooldown(record.sends + 1))
         claim_at = now if cooldown else max(now, record.next_send_at)
         with self._autocommit() as db:
             claimed = sql.claim_resend(db, record.id, channel, claim_at, next_send_at)
         if not claimed:
-            raise RateLimited(self.settings.otp.resend_cooldown_seconds, "resend-cooldown")
+            waiting = RateLimited(self.settings.otp.resend_cooldown_seconds, "resend-cooldown")
+            self._limited(record.phone, sender, waiting)
+            raise waiting
         owner = _owner(record.purpose, record.user_id)
         admission: Admission | None = None
+
+        def requested(db: Connection) -> None:
+            self._record(db, AuditKind.SEND_REQUESTED, record.phone, sender, detail=record.purpose)
+
         try:
             solved = self._solved(phone, now, owner is not None, client_ip, challenge)
             self.limits.check_send(phone, client_ip, owner)
             admission = self.pumping.admit(
-                phone, now, new_flow=False, owner=owner is not None, address=client_ip, solved=solved
+                phone,
+                now,
+                new_flow=False,
+                owner=owner is not None,
+                then=requested,
+                address=client_ip,
+                solved=solved,
+                sender=sender,
             )
             log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip, resend=True)
             session_id = self._send(record.phone, channel, owner is not None)
-        except ProviderUnavailable:
-            raise  # a timeout may have delivered: the slot and the spend stay spent
+        except ProviderUnavailable as exc:
+            # A timeout may have delivered: the slot and the spend stay spent.
+            self._failed(None, record.phone, sender, admission, exc)
+            raise
         except OtpError as exc:
             self._give_back_resend(record)  # refused before anything was sent
+            if isinstance(exc, RateLimited):
+                self._limited(record.phone, sender, exc)
+            elif admission is not None:  # the provider refused (a policy refusal audits itself)
+                self._failed(None, record.phone, sender, admission, exc)
             if admission is not None:
                 self._give_back_spend(admission, exc)
             raise
-        with self._autocommit() as db:
+        assert admission is not None
+        with self._transaction() as db:
             record = sql.set_provider_session(db, record.id, session_id) or record
+            self._record(
+                db,
+                AuditKind.SEND_SENT,
+                record.phone,
+                sender,
+                provider_session_id=session_id,
+                cost=admission.cost,
+                detail=record.purpose,
+            )
         log.event("sent", phone=phone.masked, channel=channel, sends=record.sends)
         return self._started(record._asdict(), now)
 
@@ -299,7 +346,7 @@ class VerificationService:
             with self._transaction() as db:
                 sql.refund_attempt(db, record.id)
             raise
-        return self._settle(record, outcome, now, then)
+        return self._settle(record, outcome, now, client_ip, then)
 
     def ensure_open(self, verification_id: object, purpose: str, user_id: int | None) -> None:
         """Raise unless the verification is live for this purpose and user (it can take a code)."""
@@ -330,7 +377,7 @@ class VerificationService:
         self.limits.check_verify(client_ip)
         now = self._now()
         record = self._claim_attempt(verification_id, purpose, user_id, now)
-        self._settle(record, Outcome.WRONG, now)
+        self._settle(record, Outcome.WRONG, now, client_ip)
         raise AssertionError("a wrong code always raises")
 
     def notify(self, recipient: str, text: str) -> bool:
@@ -352,15 +399,23 @@ class VerificationService:
         record: Row[Any],
         outcome: Outcome,
         now: datetime,
+        client_ip: str,
         then: Callable[[Connection], None] | None = None,
     ) -> Checked:
-        """Record what the provider said about a code; the attempt is already counted."""
+        """Record what the provider said about a code; the attempt is already counted.
+
+        Its audit event goes with what it changes: a right code's with the verification
+        (and `then`), a last wrong one's with closing the flow, any other in its own.
+        """
         masked = mask(record.phone)
         attempts = record.attempts
+        sender = Sender(record.channel, client_ip, record.user_id)
         if outcome is Outcome.VALID:
             try:
-                with self._transaction() if then else self._autocommit() as db:
+                with self._transaction() as db:
                     verified = sql.mark_verified(db, record.id, now)
+                    if verified:
+                        self._record(db, AuditKind.CODE_VERIFIED, record.phone, sender, **_session(record))
                     if verified and then is not None:
                         then(db)
             except Exception:
@@ -373,20 +428,23 @@ class VerificationService:
                 log.event("validate_ok", phone=masked, attempts=attempts)
                 return Checked(record.id, record.phone, masked, record.purpose, record.user_id)
             log.event("validate_failed", phone=masked, reason="already-used")
+            self._code_failed(record, sender, "already-used")
             raise VerificationExpired("already used")
         if outcome is Outcome.WRONG:
             left = max(0, record.max_attempts - attempts)
             log.event("validate_failed", phone=masked, reason="wrong-code", attempts_left=left)
             if left == 0:
-                self._close(record.id, Status.FAILED)
+                self._code_failed(record, sender, "wrong", close=Status.FAILED, detail="no attempts left")
                 raise TooManyAttempts("attempts used up", _seconds_until(record.expires_at, now))
+            self._code_failed(record, sender, "wrong", detail=f"{left} attempts left")
             raise CodeRejected(left)
-        if outcome is Outcome.EXPIRED:
-            self._close(record.id, Status.EXPIRED)
+        self._code_failed(
+            record, sender, outcome.value, close=Status.EXPIRED if outcome is Outcome.EXPIRED else None
+        )
         log.event("validate_failed", phone=masked, reason=outcome.value)
         raise VerificationExpired(outcome.value)
 
-    def _settle_send(self, record: dict[str, Any], session_id: str) -> None:
+    def _settle_send(self, record: dict[str, Any], session_id: str, sender: Sender, cost: int) -> None:
         """Make the sent flow the one pending for its number, purpose and user.
 
         A new flow supersedes the old one, so no earlier challenge stays valid on its
@@ -394,15 +452,18 @@ class VerificationService:
         one-pending index; the next try supersedes it (each failure means another
         start settled, so this ends).
         """
+        sent = {"provider_session_id": session_id, "cost": cost, "detail": record["purpose"]}
         for _ in range(_SETTLE_TRIES - 1):
             try:
                 with self._transaction() as db:
                     sql.settle_send(db, record, session_id)
+                    self._record(db, AuditKind.SEND_SENT, record["phone"], sender, **sent)
                 return
             except IntegrityError:
                 continue
         with self._transaction() as db:
             sql.settle_send(db, record, session_id)
+            self._record(db, AuditKind.SEND_SENT, record["phone"], sender, **sent)
 
     def _solved(self, phone: Phone, now: datetime, owner: bool, client_ip: str, challenge: object) -> bool:
         """Whether the client presented a right answer to a challenge (taken now); without one,
@@ -458,13 +519,65 @@ class VerificationService:
         except SQLAlchemyError as exc:
             log.event("give_back_failed", logging.WARNING, error=type(exc).__name__)
 
-    def _discard(self, verification_id: str) -> None:
-        """Drop a reserved send the provider did not make; left `sending` (inert) if that fails too."""
+    def _failed(
+        self,
+        verification_id: str | None,
+        e164: str,
+        sender: Sender,
+        admission: Admission | None,
+        exc: Exception,
+    ) -> None:
+        """A `send_failed` event (with the spend when a timeout may have delivered), written with
+        the discard of the reserved row the provider did not make, when there is one (best
+        effort: that row is left `sending`, inert, and logged if it fails)."""
+        spent = admission.cost if admission is not None and isinstance(exc, ProviderUnavailable) else 0
+        error = exc.code if isinstance(exc, OtpError) else type(exc).__name__
         try:
-            with self._autocommit() as db:
-                sql.discard(db, verification_id)
+            with self._transaction() as db:
+                if verification_id is not None:
+                    sql.discard(db, verification_id)
+                self._record(db, AuditKind.SEND_FAILED, e164, sender, error_code=error, cost=spent)
+        except SQLAlchemyError as failure:
+            log.event("discard_failed", logging.WARNING, error=type(failure).__name__)
+
+    def _limited(self, e164: str, sender: Sender, limited: RateLimited) -> None:
+        """A `send_limited` event: a rate limit refused a send (nothing else is written)."""
+        self._record_alone(AuditKind.SEND_LIMITED, e164, sender, outcome=limited.scope)
+
+    def _code_failed(
+        self, record: Row[Any], sender: Sender, reason: str, close: Status | None = None, detail: str = ""
+    ) -> None:
+        """A `code_failed` event; with `close`, in the transaction that ends the flow."""
+        fields = _session(record) | {"outcome": reason}
+        if detail:
+            fields["detail"] = f"{record.purpose}: {detail}"
+        if close is None:
+            self._record_alone(AuditKind.CODE_FAILED, record.phone, sender, **fields)
+            return
+        with self._transaction() as db:
+            sql.close(db, record.id, close)
+            self._record(db, AuditKind.CODE_FAILED, record.phone, sender, **fields)
+
+    def _record(self, db: Connection, kind: AuditKind, e164: str, sender: Sender, **fields: Any) -> None:
+        """One audit event about a send or a code to `e164`, in the caller's transaction."""
+        self.audit.record(
+            db,
+            kind,
+            phone=e164,
+            user_id=sender.user_id,
+            channel=sender.channel,
+            address=sender.address,
+            **fields,
+        )
+
+    def _record_alone(self, kind: AuditKind, e164: str, sender: Sender, **fields: Any) -> None:
+        """An audit event that goes with no other write, in its own transaction (best effort:
+        a trail that cannot be written must not turn a refusal into an outage; logged)."""
+        try:
+            with self._transaction() as db:
+                self._record(db, kind, e164, sender, **fields)
         except SQLAlchemyError as exc:
-            log.event("discard_failed", logging.WARNING, error=type(exc).__name__)
+            log.event("audit_failed", logging.WARNING, kind=str(kind), error=type(exc).__name__)
 
     def _discard_used(self, verification_id: str) -> None:
         """Close a verification whose code the provider used up though our change failed
@@ -564,6 +677,11 @@ def _owner(purpose: str, user_id: int | None) -> int | None:
     """The account whose own verified phone a code of `purpose` goes to; None for a code
     anyone can ask for (the limits then count the address, number and number block)."""
     return user_id if purpose in OWNER_PURPOSES else None
+
+
+def _session(record: Row[Any]) -> dict[str, str]:
+    """What a code's audit event says of its flow: the provider session and the purpose."""
+    return {"provider_session_id": record.provider_session_id, "detail": record.purpose}
 
 
 def _seconds_until(moment: datetime, now: datetime) -> float:

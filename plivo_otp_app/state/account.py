@@ -66,6 +66,8 @@ class AccountState(AuthState):
     backup_codes_left: int = 0
     devices: list[dict[str, str]] = []
     sessions: list[dict[str, str]] = []
+    #: The account's own latest security events (`AccountChanges.security_events`), for its page.
+    security_events: list[dict[str, str]] = []
     panel: str = ""
     message: str = ""
     error: str = ""
@@ -106,6 +108,7 @@ class AccountState(AuthState):
             token = self._session_token()
             devices = await asyncio.to_thread(accounts.sessions.list_devices, user.id)
             sessions = await asyncio.to_thread(accounts.sessions.list_sessions, user.id, token)
+            events = await asyncio.to_thread(accounts.account_changes.security_events, user.id)
         except Exception as exc:  # noqa: BLE001 - every failure is presented (`presenter`)
             self._show(present(exc))
             return
@@ -124,6 +127,10 @@ class AccountState(AuthState):
                 "current": say(THIS_BROWSER) if s.current else "",
             }
             for s in sessions
+        ]
+        self.security_events = [
+            {"kind": e.kind, "when": date_time(e.at), "where": e.address, "phone": e.masked_phone}
+            for e in events
         ]
 
     @rx.event
