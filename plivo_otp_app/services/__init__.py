@@ -160,8 +160,8 @@ def get_verification_service() -> VerificationService:
 @_built
 def get_delivery_service() -> DeliveryService:
     """The process's delivery callbacks and fallback, on its verification service."""
-    settings = get_settings()
-    return DeliveryService(settings, get_verification_service(), Audit(settings.audit))
+    verifications = get_verification_service()
+    return DeliveryService(get_settings(), verifications, verifications.audit)
 
 
 @_built
