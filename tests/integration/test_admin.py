@@ -247,8 +247,15 @@ def _refused(pumping: Pumping, number: str, now: datetime) -> str:
 def test_the_watch_obeys_a_lift_and_a_block(
     db_url: str, clock: Clock, admin_service: AdminService, admin: User
 ):
+    # Refused at the count itself (no challenge stage), the address rules off: the watch alone.
     settings = dataclasses.replace(
-        PumpingSettings(), window_minutes=1440, range_unverified=0, block_unverified=3
+        PumpingSettings(),
+        window_minutes=1440,
+        range_unverified=0,
+        block_unverified=3,
+        refuse_factor=1,
+        address_sends=0,
+        burst_sends=0,
     )
     pumping = Pumping(settings, db_url)
     now = clock.now = T0 + timedelta(minutes=12)
