@@ -458,11 +458,18 @@ class Pumping:
     def _challenged(
         self, decision: Decision, phone: Phone, now: datetime, address: str, sender: Sender | None = None
     ) -> None:
-        """Count, log and audit a send held for a challenge, then raise it."""
+        """Count, log and audit a send held for a challenge, then raise it. A watched group held
+        is flagged like a refused one (counted by group; `group_flagged` once per window)."""
         hour = now.replace(minute=0, second=0, microsecond=0)
+        width = decision.reason.removeprefix("watch-")
+        rows = [self._row("challenged", decision.reason, hour, sends=1)]
+        group = ""
+        if width in WIDTHS:
+            group = f"{width}:{dict(groups(phone.e164, phone.region))[width]}"
+            rows.append(self._row("flagged", group, hour, sends=1))
         try:
             with self._transaction() as db:
-                db.execute(_ADD[db.dialect.name], [self._row("challenged", decision.reason, hour, sends=1)])
+                db.execute(_ADD[db.dialect.name], rows)
                 self._audit.record(
                     db,
                     AuditKind.SEND_CHALLENGED,
@@ -472,6 +479,18 @@ class Pumping:
                     address=address,
                     outcome=decision.reason,
                 )
+                if group:
+                    count = db.execute(
+                        _FIRST[db.dialect.name], self._row("tripped", group, self._window(now), sends=1)
+                    )
+                    if count.scalar_one() == 1:
+                        self._audit.record(
+                            db,
+                            AuditKind.GROUP_FLAGGED,
+                            phone=phone.e164,
+                            outcome=decision.reason,
+                            detail=group,
+                        )
         except SQLAlchemyError as exc:
             log.event("tally_failed", logging.WARNING, error=type(exc).__name__)
         log.event("send_challenged", reason=decision.reason, phone=mask(phone.e164), country=phone.region)

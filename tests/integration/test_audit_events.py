@@ -179,7 +179,7 @@ def test_parallel_refusals_trip_a_budget_once(make_service, db_url):
 
 
 def test_a_group_is_flagged_once_per_window_however_many_sends_it_refuses(make_service, db_url, clock):
-    service = make_service(**RELAXED, PUMPING_RANGE_UNVERIFIED="3")
+    service = make_service(**RELAXED, PUMPING_RANGE_UNVERIFIED="3", PUMPING_REFUSE_FACTOR="1")
     for last in range(3):
         service.start(f"+1415555{last:04d}", "US", "sms", IP)
     for last in range(3, 6):
@@ -394,7 +394,7 @@ def test_an_owner_reads_only_their_own_events_newest_first_without_operator_deta
 
 
 def test_an_owner_is_never_shown_a_refusals_rule(make, sandbox, db_url):
-    accounts = make(PUMPING_RANGE_UNVERIFIED="1")
+    accounts = make(PUMPING_RANGE_UNVERIFIED="1", PUMPING_REFUSE_FACTOR="1")
     user_id = sign_up(accounts, sandbox)
     accounts.verifications.start("+14155560001", "US", "sms", IP)  # a range with a code unverified
     with pytest.raises(SendRefused):

@@ -23,14 +23,18 @@ import httpx
 import phonenumbers
 import pytest
 from conftest import TEST_REDIS_URL, Clock, Sandbox, free_port, run_at_once, sandbox_provider, serve
+from sqlalchemy import func, select
 
 from plivo_otp_app import messages
 from plivo_otp_app.api import build_api
 from plivo_otp_app.config import load_settings
+from plivo_otp_app.db import transaction
 from plivo_otp_app.errors import ChallengeRequired, ProviderRejected, ProviderUnavailable, SendRefused
+from plivo_otp_app.models import AuditEvent, User
 from plivo_otp_app.pumping import MICROS
 from plivo_otp_app.ratelimit import RateLimits
 from plivo_otp_app.services import Checked, Started, VerificationService
+from plivo_otp_app.services.admin import AdminService, Range
 
 ATTACK_BLOCK = "+14155"
 RANGES = 30
@@ -105,7 +109,7 @@ def delivered_to(sandbox: Sandbox, e164: str) -> int:
 
 
 def test_a_pumping_burst_on_one_block_gets_a_small_share_and_ordinary_users_all_verify(
-    defended: Callable[..., VerificationService], sandbox: Sandbox, clock: Clock
+    defended: Callable[..., VerificationService], sandbox: Sandbox, clock: Clock, db_url: str
 ) -> None:
     service = defended()
     attack = [attack_number(r, n) for n in range(PER_RANGE) for r in range(RANGES)]  # round robin
@@ -141,6 +145,34 @@ def test_a_pumping_burst_on_one_block_gets_a_small_share_and_ordinary_users_all_
     assert {r.reason for r in challenged} == {"watch-block"}
     assert all(isinstance(c, Checked) for c in verified) and len(verified) == 40
     assert service.pumping.challenges(clock.now() - timedelta(hours=1)) == {"watch-block": 290}
+
+    # The operator sees the block: on the dashboard's flagged groups and refusals, and in the trail.
+    span = Range(clock.now() - timedelta(hours=1), clock.now() + timedelta(minutes=1))
+    operator = User(
+        id=1,
+        username="ops",
+        display_username="ops",
+        password_hash="-",
+        role="admin",
+        created_at=clock.now(),
+        updated_at=clock.now(),
+    )
+    admin = AdminService(service.settings, service.audit, db_url, clock.now)
+    flagged = {(g.scope, g.key): g.refused for g in admin.flagged_groups(operator, span)}
+    assert flagged == {("block", ATTACK_BLOCK): 290}
+    assert admin.dashboard(operator, span).refusals == [
+        {"reason": "watch-block", "kind": "send_challenged", "count": 290}
+    ]
+    with transaction(db_url) as db:
+        trail = db.execute(
+            select(AuditEvent.kind, AuditEvent.range_key, func.count()).group_by(  # type: ignore[arg-type]
+                AuditEvent.kind, AuditEvent.range_key
+            )
+        ).all()
+    held = {key for kind, key, _ in trail if kind == "send_challenged"}
+    assert len(held) == RANGES and all(key.startswith(ATTACK_BLOCK) for key in held)
+    assert sum(n for kind, _, n in trail if kind == "group_flagged") == 1
+    assert sum(n for kind, key, n in trail if kind == "send_sent" and key.startswith(ATTACK_BLOCK)) == 10
 
 
 def test_parallel_sends_overshoot_the_spend_cap_by_zero(
