@@ -229,12 +229,16 @@ class Pumping:
         address: str = "",
         solved: bool = False,
         sender: Sender | None = None,
+        challengeable: bool = True,
     ) -> Admission:
         """Decide and count one send to `phone`: a first code of a flow (`new_flow`) or a resend;
         `owner` for a code to an account's own verified phone. `then` is the caller's write that
         goes with an admitted send (recording it): in the same transaction, so both commit or
         neither does. `address` is the client's; `solved`: it presented a solved challenge;
         `sender` is who asked (for the audit trail of a refusal or a challenge).
+        `challengeable=False` for a send no challenge can hold (a password reset: its number is
+        an account's verified phone, and the reset must not tell a held send from a decoy): the
+        rules that would challenge it let it pass; those that refuse still refuse.
 
         Raises:
             SendRefused: A rule refused it (counted and logged; nothing of it was counted).
@@ -245,7 +249,7 @@ class Pumping:
         if region in self.settings.high_risk_countries and region not in self.settings.allow_high_risk:
             self._refused(Decision(Action.REFUSE, "country-high-risk"), phone, now, sender)
         prefixed = not owner and phone.e164.startswith(self.settings.challenge_prefixes)
-        if prefixed and not solved:
+        if prefixed and not solved and challengeable:
             self._challenged(Decision(Action.CHALLENGE, "prefix"), phone, now, address, sender)
         counted = groups(phone.e164, region) if self._watching else ()
         if self._risk_counting and not owner:
@@ -267,12 +271,18 @@ class Pumping:
         try:
             with self._transaction() as db:
                 decision = self._decide(
-                    db, phone, admission, now, owner=owner, address=address, solved=solved
+                    db,
+                    phone,
+                    admission,
+                    now,
+                    owner=owner,
+                    address=address,
+                    solved=solved or not challengeable,
                 )
                 if decision.action is not Action.SEND:
                     raise _Refusal(decision)
                 passed = decision.reason or ("prefix" if prefixed else "")
-                if passed:  # a challenge was needed, and solved
+                if passed and challengeable:  # a challenge was needed, and solved
                     self._audit.record(
                         db,
                         AuditKind.SEND_CHALLENGED,

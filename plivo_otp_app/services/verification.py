@@ -72,6 +72,10 @@ def code_digits(code: object, length: int) -> str | None:
 #: can start for any number.
 OWNER_PURPOSES = frozenset({Purpose.LOGIN, Purpose.ENABLE_2FA, Purpose.DISABLE_2FA})
 #: Tries of a send's settle against concurrent starts of the same flow (see `_settle_send`).
+#: Sends no challenge holds: a password reset's code goes to an account's verified phone (no
+#: number the asker picks), and a held reset could not be told from a decoy's, so it would
+#: silently send nothing. The watch's refusals, the budgets and the limits still apply.
+UNCHALLENGED_PURPOSES = frozenset({Purpose.RESET_PASSWORD})
 _SETTLE_TRIES = 50
 _ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
@@ -155,7 +159,7 @@ class VerificationService:
         sender = Sender(channel, client_ip, user_id)
         try:
             self._ensure_not_locked(phone.e164, now, owner is not None)
-            solved = self._solved(phone, now, owner is not None, client_ip, challenge)
+            solved = self._solved(phone, now, owner is not None, client_ip, challenge, purpose)
             self.limits.check_send(phone, client_ip, owner)
         except RateLimited as exc:
             self._limited(phone.e164, sender, exc)
@@ -190,6 +194,7 @@ class VerificationService:
             address=client_ip,
             solved=solved,
             sender=sender,
+            challengeable=purpose not in UNCHALLENGED_PURPOSES,
         )
         log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip)
         try:
@@ -254,7 +259,7 @@ class VerificationService:
             self._record(db, AuditKind.SEND_REQUESTED, record.phone, sender, detail=record.purpose)
 
         try:
-            solved = self._solved(phone, now, owner is not None, client_ip, challenge)
+            solved = self._solved(phone, now, owner is not None, client_ip, challenge, record.purpose)
             self.limits.check_send(phone, client_ip, owner)
             admission = self.pumping.admit(
                 phone,
@@ -265,6 +270,7 @@ class VerificationService:
                 address=client_ip,
                 solved=solved,
                 sender=sender,
+                challengeable=record.purpose not in UNCHALLENGED_PURPOSES,
             )
             log.event("send_requested", phone=phone.masked, channel=channel, ip=client_ip, resend=True)
             session_id = self._send(record.phone, channel, owner is not None)
@@ -465,13 +471,18 @@ class VerificationService:
             sql.settle_send(db, record, session_id)
             self._record(db, AuditKind.SEND_SENT, record["phone"], sender, **sent)
 
-    def _solved(self, phone: Phone, now: datetime, owner: bool, client_ip: str, challenge: object) -> bool:
+    def _solved(
+        self, phone: Phone, now: datetime, owner: bool, client_ip: str, challenge: object, purpose: str
+    ) -> bool:
         """Whether the client presented a right answer to a challenge (taken now); without one,
-        a send the pumping policy finds risky is held before the rate limits count it.
+        a send the pumping policy finds risky is held before the rate limits count it (never
+        one of `UNCHALLENGED_PURPOSES`).
 
         Raises:
             ChallengeRequired: No right answer, and the send needs one.
         """
+        if purpose in UNCHALLENGED_PURPOSES:
+            return False
         if challenge and self.challenges.redeem(challenge, now):
             return True
         self.pumping.hold_if_risky(phone, now, owner=owner, address=client_ip)

@@ -36,6 +36,7 @@ from test_accounts import (
 from plivo_otp_app.db import session as db_session
 from plivo_otp_app.enums import Purpose
 from plivo_otp_app.errors import (
+    ChallengeRequired,
     CodeRejected,
     InvalidCredentials,
     InvalidInput,
@@ -271,6 +272,21 @@ def test_a_send_a_number_limit_refuses_looks_like_any_other_start(make, sandbox,
     unknown = accounts.recovery.start("nobody", IP)
     assert shape(refused) == shape(unknown)
     assert outbox(sandbox, PHONE_A) == texts
+
+
+def test_a_reset_is_never_held_for_a_challenge_that_its_page_could_not_show(make, sandbox, clock):
+    """A busy address's sends need the proof of work, but a reset's code goes to the account's
+    own verified phone, and a held reset would look like a decoy: it would silently send nothing."""
+    accounts = make(PUMPING_ADDRESS_SENDS="1")  # one first code from an address, then a challenge
+    sign_up(accounts, sandbox)  # the address's first code
+    with pytest.raises(ChallengeRequired):  # the rule holds the address's other sends
+        accounts.verifications.start(PHONE_B, "US", "sms", IP)
+    texts = outbox(sandbox, PHONE_A)
+    started = accounts.recovery.start("alice", IP)
+    assert outbox(sandbox, PHONE_A) == texts + 1
+    clock.advance(accounts.verifications.settings.otp.resend_cooldown_seconds)
+    accounts.recovery.resend(started.verification_id, "sms", IP)
+    assert outbox(sandbox, PHONE_A) == texts + 2
 
 
 def test_wrong_reset_codes_count_on_the_accounts_lockout(make, sandbox, db_url):
