@@ -116,7 +116,11 @@ def site_header(current: str = "") -> rx.Component:
 
 def _nav_logout() -> rx.Component:
     return rx.el.button(
-        "Log out", id="nav-logout", type="button", class_name="site-nav-button", on_click=AccountState.logout
+        t("Log out"),
+        id="nav-logout",
+        type="button",
+        class_name="site-nav-button",
+        on_click=AccountState.logout,
     )
 
 

@@ -212,6 +212,34 @@ def test_no_module_but_messages_holds_a_sentence_a_user_reads():
     assert sentences_outside_messages() == []
 
 
+def bare_labels(source: str) -> list[tuple[int, str]]:
+    """Words given as an element's child without `t()`: the same in every language."""
+    calls = [
+        node
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call) and ast.unparse(node.func).startswith("rx.el.")
+    ]
+    return [
+        (call.lineno, arg.value)
+        for call in calls
+        for arg in call.args
+        if isinstance(arg, ast.Constant)
+        and isinstance(arg.value, str)
+        and re.search(r"[A-Za-z]{2}", arg.value)
+    ]
+
+
+def test_every_label_of_the_components_and_pages_goes_through_t():
+    """The header's "Log out" was a bare string: English on an Arabic page."""
+    assert [
+        f"{path.relative_to(PACKAGE)}:{line}: {text!r}"
+        for folder in ("components", "pages")
+        for path in sorted((PACKAGE / folder).glob("*.py"))
+        for line, text in bare_labels(path.read_text("utf-8"))
+    ] == []
+    assert bare_labels('rx.el.button("Log out", id="x")') == [(1, "Log out")]  # the scan sees one
+
+
 def test_the_scan_covers_the_services_states_and_api():
     names = {str(p.relative_to(PACKAGE)) for p in _scanned(PACKAGE)}
     for module in ("errors.py", "phone.py", "passwords.py", "api.py", "auth_api.py", "jsonhttp.py"):
