@@ -40,6 +40,9 @@ class LoginState(AuthState):
         if self.loading or not isinstance(form_data, dict):
             return
         self.loading, self.error = True, ""
+        # The page it came from, read again from the URL the form was sent from: the page's
+        # load may not have run yet when a quick hand (or a script) submits.
+        self._return_to = local_path(self.router.url.query_parameters.get("next", "")) or self._return_to
         yield
         if await attempt(self, lambda: self._log_in(form_data)):
             yield VerifyState.tick

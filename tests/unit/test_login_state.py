@@ -204,3 +204,18 @@ def test_a_signup_whose_code_is_held_for_a_challenge_sends_it_once_the_page_solv
     _drain(verify.verify_code({"otp": sandbox.code_for("+14155552671")}))
     assert verify.verified
     assert _users(accounts)[0].is_phone_verified
+
+
+def test_a_login_remembers_the_page_it_came_from_even_before_its_load_ran(root, accounts):
+    """The return path is read from the URL the form was sent from, not only by the page's load."""
+    state = _form(root, LoginState)
+    state.router = RouterData.from_router_data(
+        {"ip": "198.51.100.7", "token": "tab-1", "headers": {}, "asPath": "/login?next=/notes"}
+    )
+    _drain(state.submit({"username": "nobody", "password": PASSWORD}))
+    assert state._landing() == "/notes"
+    state.router = RouterData.from_router_data(
+        {"ip": "198.51.100.7", "token": "tab-1", "headers": {}, "asPath": "/login?next=https://evil.example/"}
+    )
+    _drain(state.submit({"username": "nobody", "password": PASSWORD}))
+    assert state._landing() == "/notes"  # only a local path, never another site
