@@ -192,6 +192,11 @@ def groups(e164: str, region: str) -> tuple[tuple[str, str], ...]:
     return (("range", e164[:-4]), ("block", e164[:-6]), ("country", region))
 
 
+def _group_name(phone: Phone, width: str) -> str:
+    """A watched group as counted and shown: `block:+14155`."""
+    return f"{width}:{dict(groups(phone.e164, phone.region))[width]}"
+
+
 def _risk_groups(address: str) -> tuple[tuple[str, str], ...]:
     """The challenge's counted groups of a first code: its address, and all first codes."""
     return (("address", address[:64]), ("all", "*")) if address else (("all", "*"),)
@@ -283,16 +288,7 @@ class Pumping:
                     raise _Refusal(decision)
                 passed = decision.reason or ("prefix" if prefixed else "")
                 if passed and challengeable:  # a challenge was needed, and solved
-                    self._audit.record(
-                        db,
-                        AuditKind.SEND_CHALLENGED,
-                        phone=phone.e164,
-                        user_id=sender.user_id if sender else None,
-                        channel=sender.channel if sender else "",
-                        address=address,
-                        outcome="solved",
-                        detail=passed,
-                    )
+                    self._record_challenge(db, phone, address, sender, "solved", passed)
                 if then is not None:
                     then(db)
         except _Refusal as refusal:
@@ -465,6 +461,27 @@ class Pumping:
         )
         return [(r, scope, key, bucket, round(cap * MICROS)) for r, scope, key, bucket, cap in budgets if cap]
 
+    def _record_challenge(
+        self,
+        db: Connection,
+        phone: Phone,
+        address: str,
+        sender: Sender | None,
+        outcome: str,
+        detail: str = "",
+    ) -> None:
+        """A `send_challenged` event: held (`outcome` the rule) or passed with an answer ("solved")."""
+        self._audit.record(
+            db,
+            AuditKind.SEND_CHALLENGED,
+            phone=phone.e164,
+            user_id=sender.user_id if sender else None,
+            channel=sender.channel if sender else "",
+            address=address,
+            outcome=outcome,
+            detail=detail,
+        )
+
     def _challenged(
         self, decision: Decision, phone: Phone, now: datetime, address: str, sender: Sender | None = None
     ) -> None:
@@ -475,20 +492,12 @@ class Pumping:
         rows = [self._row("challenged", decision.reason, hour, sends=1)]
         group = ""
         if width in WIDTHS:
-            group = f"{width}:{dict(groups(phone.e164, phone.region))[width]}"
+            group = _group_name(phone, width)
             rows.append(self._row("flagged", group, hour, sends=1))
         try:
             with self._transaction() as db:
                 db.execute(_ADD[db.dialect.name], rows)
-                self._audit.record(
-                    db,
-                    AuditKind.SEND_CHALLENGED,
-                    phone=phone.e164,
-                    user_id=sender.user_id if sender else None,
-                    channel=sender.channel if sender else "",
-                    address=address,
-                    outcome=decision.reason,
-                )
+                self._record_challenge(db, phone, address, sender, decision.reason)
                 if group:
                     count = db.execute(
                         _FIRST[db.dialect.name], self._row("tripped", group, self._window(now), sends=1)
@@ -519,7 +528,7 @@ class Pumping:
         rows = [self._row("refused", decision.reason, hour, sends=1)]
         first: tuple[AuditKind, str, datetime] | None = None
         if width in WIDTHS:
-            group = f"{width}:{dict(groups(phone.e164, phone.region))[width]}"
+            group = _group_name(phone, width)
             rows.append(self._row("flagged", group, hour, sends=1))
             first = (AuditKind.GROUP_FLAGGED, group, self._window(now))
         elif decision.reason in _CAPS:
