@@ -60,6 +60,15 @@ async def _challenged(service: VerificationService, exc: ChallengeRequired) -> J
     return error(exc.status, messages.CHALLENGE_REQUIRED, code=exc.code, **issued)
 
 
+async def _sent(service: VerificationService, send: Callable[..., Started], *args: object) -> JSONResponse:
+    """A send or resend answered: the started code, or the challenge a risky one must solve first."""
+    try:
+        result = await run_blocking(send, *args)
+    except ChallengeRequired as exc:
+        return await _challenged(service, exc)
+    return _started(result)
+
+
 async def _send(request: Request, body: dict[str, Any], service: VerificationService) -> JSONResponse:
     recipient = string_field(body, "recipient")
     channel = string_field(body, "channel", "sms")
@@ -73,11 +82,7 @@ async def _send(request: Request, body: dict[str, Any], service: VerificationSer
         None,
         string_field(body, "challenge", ""),
     )
-    try:
-        result = await run_blocking(service.start, *args)
-    except ChallengeRequired as exc:
-        return await _challenged(service, exc)
-    return _started(result)
+    return await _sent(service, service.start, *args)
 
 
 async def _resend(request: Request, body: dict[str, Any], service: VerificationService) -> JSONResponse:
@@ -91,11 +96,7 @@ async def _resend(request: Request, body: dict[str, Any], service: VerificationS
         None,
         string_field(body, "challenge", ""),
     )
-    try:
-        result = await run_blocking(service.resend, *args)
-    except ChallengeRequired as exc:
-        return await _challenged(service, exc)
-    return _started(result)
+    return await _sent(service, service.resend, *args)
 
 
 async def _challenge(_request: Request, _body: dict[str, Any], service: VerificationService) -> JSONResponse:
